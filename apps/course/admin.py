@@ -1,0 +1,132 @@
+"""Staff screens for the catalog. Chapters are edited inline under their course, sections
+inline under their chapter (the chapter row links to it)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+
+
+class CatalogAdmin(admin.ModelAdmin):
+    list_filter = ["is_show", "is_delete"]
+    list_editable = ["orders", "is_show"]
+
+
+@admin.register(CourseCategory)
+class CourseCategoryAdmin(CatalogAdmin):
+    list_display = ["id", "name", "orders", "is_show", "is_delete", "updated_time"]
+    search_fields = ["name"]
+
+
+@admin.register(Teacher)
+class TeacherAdmin(CatalogAdmin):
+    list_display = ["id", "name", "role", "title", "orders", "is_show", "is_delete"]
+    list_filter = ["role", *CatalogAdmin.list_filter]
+    search_fields = ["name", "title"]
+
+
+class ChapterInline(admin.StackedInline):
+    model = CourseChapter
+    extra = 0
+    fields = ["chapter", "name", "summary", "orders", "is_show", "is_delete"]
+    show_change_link = True  # opens the chapter with its sections
+
+
+class SectionInline(admin.TabularInline):
+    model = CourseSection
+    extra = 0
+    fields = [
+        "name",
+        "section_type",
+        "section_link",
+        "duration",
+        "free_trail",
+        "orders",
+        "is_show",
+        "is_delete",
+    ]
+
+
+@admin.register(Course)
+class CourseAdmin(CatalogAdmin):
+    list_display = [
+        "id",
+        "name",
+        "course_type",
+        "course_category",
+        "teacher",
+        "status",
+        "price",
+        "discount_price",
+        "students",
+        "orders",
+        "is_show",
+        "is_delete",
+    ]
+    list_filter = ["course_type", "status", "level", "course_category", *CatalogAdmin.list_filter]
+    search_fields = ["name", "brief"]
+    list_select_related = ["course_category", "teacher"]
+    autocomplete_fields = ["teacher", "course_category"]
+    inlines = [ChapterInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "course_type",
+                    "course_category",
+                    "teacher",
+                    "course_img",
+                    "brief",
+                    "level",
+                    "status",
+                    "pub_date",
+                    "period",
+                ]
+            },
+        ),
+        (
+            "价格",
+            {
+                "fields": [
+                    "price",
+                    "discount_type",
+                    "discount_price",
+                    "discount_start",
+                    "discount_end",
+                ]
+            },
+        ),
+        ("统计", {"fields": ["students", "sections", "pub_sections"]}),
+        ("展示", {"fields": ["orders", "is_show", "is_delete"]}),
+    ]
+
+
+@admin.register(CourseChapter)
+class CourseChapterAdmin(CatalogAdmin):
+    list_display = ["id", "course", "chapter", "name", "orders", "is_show", "is_delete"]
+    list_filter = ["course__course_type", *CatalogAdmin.list_filter]
+    search_fields = ["name", "course__name"]
+    list_select_related = ["course"]
+    autocomplete_fields = ["course"]
+    inlines = [SectionInline]
+
+
+@admin.register(CourseSection)
+class CourseSectionAdmin(CatalogAdmin):
+    list_display = [
+        "id",
+        "name",
+        "chapter",
+        "section_type",
+        "free_trail",
+        "orders",
+        "is_show",
+        "is_delete",
+    ]
+    list_filter = ["section_type", "free_trail", *CatalogAdmin.list_filter]
+    search_fields = ["name", "chapter__name", "chapter__course__name"]
+    list_select_related = ["chapter__course"]
+    autocomplete_fields = ["chapter"]

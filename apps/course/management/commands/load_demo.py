@@ -1,0 +1,130 @@
+"""Load a demo catalog, a demo user and a staff user. Safe to run again: it updates in place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from apps.course.models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+
+DEMO_USER = {"username": "demo", "mobile": "13800000001", "password": "luffy-demo-2026"}
+STAFF_USER = {"username": "admin", "mobile": "13800000000", "password": "luffy-admin-2026"}
+
+CATEGORIES = ["Python", "Linux运维", "前端开发", "Go语言", "数据分析"]
+
+TEACHERS = [
+    ("Alex", Teacher.Role.LECTURER, "Python资深讲师", "人生苦短,我用Python"),
+    ("Egon", Teacher.Role.MENTOR, "全栈开发导师", "代码即文档"),
+    ("Lily", Teacher.Role.LECTURER, "前端架构师", "好的界面会说话"),
+    ("Zhang", Teacher.Role.HEAD_TEACHER, "Go 语言布道师", "少即是多"),
+]
+
+# name, type, category, teacher, price, discount (label, price) or None, level
+COURSES = [
+    ("Python入门基础", "free", "Python", "Alex", "0", None, 0),
+    ("Linux系统基础", "free", "Linux运维", "Egon", "0", None, 0),
+    ("Django框架实战", "actual", "Python", "Alex", "299.00", ("限时折扣", "199.00"), 1),
+    ("DRF与前后端分离项目", "actual", "Python", "Egon", "399.00", None, 2),
+    ("Vue3企业级项目实战", "actual", "前端开发", "Lily", "259.90", ("限时折扣", "99.90"), 1),
+    ("Go微服务实战", "actual", "Go语言", "Zhang", "499.00", None, 2),
+    ("Shell脚本轻课", "light", "Linux运维", "Egon", "9.90", None, 0),
+    ("Pandas数据分析轻课", "light", "数据分析", "Alex", "19.90", ("新人特惠", "9.90"), 0),
+    ("Flask轻课", "light", "Python", "Alex", "29.00", None, 1),
+]
+
+CHAPTERS_PER_COURSE = 3
+SECTIONS_PER_CHAPTER = 3
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo catalog and the demo and staff users."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        now = timezone.now()
+        categories = {
+            name: CourseCategory.objects.update_or_create(name=name, defaults={"orders": i})[0]
+            for i, name in enumerate(CATEGORIES)
+        }
+        teachers = {}
+        for i, (name, role, title, signature) in enumerate(TEACHERS):
+            teachers[name] = Teacher.objects.update_or_create(
+                name=name,
+                defaults={
+                    "role": role,
+                    "title": title,
+                    "signature": signature,
+                    "orders": i,
+                    "brief": f"{name}老师,{title}。",
+                },
+            )[0]
+        for i, (name, kind, category, teacher, price, discount, level) in enumerate(COURSES):
+            defaults = {
+                "course_type": kind,
+                "course_category": categories[category],
+                "teacher": teachers[teacher],
+                "price": Decimal(price),
+                "level": level,
+                "orders": i,
+                "brief": f"{name}:从零开始,循序渐进,配套练习与项目。",
+                "period": 7 + 7 * level,
+                "students": 100 * (len(COURSES) - i),
+                "sections": CHAPTERS_PER_COURSE * SECTIONS_PER_CHAPTER,
+                "pub_sections": CHAPTERS_PER_COURSE * SECTIONS_PER_CHAPTER,
+                "discount_type": discount[0] if discount else "",
+                "discount_price": Decimal(discount[1]) if discount else None,
+                "discount_start": now - timedelta(days=1) if discount else None,
+                "discount_end": now + timedelta(days=30) if discount else None,
+            }
+            course, _ = Course.objects.update_or_create(name=name, defaults=defaults)
+            self._chapters(course)
+        self._user(DEMO_USER, staff=False)
+        self._user(STAFF_USER, staff=True)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {Course.objects.count()} courses in "
+                f"{CourseCategory.objects.count()} categories.\n"
+                f"  Demo user : {DEMO_USER['username']} / {DEMO_USER['password']} "
+                f"(mobile {DEMO_USER['mobile']})\n"
+                f"  Staff user: {STAFF_USER['username']} / {STAFF_USER['password']} (/admin/)"
+            )
+        )
+
+    def _chapters(self, course: Course) -> None:
+        for c in range(1, CHAPTERS_PER_COURSE + 1):
+            chapter, _ = CourseChapter.objects.update_or_create(
+                course=course,
+                chapter=c,
+                defaults={
+                    "name": f"第{c}章 {course.name}核心{c}",
+                    "summary": f"本章讲解第{c}部分。",
+                },
+            )
+            for s in range(1, SECTIONS_PER_CHAPTER + 1):
+                CourseSection.objects.update_or_create(
+                    chapter=chapter,
+                    name=f"{c}.{s} 课时{s}",
+                    defaults={
+                        "orders": s,
+                        "section_type": CourseSection.SectionType.VIDEO,
+                        "section_link": f"demo/{course.pk}/{c}-{s}.mp4",
+                        "duration": f"{5 + s}:{10 * s:02d}",
+                        "free_trail": c == 1 and s == 1,
+                    },
+                )
+
+    def _user(self, spec: dict[str, str], staff: bool) -> None:
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=spec["username"]).first()
+        if user is None:
+            user = user_model(username=spec["username"])
+        user.mobile = spec["mobile"]
+        user.is_staff = user.is_superuser = staff
+        user.is_active = True
+        user.set_password(spec["password"])
+        user.save()

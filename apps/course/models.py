@@ -1,0 +1,227 @@
+"""The catalog: categories, teachers, courses of every type, chapters and sections."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Case, F, Q, When
+from django.utils import timezone
+
+from utils.models import BaseModel
+
+MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class CourseCategory(BaseModel):
+    name = models.CharField("分类名称", max_length=64, unique=True)
+
+    class Meta:
+        db_table = "luffy_course_category"
+        verbose_name = "课程分类"
+        verbose_name_plural = verbose_name
+        ordering = ["orders", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Teacher(BaseModel):
+    class Role(models.IntegerChoices):
+        LECTURER = 0, "讲师"
+        MENTOR = 1, "导师"
+        HEAD_TEACHER = 2, "班主任"
+
+    name = models.CharField("导师名", max_length=32)
+    role = models.SmallIntegerField("导师身份", choices=Role.choices, default=Role.LECTURER)
+    title = models.CharField("职位、职称", max_length=64)
+    signature = models.CharField("导师签名", max_length=255, blank=True, default="")
+    image = models.ImageField("导师封面", upload_to="teacher", blank=True, default="")
+    brief = models.TextField("导师描述", max_length=1024, blank=True, default="")
+
+    class Meta:
+        db_table = "luffy_teacher"
+        verbose_name = "导师"
+        verbose_name_plural = verbose_name
+        ordering = ["orders", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CourseQuerySet(models.QuerySet):
+    def visible(self) -> CourseQuerySet:
+        """What shoppers may see: shown, not deleted, online."""
+        return self.filter(is_show=True, is_delete=False, status=Course.Status.ONLINE)
+
+    def with_current_price(self, now=None) -> CourseQuerySet:
+        """Annotate `current_price`: the discounted price while the discount runs, else price."""
+        now = now or timezone.now()
+        active = Q(
+            discount_price__isnull=False,
+            discount_start__lte=now,
+            discount_end__gt=now,
+        )
+        return self.annotate(
+            current_price=Case(
+                When(active, then=F("discount_price")),
+                default=F("price"),
+                output_field=models.DecimalField(max_digits=10, decimal_places=2),
+            )
+        )
+
+
+class Course(BaseModel):
+    class CourseType(models.TextChoices):
+        FREE = "free", "免费课"
+        ACTUAL = "actual", "实战课"
+        LIGHT = "light", "轻课"
+
+    class Level(models.IntegerChoices):
+        BEGINNER = 0, "初级"
+        INTERMEDIATE = 1, "中级"
+        ADVANCED = 2, "高级"
+
+    class Status(models.IntegerChoices):
+        ONLINE = 0, "上线"
+        OFFLINE = 1, "下线"
+        PRE_RELEASE = 2, "预上线"
+
+    name = models.CharField("课程名称", max_length=128)
+    course_img = models.ImageField("封面图片", upload_to="courses", blank=True, default="")
+    course_type = models.CharField(
+        "课程类型", max_length=16, choices=CourseType.choices, default=CourseType.ACTUAL
+    )
+    brief = models.TextField("详情介绍", max_length=2048, blank=True, default="")
+    level = models.SmallIntegerField("难度等级", choices=Level.choices, default=Level.BEGINNER)
+    pub_date = models.DateField("发布日期", default=timezone.localdate)
+    period = models.PositiveIntegerField("建议学习周期(天)", default=7)
+    status = models.SmallIntegerField("课程状态", choices=Status.choices, default=Status.ONLINE)
+    students = models.PositiveIntegerField("学习人数", default=0)
+    sections = models.PositiveIntegerField("总课时数量", default=0)
+    pub_sections = models.PositiveIntegerField("课时更新数量", default=0)
+    price = models.DecimalField("课程原价", default=Decimal("0"), **MONEY)
+    discount_type = models.CharField(
+        "优惠类型", max_length=32, blank=True, default="", help_text="如 限时折扣"
+    )
+    discount_price = models.DecimalField("优惠价", null=True, blank=True, **MONEY)
+    discount_start = models.DateTimeField("优惠开始", null=True, blank=True)
+    discount_end = models.DateTimeField("优惠结束", null=True, blank=True)
+    course_category = models.ForeignKey(
+        CourseCategory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="courses",
+        verbose_name="课程分类",
+    )
+    teacher = models.ForeignKey(
+        Teacher,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="courses",
+        verbose_name="授课老师",
+    )
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        db_table = "luffy_course"
+        verbose_name = "课程"
+        verbose_name_plural = verbose_name
+        ordering = ["orders", "id"]
+        indexes = [
+            models.Index(
+                fields=["status", "is_show", "is_delete", "orders"], name="course_listing"
+            ),
+            models.Index(fields=["course_type", "orders"], name="course_type_orders"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="course_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_price__isnull=True) | Q(discount_price__gte=0),
+                name="course_discount_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.discount_price is not None:
+            if self.discount_start is None or self.discount_end is None:
+                raise ValidationError("优惠价需要同时设置优惠开始和结束时间")
+            if self.discount_start >= self.discount_end:
+                raise ValidationError("优惠结束时间必须晚于开始时间")
+            if self.discount_price > self.price:
+                raise ValidationError("优惠价不能高于原价")
+
+    def discount_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.discount_price is not None
+            and self.discount_start is not None
+            and self.discount_end is not None
+            and self.discount_start <= now < self.discount_end
+        )
+
+    @property
+    def real_price(self) -> Decimal:
+        """The price a buyer pays right now."""
+        if hasattr(self, "current_price"):  # annotated by with_current_price()
+            return self.current_price
+        return self.discount_price if self.discount_active() else self.price
+
+
+class CourseChapter(BaseModel):
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="coursechapters", verbose_name="课程"
+    )
+    chapter = models.PositiveSmallIntegerField("第几章", default=1)
+    name = models.CharField("章节标题", max_length=128)
+    summary = models.TextField("章节介绍", blank=True, default="")
+    pub_date = models.DateField("发布日期", default=timezone.localdate)
+
+    class Meta:
+        db_table = "luffy_course_chapter"
+        verbose_name = "章节"
+        verbose_name_plural = verbose_name
+        ordering = ["chapter", "orders", "id"]
+        indexes = [models.Index(fields=["course", "chapter"], name="chapter_course_order")]
+
+    def __str__(self) -> str:
+        return f"{self.course}: 第{self.chapter}章 {self.name}"
+
+
+class CourseSection(BaseModel):
+    class SectionType(models.IntegerChoices):
+        DOCUMENT = 0, "文档"
+        EXERCISE = 1, "练习"
+        VIDEO = 2, "视频"
+
+    chapter = models.ForeignKey(
+        CourseChapter, on_delete=models.CASCADE, related_name="coursesections", verbose_name="章节"
+    )
+    name = models.CharField("课时标题", max_length=128)
+    section_type = models.SmallIntegerField(
+        "课时种类", choices=SectionType.choices, default=SectionType.VIDEO
+    )
+    section_link = models.CharField(
+        "课时链接", max_length=255, blank=True, default="", help_text="视频或文档的地址"
+    )
+    duration = models.CharField("视频时长", max_length=32, blank=True, default="")
+    pub_date = models.DateTimeField("发布时间", auto_now_add=True)
+    free_trail = models.BooleanField("是否可试看", default=False)
+
+    class Meta:
+        db_table = "luffy_course_section"
+        verbose_name = "课时"
+        verbose_name_plural = verbose_name
+        ordering = ["orders", "id"]
+        indexes = [models.Index(fields=["chapter", "orders"], name="section_chapter_order")]
+
+    def __str__(self) -> str:
+        return f"{self.chapter}-{self.name}"

@@ -1,0 +1,99 @@
+"""How the catalog looks on the wire (field names are the Vue app's)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CourseCategory
+        fields = ["id", "name"]
+
+
+class TeacherSerializer(serializers.ModelSerializer):
+    role_name = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = Teacher
+        fields = ["id", "name", "role", "role_name", "title", "signature", "image", "brief"]
+
+
+class SectionLinkMixin(serializers.Serializer):
+    section_link = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_section_link(self, section: CourseSection) -> str | None:
+        # Paid content stays hidden: only free-trial sections expose where the media is.
+        if section.free_trail and section.section_link:
+            return section.section_link
+        return None
+
+
+class SectionPreviewSerializer(SectionLinkMixin, serializers.ModelSerializer):
+    class Meta:
+        model = CourseSection
+        fields = ["id", "name", "section_link", "duration", "free_trail"]
+
+
+class SectionSerializer(SectionLinkMixin, serializers.ModelSerializer):
+    class Meta:
+        model = CourseSection
+        fields = ["id", "name", "orders", "section_type", "section_link", "duration", "free_trail"]
+
+
+class ChapterSerializer(serializers.ModelSerializer):
+    coursesections = SectionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CourseChapter
+        fields = ["id", "name", "chapter", "summary", "coursesections"]
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    """A course as lists and search show it. Expects visible_courses() + section previews."""
+
+    course_type_name = serializers.CharField(source="get_course_type_display", read_only=True)
+    level_name = serializers.CharField(source="get_level_display", read_only=True)
+    status_name = serializers.CharField(source="get_status_display", read_only=True)
+    discount_type = serializers.SerializerMethodField()
+    real_price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    teacher = TeacherSerializer(read_only=True, allow_null=True)
+    section_list = SectionPreviewSerializer(source="section_previews", many=True, read_only=True)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "name",
+            "course_img",
+            "course_type",
+            "course_type_name",
+            "brief",
+            "level_name",
+            "status_name",
+            "period",
+            "students",
+            "sections",
+            "pub_sections",
+            "price",
+            "discount_type",
+            "real_price",
+            "teacher",
+            "section_list",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_discount_type(self, course: Course) -> str:
+        # The label ("限时折扣") only while the discount runs, like the price it explains.
+        return course.discount_type if course.discount_active() else ""
+
+
+class CourseDetailSerializer(CourseSerializer):
+    course_category = CategorySerializer(read_only=True, allow_null=True)
+
+    class Meta(CourseSerializer.Meta):
+        fields = [*CourseSerializer.Meta.fields, "pub_date", "course_category"]

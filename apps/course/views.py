@@ -1,0 +1,117 @@
+"""Catalog endpoints: categories, course list and detail, chapter tree, search."""
+
+from __future__ import annotations
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.generics import GenericAPIView, ListAPIView, RetrieveAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from utils.response import APIResponse
+
+from . import selectors
+from .filters import CourseFilter
+from .models import Course
+from .serializers import (
+    CategorySerializer,
+    ChapterSerializer,
+    CourseDetailSerializer,
+    CourseSerializer,
+)
+
+
+class CategoryView(GenericAPIView):
+    serializer_class = CategorySerializer
+    pagination_class = None
+
+    @extend_schema(
+        responses=inline_serializer(
+            "CategoryList",
+            {
+                "code": serializers.IntegerField(),
+                "msg": serializers.CharField(),
+                "result": CategorySerializer(many=True),
+            },
+        )
+    )
+    def get(self, request: Request) -> APIResponse:
+        data = CategorySerializer(selectors.visible_categories(), many=True).data
+        return APIResponse(result=data)
+
+
+class CourseListMixin:
+    """Paginated course lists: previews of each course's first sections in one extra query."""
+
+    serializer_class = CourseSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CourseFilter
+
+    def get_queryset(self):
+        return selectors.visible_courses()
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        selectors.attach_section_previews(page if page is not None else [])
+        return page
+
+
+class CourseListView(CourseListMixin, ListAPIView):
+    """Shown, online courses of every type; filter, order and page through them."""
+
+
+SEARCH_PARAM = OpenApiParameter(
+    "search", str, required=True, description="Words that must all match (name, brief or price)"
+)
+
+
+class CourseSearchView(CourseListMixin, ListAPIView):
+    """Search across every course type; combines with the list's filters and ordering."""
+
+    def get_queryset(self):
+        text = self.request.query_params.get("search", "")
+        if len(text) > selectors.MAX_SEARCH_LENGTH:
+            raise exceptions.ValidationError(
+                {"search": [f"搜索内容不能超过{selectors.MAX_SEARCH_LENGTH}个字符"]}
+            )
+        words = selectors.search_words(text)
+        if not words:
+            raise exceptions.ValidationError({"search": ["请输入搜索内容"]})
+        return selectors.search_courses(selectors.visible_courses(), words)
+
+    @extend_schema(parameters=[SEARCH_PARAM])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class CourseDetailView(RetrieveAPIView):
+    serializer_class = CourseDetailSerializer
+
+    def get_queryset(self):
+        return selectors.visible_courses().select_related("course_category")
+
+    def get_object(self):
+        course = super().get_object()
+        selectors.attach_section_previews([course])
+        return course
+
+
+COURSE_PARAM = OpenApiParameter("course", int, required=True, description="Course id")
+
+
+class ChapterListView(GenericAPIView):
+    """The chapter tree of one visible course, in order (not paginated)."""
+
+    serializer_class = ChapterSerializer
+    pagination_class = None
+
+    @extend_schema(parameters=[COURSE_PARAM], responses=ChapterSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("course", "")
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            raise exceptions.ValidationError({"course": ["请提供有效的课程编号"]})
+        if not Course.objects.visible().filter(pk=int(raw)).exists():
+            raise exceptions.NotFound("课程不存在")
+        chapters = selectors.chapter_tree(int(raw))
+        return Response(ChapterSerializer(chapters, many=True, context={"request": request}).data)

@@ -1,0 +1,1 @@
+# Orders and Alipay payments arrive with issue 3.

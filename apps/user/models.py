@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.templatetags.static import static
+
+MOBILE_REGEX = r"^1[3-9]\d{9}$"
+DEFAULT_ICON = "user/default-icon.png"
+mobile_validator = RegexValidator(MOBILE_REGEX, "请输入有效的中国大陆手机号")
+
+
+class User(AbstractUser):
+    # Nullable so staff created in the admin need no phone; unique among those who have one.
+    mobile = models.CharField(
+        "手机号", max_length=11, unique=True, null=True, blank=True, validators=[mobile_validator]
+    )
+    icon = models.ImageField("头像", upload_to="icon", blank=True, default="")
+
+    def icon_url(self) -> str:
+        """Path of the avatar, or of the shared default one when none was uploaded."""
+        return self.icon.url if self.icon else static(DEFAULT_ICON)
+
+    class Meta:
+        db_table = "luffy_user"
+        verbose_name = "用户"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class SmsCode(models.Model):
+    """A verification code sent by SMS: valid for a few minutes, used once, few wrong tries."""
+
+    mobile = models.CharField("手机号", max_length=11, db_index=True)
+    code_hash = models.CharField("验证码摘要", max_length=64)
+    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间")
+    attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+
+    class Meta:
+        db_table = "luffy_sms_code"
+        verbose_name = "短信验证码"
+        verbose_name_plural = verbose_name
+        indexes = [models.Index(fields=["mobile", "-created_at"], name="sms_code_mobile_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.mobile} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import MOBILE_REGEX, User
+
+MOBILE_FIELD = {
+    "regex": MOBILE_REGEX,
+    "max_length": 11,
+    "error_messages": {"invalid": "请输入有效的中国大陆手机号"},
+}
+
+
+class MobileQuerySerializer(serializers.Serializer):
+    mobile = serializers.RegexField(**MOBILE_FIELD)
+
+
+class MulLoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="用户名、手机号或邮箱")
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class MobileLoginSerializer(serializers.Serializer):
+    mobile = serializers.RegexField(**MOBILE_FIELD)
+    code = serializers.RegexField(
+        r"^\d{6}$", max_length=6, error_messages={"invalid": "验证码为6位数字"}
+    )
+
+
+class MobileRegisterSerializer(MobileLoginSerializer):
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    code = serializers.IntegerField()
+    msg = serializers.CharField()
+    token = serializers.CharField(help_text="Access token: send as `Authorization: jwt <token>`")
+    refresh = serializers.CharField()
+    username = serializers.CharField()
+    icon = serializers.URLField()
+
+
+class RefreshResponseSerializer(serializers.Serializer):
+    code = serializers.IntegerField()
+    msg = serializers.CharField()
+    token = serializers.CharField()
+
+
+class EnvelopeSerializer(serializers.Serializer):
+    code = serializers.IntegerField(help_text="100 success, 101 'no' (e.g. not registered)")
+    msg = serializers.CharField()
+
+
+class UserProfileSerializer(serializers.ModelSerializer):
+    icon = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "mobile", "email", "icon", "date_joined"]
+        read_only_fields = fields
+
+    def get_icon(self, user: User) -> str:
+        return self.context["request"].build_absolute_uri(user.icon_url())

@@ -1,0 +1,42 @@
+"""Rate limits for the account endpoints (rates in settings.REST_FRAMEWORK)."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework.throttling import SimpleRateThrottle
+
+from .models import MOBILE_REGEX
+
+_mobile = re.compile(MOBILE_REGEX)
+
+
+class ClientIpThrottle(SimpleRateThrottle):
+    """Per client IP; subclasses set the scope."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SmsIpThrottle(ClientIpThrottle):
+    scope = "sms_ip"
+
+
+class LoginIpThrottle(ClientIpThrottle):
+    scope = "login"
+
+
+class MobileCheckThrottle(ClientIpThrottle):
+    scope = "anon_check"
+
+
+class SmsMobileThrottle(SimpleRateThrottle):
+    """One SMS per mobile number per period, whoever asks for it."""
+
+    scope = "sms_mobile"
+
+    def get_cache_key(self, request, view):
+        mobile = request.query_params.get("mobile", "")
+        if not _mobile.fullmatch(mobile):
+            return None  # invalid numbers are rejected by validation, not counted
+        return self.cache_format % {"scope": self.scope, "ident": mobile}

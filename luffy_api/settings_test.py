@@ -1,0 +1,24 @@
+"""Settings for the test suite: production-like (DEBUG off) with test-only secrets.
+
+The environment is fixed here, before the real settings are read, so a developer's `.env` or
+shell cannot change what the suite sees. DATABASE_URL is the one variable passed through: it
+selects SQLite (unset) or the MariaDB server started by `make test`.
+"""
+
+import os
+import tempfile
+
+os.environ["LUFFY_IGNORE_DOTENV"] = "1"
+os.environ["DJANGO_DEBUG"] = "false"
+os.environ["DJANGO_SECRET_KEY"] = "test-only-secret-key-not-used-anywhere-else-0123456789abcdef"
+os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
+os.environ["SITE_URL"] = "http://testserver"
+os.environ["SMS_BACKEND"] = "log"
+os.environ.pop("CACHE_URL", None)
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+MEDIA_ROOT = tempfile.mkdtemp(prefix="luffy-test-media-")

@@ -1,0 +1,32 @@
+"""URL map: the versioned API under /api/v1/, its schema and docs, and the admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("user/", include("apps.user.urls")),
+    path("course/", include("apps.course.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+# Local media (uploaded images and videos) when no object storage is configured. In production
+# a front web server or Qiniu serves media; Django only does it when asked to (SERVE_MEDIA).
+if settings.SERVE_MEDIA:
+    prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(
+        re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
+
+handler400 = "utils.exceptions.handler400"
+handler403 = "utils.exceptions.handler403"
+handler404 = "utils.exceptions.handler404"
+handler500 = "utils.exceptions.handler500"

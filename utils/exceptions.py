@@ -1,0 +1,89 @@
+"""One error shape everywhere: {"code": <int != 100>, "msg": "...", "errors"?: {...}}.
+
+The code of an error envelope is its HTTP status (400, 401, 403, 404, 405, 409, 415, 429, 500),
+so a client can branch on either. Unexpected exceptions are logged with their traceback and
+answered with a 500 envelope, never Django's HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger("luffy.errors")
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "资源冲突"
+    default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "服务暂不可用,请稍后再试"
+    default_code = "service_unavailable"
+
+
+def _first_message(detail: Any) -> str:
+    """The first human-readable message in a (possibly nested) DRF error detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            message = _first_message(value)
+            if message:
+                return message if key == "non_field_errors" else f"{key}: {message}"
+        return ""
+    if isinstance(detail, (list, tuple)):
+        return next((m for m in (_first_message(item) for item in detail) if m), "")
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        view = context.get("view")
+        logger.exception("Unhandled error in %s", type(view).__name__ if view else "view")
+        return Response(
+            {"code": 500, "msg": "服务器内部错误"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
+
+    body: dict[str, Any] = {"code": response.status_code}
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body["msg"] = _first_message(errors) or "参数错误"
+        body["errors"] = errors
+    else:
+        body["msg"] = _first_message(response.data) or "请求错误"
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["wait"] = exc.wait
+    response.data = body
+    return response
+
+
+# Django-level handlers for requests that never reach a DRF view (unknown URLs, crashes in
+# middleware), so clients of /api/ never receive an HTML page.
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": 404, "msg": "未找到"}, status=404)
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"code": 500, "msg": "服务器内部错误"}, status=500)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": 400, "msg": "请求错误"}, status=400)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": 403, "msg": "没有权限"}, status=403)
