@@ -5,9 +5,10 @@ from __future__ import annotations
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
-from rest_framework.generics import GenericAPIView, ListAPIView, RetrieveAPIView
+from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from utils.response import APIResponse
 
@@ -22,10 +23,7 @@ from .serializers import (
 )
 
 
-class CategoryView(GenericAPIView):
-    serializer_class = CategorySerializer
-    pagination_class = None
-
+class CategoryView(APIView):
     @extend_schema(
         responses=inline_serializer(
             "CategoryList",
@@ -70,6 +68,8 @@ class CourseSearchView(CourseListMixin, ListAPIView):
     """Search across every course type; combines with the list's filters and ordering."""
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Course.objects.none()
         text = self.request.query_params.get("search", "")
         if len(text) > selectors.MAX_SEARCH_LENGTH:
             raise exceptions.ValidationError(
@@ -100,11 +100,8 @@ class CourseDetailView(RetrieveAPIView):
 COURSE_PARAM = OpenApiParameter("course", int, required=True, description="Course id")
 
 
-class ChapterListView(GenericAPIView):
+class ChapterListView(APIView):
     """The chapter tree of one visible course, in order (not paginated)."""
-
-    serializer_class = ChapterSerializer
-    pagination_class = None
 
     @extend_schema(parameters=[COURSE_PARAM], responses=ChapterSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -1,0 +1,45 @@
+# One command to run the demo, one to run the whole suite. See README.md.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-sqlite test-mariadb lint format clean
+
+setup:
+	@scripts/bootstrap.sh
+
+# Demo server on the embedded defaults: SQLite, local media, no keys.
+run: setup
+	@[ -f .env ] || { cp .env.example .env; echo "==> created .env from .env.example"; }
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py load_demo
+	@echo "==> serving on http://127.0.0.1:$(PORT)/api/v1/course/list/ (admin: /admin/, docs: /api/docs/)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Lint, then the whole suite on SQLite, then again on a throwaway MariaDB on loopback.
+test: setup lint test-sqlite test-mariadb
+
+lint:
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DJANGO_SETTINGS_MODULE=luffy_api.settings_test $(PY) manage.py makemigrations --check --dry-run
+
+test-sqlite:
+	@echo "==> test suite on SQLite"
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-mariadb:
+	@echo "==> test suite on MariaDB"
+	scripts/mariadb.sh start
+	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest $(PYTEST_ARGS); \
+	  status=$$?; scripts/mariadb.sh stop; exit $$status
+
+format:
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	scripts/mariadb.sh stop
+	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles

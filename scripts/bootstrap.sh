@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian/Ubuntu machine for this project: the system packages mysqlclient builds
+# against, a virtualenv in .venv, and the pinned Python requirements. Safe to run again: it only
+# does what is missing. Needs root or sudo the first time (for apt-get).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  # Installs the named Debian packages that are not installed yet.
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+if [ "${1:-}" = "--mariadb" ]; then
+  apt_install mariadb-server mariadb-client
+  exit 0
+fi
+
+# mysqlclient has no Linux wheels: it compiles against the MariaDB client library.
+if ! pkg-config --exists mysqlclient 2>/dev/null && ! pkg-config --exists libmariadb 2>/dev/null; then
+  apt_install pkg-config default-libmysqlclient-dev gcc
+fi
+command -v gcc >/dev/null || apt_install gcc
+"$PYTHON" -c "import venv, ensurepip" 2>/dev/null || apt_install python3-venv
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $("$PYTHON" --version)"
+  "$PYTHON" -m venv .venv
+fi
+
+# Reinstall only when the requirement files changed since the last install.
+stamp=.venv/.requirements.sha
+want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing Python requirements"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# A throwaway MariaDB server for the test suite, on loopback only, with its data under .tmp/.
+#   scripts/mariadb.sh start   installs MariaDB if missing, starts it, creates the `luffy` user
+#   scripts/mariadb.sh stop    stops it and removes its data
+# The server listens on 127.0.0.1:${MARIADB_PORT:-3307}; DATABASE_URL for it is printed by `url`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${MARIADB_PORT:-3307}
+DIR=$PWD/.tmp/mariadb
+SOCK=$DIR/mysqld.sock
+PIDFILE=$DIR/mysqld.pid
+
+start() {
+  command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || scripts/bootstrap.sh --mariadb
+  export PATH=$PATH:/usr/sbin
+  stop_quietly
+  mkdir -p "$DIR"
+  mariadb-install-db --no-defaults --datadir="$DIR/data" --auth-root-authentication-method=normal \
+    --skip-test-db >"$DIR/install.log" 2>&1 || { cat "$DIR/install.log"; exit 1; }
+  local user_opt=()
+  [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
+  mariadbd --no-defaults "${user_opt[@]}" --datadir="$DIR/data" --socket="$SOCK" \
+    --pid-file="$PIDFILE" --port="$PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --max-connections=200 \
+    --log-error="$DIR/error.log" &
+  for _ in $(seq 1 60); do
+    mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1 || {
+    echo "MariaDB did not start; its log:"; cat "$DIR/error.log"; exit 1; }
+  mariadb --no-defaults --socket="$SOCK" -uroot <<'SQL'
+CREATE USER IF NOT EXISTS 'luffy'@'127.0.0.1' IDENTIFIED BY 'luffy';
+GRANT ALL PRIVILEGES ON *.* TO 'luffy'@'127.0.0.1';
+CREATE DATABASE IF NOT EXISTS luffy CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+SQL
+  echo "MariaDB $(mariadbd --version | awk '{print $3}') on 127.0.0.1:$PORT"
+}
+
+stop_quietly() {
+  if [ -f "$PIDFILE" ]; then
+    kill "$(cat "$PIDFILE")" 2>/dev/null || true
+    for _ in $(seq 1 40); do [ -f "$PIDFILE" ] || break; sleep 0.25; done
+  fi
+  rm -rf "$DIR"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop_quietly ;;
+  url) echo "mysql://luffy:luffy@127.0.0.1:$PORT/luffy" ;;
+  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+esac
