@@ -212,8 +212,9 @@ REST_FRAMEWORK = {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_check": os.environ.get("THROTTLE_ANON_CHECK", "60/min"),
     },
-    # Only trust X-Forwarded-For when a known number of proxies sits in front of us.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # How many proxies in front of us append to X-Forwarded-For. 0 (default): ignore the header
+    # (clients could make it up) and identify clients by their address. None would trust it.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SIMPLE_JWT = {
@@ -248,6 +249,25 @@ TENCENT_SMS = {
     "REGION": os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou"),
     "ENDPOINT": os.environ.get("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
 }
+
+# --- Alipay (libs.iPay) ---------------------------------------------------------------------------
+# Keys are PEM text or a path to a PEM file (the *_FILE variants); see .env.example. No app id or
+# keys: payments answer "payment not configured" and free orders still work.
+ALIPAY = {
+    "APP_ID": os.environ.get("ALIPAY_APP_ID", "").strip(),
+    "APP_PRIVATE_KEY": os.environ.get("ALIPAY_APP_PRIVATE_KEY", ""),
+    "APP_PRIVATE_KEY_FILE": os.environ.get("ALIPAY_APP_PRIVATE_KEY_FILE", "").strip(),
+    "PUBLIC_KEY": os.environ.get("ALIPAY_PUBLIC_KEY", ""),
+    "PUBLIC_KEY_FILE": os.environ.get("ALIPAY_PUBLIC_KEY_FILE", "").strip(),
+    "SANDBOX": env_bool("ALIPAY_SANDBOX", DEBUG),
+    "GATEWAY": os.environ.get("ALIPAY_GATEWAY", "").strip(),
+    "SELLER_ID": os.environ.get("ALIPAY_SELLER_ID", "").strip(),
+    "NOTIFY_URL": os.environ.get("ALIPAY_NOTIFY_URL", "").strip()
+    or f"{SITE_URL}/api/v1/order/success/",
+    "RETURN_URL": os.environ.get("ALIPAY_RETURN_URL", "").strip() or f"{FRONTEND_URL}/pay/success",
+    "TIMEOUT_SECONDS": env_int("ALIPAY_TIMEOUT_SECONDS", 15),
+}
+ORDER_PAY_TIMEOUT_MINUTES = env_int("ORDER_PAY_TIMEOUT_MINUTES", 15)
 
 # --- Security (production) ----------------------------------------------------------------------
 if not DEBUG:

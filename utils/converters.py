@@ -11,3 +11,15 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+class TradeNoConverter:
+    """An order number (out_trade_no): letters, digits, _ and -, at most 64."""
+
+    regex = "[0-9A-Za-z_-]{1,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value

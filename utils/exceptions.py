@@ -1,8 +1,8 @@
 """One error shape everywhere: {"code": <int != 100>, "msg": "...", "errors"?: {...}}.
 
-The code of an error envelope is its HTTP status (400, 401, 403, 404, 405, 409, 415, 429, 500),
-so a client can branch on either. Unexpected exceptions are logged with their traceback and
-answered with a 500 envelope, never Django's HTML page.
+The code of an error envelope is its HTTP status (400, 401, 403, 404, 405, 409, 413, 415, 429,
+500, 503), so a client can branch on either. Unexpected exceptions are logged with their
+traceback and answered with a 500 envelope, never Django's HTML page.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -23,6 +23,12 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "资源冲突"
     default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "请求体过大"
+    default_code = "payload_too_large"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -49,6 +55,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
+        exc = exceptions.ParseError("请求格式无效")
+    elif isinstance(exc, RecursionError):  # JSON nested deeper than the parser can follow
+        exc = exceptions.ParseError("JSON 嵌套过深")
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -64,7 +76,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         body["msg"] = _first_message(errors) or "参数错误"
         body["errors"] = errors
     else:
-        body["msg"] = _first_message(response.data) or "请求错误"
+        # DRF and simplejwt wrap the message as {"detail": ...} (simplejwt adds code/messages).
+        data = response.data
+        detail = data["detail"] if isinstance(data, dict) and "detail" in data else data
+        body["msg"] = _first_message(detail) or "请求错误"
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         body["wait"] = exc.wait
     response.data = body

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from utils.models import BaseModel
 
+CENT = Decimal("0.01")
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
 
@@ -172,8 +173,11 @@ class Course(BaseModel):
     def real_price(self) -> Decimal:
         """The price a buyer pays right now."""
         if hasattr(self, "current_price"):  # annotated by with_current_price()
-            return self.current_price
-        return self.discount_price if self.discount_active() else self.price
+            price = self.current_price
+        else:
+            price = self.discount_price if self.discount_active() else self.price
+        # SQLite hands back annotated decimals with excess digits; money has two.
+        return Decimal(price).quantize(CENT)
 
 
 class CourseChapter(BaseModel):

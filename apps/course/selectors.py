@@ -77,12 +77,12 @@ def chapter_tree(course_id: int) -> QuerySet[CourseChapter]:
 
 
 def search_words(text: str) -> list[str]:
-    """Split a search box entry into distinct words (at most MAX_SEARCH_WORDS)."""
+    """Split a search box entry into distinct words (the caller enforces MAX_SEARCH_WORDS)."""
     words: list[str] = []
     for word in text.split():
         if word not in words:
             words.append(word)
-    return words[:MAX_SEARCH_WORDS]
+    return words
 
 
 def _as_price(word: str) -> Decimal | None:

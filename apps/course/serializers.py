@@ -94,6 +94,9 @@ class CourseSerializer(serializers.ModelSerializer):
 
 class CourseDetailSerializer(CourseSerializer):
     course_category = CategorySerializer(read_only=True, allow_null=True)
+    owned = serializers.BooleanField(
+        read_only=True, default=False, help_text="The logged-in user owns this course"
+    )
 
     class Meta(CourseSerializer.Meta):
-        fields = [*CourseSerializer.Meta.fields, "pub_date", "course_category"]
+        fields = [*CourseSerializer.Meta.fields, "pub_date", "course_category", "owned"]

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
 
 from . import selectors
@@ -78,6 +79,11 @@ class CourseSearchView(CourseListMixin, ListAPIView):
         words = selectors.search_words(text)
         if not words:
             raise exceptions.ValidationError({"search": ["请输入搜索内容"]})
+        if len(words) > selectors.MAX_SEARCH_WORDS:
+            # Every word must match, so dropping the extra ones would return wrong results.
+            raise exceptions.ValidationError(
+                {"search": [f"搜索词不能超过{selectors.MAX_SEARCH_WORDS}个"]}
+            )
         return selectors.search_courses(selectors.visible_courses(), words)
 
     @extend_schema(parameters=[SEARCH_PARAM])
@@ -94,6 +100,7 @@ class CourseDetailView(RetrieveAPIView):
     def get_object(self):
         course = super().get_object()
         selectors.attach_section_previews([course])
+        course.owned = course.pk in owned_course_ids(self.request.user, [course.pk])
         return course
 
 

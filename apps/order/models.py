@@ -1,1 +1,154 @@
-# Orders and Alipay payments arrive with issue 3.
+"""Orders, what they bought, who owns which course, and every payment notify received."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from apps.course.models import Course
+
+MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class Order(models.Model):
+    class Status(models.IntegerChoices):
+        UNPAID = 0, "未支付"
+        PAID = 1, "已支付"
+        CANCELLED = 2, "已取消"
+        TIMED_OUT = 3, "超时取消"
+
+    class PayType(models.IntegerChoices):
+        ALIPAY = 1, "支付宝"
+        WECHAT = 2, "微信支付"  # reserved
+
+    subject = models.CharField("订单标题", max_length=150)
+    total_amount = models.DecimalField("订单总价", **MONEY)
+    out_trade_no = models.CharField("订单号", max_length=64, unique=True)
+    trade_no = models.CharField("支付宝流水号", max_length=64, blank=True, default="")
+    order_status = models.SmallIntegerField(
+        "订单状态", choices=Status.choices, default=Status.UNPAID
+    )
+    pay_type = models.SmallIntegerField("支付方式", choices=PayType.choices, default=PayType.ALIPAY)
+    pay_time = models.DateTimeField("支付时间", null=True, blank=True)
+    expires_at = models.DateTimeField("支付截止时间")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name="下单用户",
+    )
+    created_time = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_time = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        db_table = "luffy_order"
+        verbose_name = "订单记录"
+        verbose_name_plural = verbose_name
+        ordering = ["-created_time", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_time"], name="order_user_recent"),
+            models.Index(fields=["order_status", "expires_at"], name="order_status_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0), name="order_total_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.out_trade_no} - ¥{self.total_amount}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.order_status == self.Status.PAID
+
+
+class OrderDetail(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="order_courses", verbose_name="订单"
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="course_orders", verbose_name="课程"
+    )
+    price = models.DecimalField("课程原价", **MONEY)
+    real_price = models.DecimalField("课程实价", **MONEY)
+
+    class Meta:
+        db_table = "luffy_order_detail"
+        verbose_name = "订单详情"
+        verbose_name_plural = verbose_name
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "course"], name="order_detail_unique_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.out_trade_no}: {self.course_id}"
+
+
+class CourseEntitlement(models.Model):
+    """A user owns a course, granted by a paid (or free) order."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="entitlements",
+        verbose_name="用户",
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="entitlements", verbose_name="课程"
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="entitlements", verbose_name="来源订单"
+    )
+    created_time = models.DateTimeField("获得时间", auto_now_add=True)
+
+    class Meta:
+        db_table = "luffy_user_course"
+        verbose_name = "已购课程"
+        verbose_name_plural = verbose_name
+        ordering = ["-created_time", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="entitlement_unique_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} owns {self.course_id}"
+
+
+class PaymentNotification(models.Model):
+    """Every Alipay notify as received, whether it could be verified, and what we did with it."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "处理中"
+        SETTLED = "settled", "已入账"
+        DUPLICATE = "duplicate", "重复通知"
+        CLOSED = "closed", "交易关闭"
+        IGNORED = "ignored", "无需处理"
+        REJECTED = "rejected", "已拒绝"
+        ERROR = "error", "处理出错"
+
+    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    out_trade_no = models.CharField("订单号", max_length=64, blank=True, default="")
+    notify_id = models.CharField("通知ID", max_length=128, blank=True, default="")
+    trade_status = models.CharField("交易状态", max_length=32, blank=True, default="")
+    verified = models.BooleanField("验签通过", default=False)
+    outcome = models.CharField(
+        "处理结果", max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED
+    )
+    detail = models.TextField("说明", blank=True, default="")
+    params = models.JSONField("原始参数", default=dict)
+
+    class Meta:
+        db_table = "luffy_payment_notification"
+        verbose_name = "支付通知"
+        verbose_name_plural = verbose_name
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["out_trade_no"], name="notify_out_trade_no")]
+
+    def __str__(self) -> str:
+        return f"{self.out_trade_no or '?'} {self.trade_status} {self.outcome}"

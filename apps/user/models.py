@@ -5,7 +5,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.templatetags.static import static
 
-MOBILE_REGEX = r"^1[3-9]\d{9}$"
+# [0-9], not \d: in Python \d also matches full-width and other non-ASCII digits.
+MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
 DEFAULT_ICON = "user/default-icon.png"
 mobile_validator = RegexValidator(MOBILE_REGEX, "请输入有效的中国大陆手机号")
 

@@ -23,7 +23,7 @@ class MulLoginSerializer(serializers.Serializer):
 class MobileLoginSerializer(serializers.Serializer):
     mobile = serializers.RegexField(**MOBILE_FIELD)
     code = serializers.RegexField(
-        r"^\d{6}$", max_length=6, error_messages={"invalid": "验证码为6位数字"}
+        r"^[0-9]{6}$", max_length=6, error_messages={"invalid": "验证码为6位数字"}
     )
 
 

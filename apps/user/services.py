@@ -50,6 +50,9 @@ def send_sms_code(mobile: str) -> None:
         record.delete()  # a code nobody received must not be guessable later
         logger.exception("SMS delivery to %s failed", mobile)
         raise ServiceUnavailable("短信发送失败,请稍后再试") from None
+    except Exception:
+        record.delete()  # e.g. a misconfigured backend: same rule, but let the error surface
+        raise
 
 
 def verify_sms_code(mobile: str, code: str) -> None:

@@ -36,7 +36,8 @@ class SmsMobileThrottle(SimpleRateThrottle):
     scope = "sms_mobile"
 
     def get_cache_key(self, request, view):
-        mobile = request.query_params.get("mobile", "")
+        # Strip like the serializer's CharField does, so " 138..." counts as "138...".
+        mobile = request.query_params.get("mobile", "").strip()
         if not _mobile.fullmatch(mobile):
             return None  # invalid numbers are rejected by validation, not counted
         return self.cache_format % {"scope": self.scope, "ident": mobile}

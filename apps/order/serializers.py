@@ -1,0 +1,71 @@
+"""Order payloads: what the buyer sends to pay, and how orders look when listed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from .models import Order, OrderDetail
+
+MAX_COURSES_PER_ORDER = 50
+
+
+class PayRequestSerializer(serializers.Serializer):
+    courses = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**53),
+        min_length=1,
+        max_length=MAX_COURSES_PER_ORDER,
+        allow_empty=False,
+        error_messages={"empty": "请选择要购买的课程", "min_length": "请选择要购买的课程"},
+    )
+    total_amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="The total the buyer saw; must equal the server's price to the cent",
+    )
+    subject = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    pay_type = serializers.ChoiceField(
+        choices=Order.PayType.choices, required=False, default=Order.PayType.ALIPAY
+    )
+
+
+class PayResponseSerializer(serializers.Serializer):
+    code = serializers.IntegerField()
+    msg = serializers.CharField()
+    pay_url = serializers.URLField(allow_null=True, help_text="null when nothing is left to pay")
+    out_trade_no = serializers.CharField()
+
+
+class OrderDetailSerializer(serializers.ModelSerializer):
+    course_name = serializers.CharField(source="course.name", read_only=True)
+    course_img = serializers.ImageField(source="course.course_img", read_only=True)
+
+    class Meta:
+        model = OrderDetail
+        fields = ["course", "course_name", "course_img", "price", "real_price"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    order_status_name = serializers.CharField(source="get_order_status_display", read_only=True)
+    pay_type_name = serializers.CharField(source="get_pay_type_display", read_only=True)
+    order_courses = OrderDetailSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "out_trade_no",
+            "subject",
+            "total_amount",
+            "order_status",
+            "order_status_name",
+            "pay_type",
+            "pay_type_name",
+            "trade_no",
+            "pay_time",
+            "expires_at",
+            "created_time",
+            "order_courses",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,15 @@
+from django.urls import path, register_converter
+
+from utils.converters import TradeNoConverter
+
+from . import views
+
+register_converter(TradeNoConverter, "trade_no")
+
+urlpatterns = [
+    path("pay/", views.PayView.as_view(), name="order-pay"),
+    path("success/", views.PaySuccessView.as_view(), name="order-success"),
+    path("", views.OrderListView.as_view(), name="order-list"),
+    path("<trade_no:out_trade_no>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("<trade_no:out_trade_no>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+]

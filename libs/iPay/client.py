@@ -1,0 +1,256 @@
+"""One configured python-alipay-sdk client, and the few calls the shop makes through it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.error import URLError
+
+from alipay import AliPay
+from alipay.exceptions import AliPayException, AliPayValidationError
+from alipay.utils import AliPayConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from .keys import KeyFormatError, load_rsa_key, to_pem
+
+SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
+PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
+_CENT = Decimal("0.01")
+
+
+class PaymentNotConfigured(Exception):
+    """No Alipay app id and keys: paid orders cannot be taken."""
+
+
+class AlipayUnavailable(Exception):
+    """Alipay could not be asked: network trouble, a garbled or unsigned answer, or an error."""
+
+
+@dataclass(frozen=True)
+class AlipaySettings:
+    app_id: str
+    app_private_key: str  # PEM
+    alipay_public_key: str  # PEM
+    gateway: str
+    seller_id: str
+    notify_url: str
+    return_url: str
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class TradeStatus:
+    """What Alipay's trade query says about one of our orders."""
+
+    out_trade_no: str
+    trade_no: str
+    trade_status: str
+    total_amount: Decimal
+    paid_at: datetime | None
+
+    @property
+    def is_paid(self) -> bool:
+        return self.trade_status in PAID_STATUSES
+
+
+def parse_alipay_time(value: str | None) -> datetime | None:
+    """Alipay's 'yyyy-MM-dd HH:mm:ss' (Beijing time) as an aware datetime, or None."""
+    if not value:
+        return None
+    try:
+        naive = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return timezone.make_aware(naive, timezone.get_fixed_timezone(8 * 60))
+
+
+def format_amount(amount: Decimal) -> str:
+    """An amount as Alipay wants it: a string with exactly two decimals."""
+    return str(amount.quantize(_CENT))
+
+
+def _read_key(conf: Mapping[str, Any], name: str) -> str:
+    text = conf.get(name) or ""
+    path = conf.get(f"{name}_FILE") or ""
+    if text.strip() and path:
+        raise ImproperlyConfigured(f"Set ALIPAY_{name} or ALIPAY_{name}_FILE, not both.")
+    if path:
+        try:
+            return Path(path).read_text()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"ALIPAY_{name}_FILE={path!r} cannot be read: {exc}"
+            ) from exc
+    return text
+
+
+def _settings_from(conf: Mapping[str, Any]) -> AlipaySettings | None:
+    private_text = _read_key(conf, "APP_PRIVATE_KEY")
+    public_text = _read_key(conf, "PUBLIC_KEY")
+    given = [bool(conf.get("APP_ID")), bool(private_text.strip()), bool(public_text.strip())]
+    if not any(given):
+        return None
+    if not all(given):
+        raise ImproperlyConfigured(
+            "Alipay is half configured: ALIPAY_APP_ID, ALIPAY_APP_PRIVATE_KEY(_FILE) and "
+            "ALIPAY_PUBLIC_KEY(_FILE) must all be set, or none of them."
+        )
+    advice = (
+        "Paste the PEM text with its BEGIN/END lines, or the bare base64 from Alipay's console."
+    )
+    try:
+        private_key = load_rsa_key(private_text, private=True)
+    except KeyFormatError as exc:
+        raise ImproperlyConfigured(
+            f"ALIPAY_APP_PRIVATE_KEY cannot be used ({exc}). {advice}"
+        ) from None
+    try:
+        public_key = load_rsa_key(public_text, private=False)
+    except KeyFormatError as exc:
+        raise ImproperlyConfigured(f"ALIPAY_PUBLIC_KEY cannot be used ({exc}). {advice}") from None
+    if public_key == private_key.public_key():
+        raise ImproperlyConfigured(
+            "ALIPAY_PUBLIC_KEY is the public half of your own app key. It must be *Alipay's* "
+            "public key, shown in Alipay's console after you upload the app public key."
+        )
+    default_gateway = SANDBOX_GATEWAY if conf.get("SANDBOX") else PRODUCTION_GATEWAY
+    gateway = conf.get("GATEWAY") or default_gateway
+    return AlipaySettings(
+        app_id=str(conf["APP_ID"]),
+        app_private_key=to_pem(private_key),
+        alipay_public_key=to_pem(public_key),
+        gateway=gateway,
+        seller_id=conf.get("SELLER_ID") or "",
+        notify_url=conf["NOTIFY_URL"],
+        return_url=conf["RETURN_URL"],
+        timeout_seconds=int(conf.get("TIMEOUT_SECONDS") or 15),
+    )
+
+
+@lru_cache(maxsize=8)
+def _settings_cached(frozen: tuple[tuple[str, Any], ...]) -> AlipaySettings | None:
+    return _settings_from(dict(frozen))
+
+
+def load_settings() -> AlipaySettings | None:
+    """Alipay settings from settings.ALIPAY; None when not configured at all.
+
+    Raises ImproperlyConfigured for a half configuration or keys that cannot be used.
+    """
+    return _settings_cached(tuple(sorted(settings.ALIPAY.items())))
+
+
+class AlipayClient:
+    def __init__(self, conf: AlipaySettings) -> None:
+        self.settings = conf
+        self.sdk = AliPay(
+            appid=conf.app_id,
+            app_notify_url=conf.notify_url,
+            app_private_key_string=conf.app_private_key,
+            alipay_public_key_string=conf.alipay_public_key,
+            sign_type="RSA2",
+            config=AliPayConfig(timeout=conf.timeout_seconds),
+        )
+        # The SDK only knows its two public gateways; tests and proxies need another.
+        self.sdk._gateway = conf.gateway
+
+    @property
+    def app_id(self) -> str:
+        return self.settings.app_id
+
+    def page_pay_url(
+        self, *, out_trade_no: str, total_amount: Decimal, subject: str, expires_at: datetime
+    ) -> str:
+        """The URL that opens Alipay's cashier page for this order (no network call)."""
+        query = self.sdk.api_alipay_trade_page_pay(
+            subject=subject,
+            out_trade_no=out_trade_no,
+            total_amount=format_amount(total_amount),
+            return_url=self.settings.return_url,
+            notify_url=self.settings.notify_url,
+            time_expire=timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M:%S"),
+        )
+        return f"{self.settings.gateway}?{query}"
+
+    def verify_notify(self, params: Mapping[str, str]) -> bool:
+        """True when `params` (a notify or return query) carries Alipay's valid RSA2 signature."""
+        data = dict(params)
+        signature = data.pop("sign", "")
+        if not signature or data.get("sign_type", "RSA2") != "RSA2":
+            return False
+        try:
+            return self.sdk.verify(data, signature)  # drops sign_type itself
+        except (ValueError, TypeError, AliPayException):
+            return False  # undecodable signature
+
+    def _call(self, method: str, out_trade_no: str) -> dict[str, Any]:
+        try:
+            return getattr(self.sdk, method)(out_trade_no=out_trade_no)
+        except AliPayValidationError as exc:
+            raise AlipayUnavailable("Alipay's answer failed signature verification") from exc
+        except AliPayException as exc:
+            raise AlipayUnavailable(f"Alipay refused the call: {str(exc)[:300]}") from exc
+        except (URLError, TimeoutError, OSError) as exc:
+            raise AlipayUnavailable(f"Alipay is unreachable: {exc}") from exc
+        except (ValueError, KeyError, AttributeError) as exc:  # not JSON / unexpected shape
+            raise AlipayUnavailable(f"Alipay answered something unreadable: {exc!r}") from exc
+
+    def query_trade(self, out_trade_no: str) -> TradeStatus | None:
+        """Ask Alipay about an order; None when Alipay has no trade for it (never paid)."""
+        result = self._call("api_alipay_trade_query", out_trade_no)
+        if result.get("code") != "10000":
+            if result.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
+                return None
+            raise AlipayUnavailable(
+                f"trade query failed: {result.get('code')} {result.get('sub_code')} "
+                f"{result.get('sub_msg')}"
+            )
+        if result.get("out_trade_no") != out_trade_no:
+            raise AlipayUnavailable("trade query answered for another order")
+        try:
+            amount = Decimal(str(result.get("total_amount")))
+        except InvalidOperation as exc:
+            raise AlipayUnavailable("trade query carried no readable amount") from exc
+        return TradeStatus(
+            out_trade_no=out_trade_no,
+            trade_no=str(result.get("trade_no") or ""),
+            trade_status=str(result.get("trade_status") or ""),
+            total_amount=amount,
+            paid_at=parse_alipay_time(result.get("send_pay_date")),
+        )
+
+    def close_trade(self, out_trade_no: str) -> str:
+        """Close an unpaid trade. Returns 'closed', or Alipay's sub_code saying why not
+        (ACQ.TRADE_NOT_EXIST when the buyer never opened the cashier)."""
+        result = self._call("api_alipay_trade_close", out_trade_no)
+        if result.get("code") == "10000":
+            return "closed"
+        return str(result.get("sub_code") or result.get("code") or "unknown")
+
+    def __repr__(self) -> str:
+        return f"<AlipayClient app_id={self.app_id} gateway={self.settings.gateway}>"
+
+
+@lru_cache(maxsize=8)
+def _client_for(conf: AlipaySettings) -> AlipayClient:
+    return AlipayClient(conf)
+
+
+def get_client() -> AlipayClient:
+    """The configured client. Raises PaymentNotConfigured when Alipay is not set up."""
+    conf = load_settings()
+    if conf is None:
+        raise PaymentNotConfigured("支付宝支付未配置")
+    return _client_for(conf)
+
+
+def is_configured() -> bool:
+    return load_settings() is not None

@@ -1,0 +1,136 @@
+"""SQL per request is fixed, whatever the page size or the size of the catalog."""
+
+import pytest
+
+from tests.factories import CategoryFactory, ChapterFactory, CourseFactory, SectionFactory
+
+from .helpers import (
+    CATEGORY_URL,
+    CHAPTER_URL,
+    LIST_URL,
+    SEARCH_URL,
+    course_with_sections,
+    detail_url,
+)
+
+pytestmark = pytest.mark.django_db
+
+# count + page of courses (teacher joined) + section previews of the whole page
+LIST_QUERIES = 3
+# course (teacher and category joined) + its section previews
+DETAIL_QUERIES = 2
+# course exists? + chapters + their sections
+CHAPTER_QUERIES = 3
+
+
+@pytest.fixture
+def sixty_courses(db):
+    return [course_with_sections(chapters=2, sections=3, name=f"Course {i}") for i in range(60)]
+
+
+def run(client, url, params, assert_max, limit):
+    with assert_max(limit) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    return response, len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        (LIST_URL, {}),
+        (LIST_URL, {"ordering": "-price", "min_price": "1", "course_type": "actual"}),
+        (SEARCH_URL, {"search": "course"}),
+        (SEARCH_URL, {"search": "Course 99", "ordering": "-students"}),
+    ],
+    ids=["list", "list-filtered", "search", "search-price-word"],
+)
+def test_page_queries_do_not_grow_with_page_size(
+    api_client, sixty_courses, django_assert_max_num_queries, url, params
+):
+    small, small_count = run(
+        api_client, url, {**params, "size": 5}, django_assert_max_num_queries, LIST_QUERIES
+    )
+    big, big_count = run(
+        api_client, url, {**params, "size": 50}, django_assert_max_num_queries, LIST_QUERIES
+    )
+
+    assert len(small.json()["results"]) == 5
+    assert len(big.json()["results"]) == 50
+    assert all(len(c["section_list"]) == 4 for c in big.json()["results"])
+    assert all(c["teacher"] is not None for c in big.json()["results"])
+    assert small_count == big_count == LIST_QUERIES
+
+
+def test_page_size_parameter_alias_costs_the_same(
+    api_client, sixty_courses, django_assert_max_num_queries
+):
+    response, count = run(
+        api_client, LIST_URL, {"page_size": 50}, django_assert_max_num_queries, LIST_QUERIES
+    )
+
+    assert len(response.json()["results"]) == 50
+    assert count == LIST_QUERIES
+
+
+def test_empty_result_costs_only_the_count(api_client, db, django_assert_max_num_queries):
+    # No course: Django skips the (empty) page query and no preview query is made.
+    CourseFactory(is_show=False)
+
+    response, count = run(api_client, LIST_URL, {}, django_assert_max_num_queries, 1)
+
+    assert response.json()["results"] == []
+    assert count == 1
+
+
+@pytest.mark.parametrize("chapters", [1, 10])
+def test_detail_queries_are_fixed(api_client, db, django_assert_max_num_queries, chapters):
+    course = course_with_sections(chapters=chapters, sections=4)
+
+    response, count = run(
+        api_client, detail_url(course.pk), {}, django_assert_max_num_queries, DETAIL_QUERIES
+    )
+
+    assert response.json()["course_category"] is not None
+    assert len(response.json()["section_list"]) == 4
+    assert count == DETAIL_QUERIES
+
+
+@pytest.mark.parametrize(("chapters", "sections"), [(1, 1), (12, 8)])
+def test_chapter_tree_queries_are_fixed(
+    api_client, db, django_assert_max_num_queries, chapters, sections
+):
+    course = course_with_sections(chapters=chapters, sections=sections)
+
+    response, count = run(
+        api_client,
+        CHAPTER_URL,
+        {"course": course.pk},
+        django_assert_max_num_queries,
+        CHAPTER_QUERIES,
+    )
+
+    assert len(response.json()) == chapters
+    assert all(len(c["coursesections"]) == sections for c in response.json())
+    assert count == CHAPTER_QUERIES
+
+
+def test_category_is_one_query(api_client, db, django_assert_max_num_queries):
+    CategoryFactory.create_batch(20)
+
+    response, count = run(api_client, CATEGORY_URL, {}, django_assert_max_num_queries, 1)
+
+    assert len(response.json()["result"]) == 20
+    assert count == 1
+
+
+def test_hidden_sections_do_not_change_query_count(api_client, db, django_assert_max_num_queries):
+    course = CourseFactory()
+    chapter = ChapterFactory(course=course, chapter=1)
+    SectionFactory.create_batch(3, chapter=chapter, is_show=False)
+    SectionFactory.create_batch(2, chapter=chapter)
+
+    response, count = run(api_client, LIST_URL, {}, django_assert_max_num_queries, LIST_QUERIES)
+
+    assert len(response.json()["results"][0]["section_list"]) == 2
+    assert count == LIST_QUERIES

@@ -1,0 +1,1 @@
+"""Test-support code (fakes and helpers) shared by the test suite."""

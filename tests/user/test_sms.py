@@ -1,0 +1,220 @@
+"""GET user/user/send_sms/?mobile= : issue a 6-digit code, throttled per mobile and per IP."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.user.models import SmsCode
+from apps.user.sms import LogSmsBackend, SmsDeliveryError
+
+from .helpers import (
+    INVALID_MOBILES,
+    MOBILE_LOGIN_URL,
+    SEND_SMS_URL,
+    assert_error,
+    assert_ok,
+)
+
+TENCENT_KEYS = ("SECRET_ID", "SECRET_KEY", "SDK_APP_ID", "SIGN_NAME", "TEMPLATE_ID")
+
+
+@pytest.fixture
+def use_tencent(settings):
+    """Switch to the Tencent backend with the given config (missing keys stay empty)."""
+
+    def switch(**config: str) -> None:
+        settings.SMS_BACKEND = "tencent"
+        settings.TENCENT_SMS = {
+            **settings.TENCENT_SMS,
+            **dict.fromkeys(TENCENT_KEYS, ""),
+            **config,
+        }
+
+    return switch
+
+
+@pytest.mark.django_db
+def test_sends_a_six_digit_code_and_stores_only_its_hash(api_client, new_mobile, sms_log):
+    before = timezone.now()
+    body = assert_ok(api_client.get(SEND_SMS_URL, {"mobile": new_mobile}))
+    assert body == {"code": 100, "msg": "验证码已发送"}
+
+    [(mobile, code)] = sms_log()
+    assert mobile == new_mobile
+    assert len(code) == 6 and code.isascii() and code.isdigit()
+
+    row = SmsCode.objects.get()
+    assert row.mobile == new_mobile
+    assert code not in row.code_hash
+    assert len(row.code_hash) == 64
+    assert row.attempts == 0 and row.used_at is None
+    lifetime = row.expires_at - before
+    assert timedelta(seconds=299) <= lifetime <= timedelta(seconds=301)
+
+
+@pytest.mark.django_db
+def test_registered_and_unregistered_numbers_both_get_codes(registered_user, new_mobile, sms_log):
+    for mobile in (registered_user.mobile, new_mobile):
+        assert_ok(APIClient().get(SEND_SMS_URL, {"mobile": mobile}))
+    assert [m for m, _ in sms_log()] == [registered_user.mobile, new_mobile]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mobile", INVALID_MOBILES)
+def test_invalid_mobile_is_400_and_sends_nothing(api_client, mobile, sms_log):
+    assert_error(api_client.get(SEND_SMS_URL, {"mobile": mobile}), 400, field="mobile")
+    assert SmsCode.objects.count() == 0
+    assert sms_log() == []
+
+
+@pytest.mark.django_db
+def test_missing_mobile_is_400(api_client, sms_log):
+    assert_error(api_client.get(SEND_SMS_URL), 400, field="mobile")
+    assert SmsCode.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "again",
+    [
+        pytest.param("{}", id="same"),
+        pytest.param(" {}", id="leading-space"),
+        pytest.param("{} ", id="trailing-space"),
+        pytest.param("\t{}\n", id="tab-newline"),
+        pytest.param("\u3000{}", id="ideographic-space"),
+    ],
+)
+def test_one_code_per_mobile_per_minute_whatever_the_spelling(
+    api_client, new_mobile, sms_log, again
+):
+    assert_ok(api_client.get(SEND_SMS_URL, {"mobile": new_mobile}))
+    # A different client address: the per-mobile limit does not care who asks.
+    response = api_client.get(
+        SEND_SMS_URL, {"mobile": again.format(new_mobile)}, REMOTE_ADDR="10.0.0.9"
+    )
+    body = assert_error(response, 429)
+    assert 0 < body["wait"] <= 60
+    assert SmsCode.objects.count() == 1
+    assert len(sms_log()) == 1
+
+
+@pytest.mark.django_db
+def test_other_mobiles_are_not_held_back_by_one_number(api_client, new_mobile, registered_user):
+    assert_ok(api_client.get(SEND_SMS_URL, {"mobile": new_mobile}))
+    assert_ok(api_client.get(SEND_SMS_URL, {"mobile": registered_user.mobile}))
+
+
+@pytest.mark.django_db
+def test_ten_sms_per_ip_per_hour(api_client, sms_log):
+    mobiles = [f"1360000{n:04d}" for n in range(11)]
+    for mobile in mobiles[:10]:
+        assert_ok(api_client.get(SEND_SMS_URL, {"mobile": mobile}))
+    body = assert_error(api_client.get(SEND_SMS_URL, {"mobile": mobiles[10]}), 429)
+    assert 3500 < body["wait"] <= 3600
+    assert not SmsCode.objects.filter(mobile=mobiles[10]).exists()
+    # The limit is per address: someone else can still ask.
+    assert_ok(api_client.get(SEND_SMS_URL, {"mobile": "13600009999"}, REMOTE_ADDR="10.0.0.3"))
+    assert len(sms_log()) == 11
+
+
+@pytest.mark.django_db
+def test_sms_ip_throttle_is_not_reset_by_a_made_up_forwarded_for(api_client):
+    for n in range(10):
+        assert_ok(api_client.get(SEND_SMS_URL, {"mobile": f"1360000{n:04d}"}))
+    response = api_client.get(
+        SEND_SMS_URL, {"mobile": "13600009999"}, HTTP_X_FORWARDED_FOR="203.0.113.7"
+    )
+    assert_error(response, 429)
+    assert not SmsCode.objects.filter(mobile="13600009999").exists()
+
+
+@pytest.mark.django_db
+def test_a_new_code_replaces_the_previous_one(
+    api_client, new_mobile, registered_user, request_code, forget_throttles
+):
+    mobile = registered_user.mobile
+    first = request_code(mobile)
+    forget_throttles()
+    second = request_code(mobile)
+    if first == second:  # one chance in a million; the check below would prove nothing
+        pytest.skip("the two random codes happen to be equal")
+    assert_error(api_client.post(MOBILE_LOGIN_URL, {"mobile": mobile, "code": first}), 400)
+    assert_ok(api_client.post(MOBILE_LOGIN_URL, {"mobile": mobile, "code": second}))
+
+
+@pytest.mark.django_db
+def test_unconfigured_tencent_backend_is_a_logged_500_that_leaves_no_code(
+    api_client, registered_user, request_code, forget_throttles, sms_log, caplog, use_tencent
+):
+    """A deployment error, not bad input: the client gets a 500 envelope (never HTML), the
+    traceback is logged, and the failed send neither leaves a code nobody received nor breaks
+    the code the user already holds."""
+    mobile = registered_user.mobile
+    held = request_code(mobile)
+    forget_throttles()
+    use_tencent()
+
+    response = api_client.get(SEND_SMS_URL, {"mobile": mobile})
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"code": 500, "msg": "服务器内部错误"}
+    assert SmsCode.objects.count() == 1
+    assert len(sms_log()) == 1
+    [error] = [r for r in caplog.records if r.name == "luffy.errors"]
+    assert error.levelno == logging.ERROR
+    assert isinstance(error.exc_info[1], ImproperlyConfigured)
+    assert "TENCENT_SMS_SECRET_ID" in str(error.exc_info[1])
+    assert_ok(api_client.post(MOBILE_LOGIN_URL, {"mobile": mobile, "code": held}))
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    importlib.util.find_spec("tencentcloud") is not None,
+    reason="the Tencent SDK is installed: a send would go to the network",
+)
+def test_configured_tencent_backend_without_its_sdk_is_a_500_that_leaves_no_code(
+    api_client, new_mobile, use_tencent, caplog
+):
+    use_tencent(**{key: "x" for key in TENCENT_KEYS})
+
+    response = api_client.get(SEND_SMS_URL, {"mobile": new_mobile})
+
+    assert response.status_code == 500
+    assert response.json() == {"code": 500, "msg": "服务器内部错误"}
+    assert SmsCode.objects.count() == 0
+    [error] = [r for r in caplog.records if r.name == "luffy.errors"]
+    assert "tencentcloud-sdk-python-sms" in str(error.exc_info[1])
+
+
+@pytest.fixture
+def refusing_provider(monkeypatch):
+    """The SMS provider refuses every message (the only stand-in in this module: it replaces
+    the provider, not the code service under test)."""
+
+    def refuse(self, mobile: str, code: str, ttl_minutes: int) -> None:
+        raise SmsDeliveryError("provider said no")
+
+    monkeypatch.setattr(LogSmsBackend, "send_code", refuse)
+
+
+@pytest.mark.django_db
+def test_refused_delivery_is_503_and_leaves_no_code(
+    api_client, new_mobile, refusing_provider, caplog
+):
+    response = api_client.get(SEND_SMS_URL, {"mobile": new_mobile})
+
+    body = assert_error(response, 503)
+    assert body["msg"] == "短信发送失败,请稍后再试"
+    assert SmsCode.objects.count() == 0
+    assert any(
+        r.name == "luffy.user" and r.levelno == logging.ERROR and new_mobile in r.getMessage()
+        for r in caplog.records
+    )
