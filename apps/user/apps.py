@@ -5,3 +5,9 @@ class UserConfig(AppConfig):
     name = "apps.user"
     label = "user"
     verbose_name = "用户"
+
+    def ready(self) -> None:
+        # A misconfigured SMS provider stops the server at start, not at the first sign-up.
+        from .sms import get_sms_backend
+
+        get_sms_backend()

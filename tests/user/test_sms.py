@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -218,3 +222,22 @@ def test_refused_delivery_is_503_and_leaves_no_code(
         r.name == "luffy.user" and r.levelno == logging.ERROR and new_mobile in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_server_refuses_to_start_with_an_unconfigured_sms_provider():
+    env = {
+        "PATH": os.environ["PATH"],
+        "LUFFY_IGNORE_DOTENV": "1",
+        "DJANGO_DEBUG": "true",
+        "SMS_BACKEND": "tencent",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SMS_BACKEND=tencent needs TENCENT_SMS_SECRET_ID" in result.stderr

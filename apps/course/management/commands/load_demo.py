@@ -123,7 +123,10 @@ class Command(BaseCommand):
         user = user_model.objects.filter(username=spec["username"]).first()
         if user is None:
             user = user_model(username=spec["username"])
-        user.mobile = spec["mobile"]
+        # Keep the demo mobile unless another account already uses it.
+        taken = user_model.objects.filter(mobile=spec["mobile"]).exclude(pk=user.pk).exists()
+        if not taken:
+            user.mobile = spec["mobile"]
         user.is_staff = user.is_superuser = staff
         user.is_active = True
         user.set_password(spec["password"])
