@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from libs.qiniu.config import QiniuConfigError, settings_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Real environment variables win over the .env file. Tests run with LUFFY_IGNORE_DOTENV=1 so a
@@ -167,8 +169,18 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Media (course and teacher images, avatars, section videos) goes to Qiniu when QINIU_* is set,
+# to MEDIA_ROOT otherwise. See libs/qiniu and .env.example.
+try:
+    QINIU = settings_from_env(os.environ)
+except QiniuConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "libs.qiniu.storage.QiniuStorage"
+        if QINIU
+        else "django.core.files.storage.FileSystemStorage"
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

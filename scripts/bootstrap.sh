@@ -26,7 +26,7 @@ apt_install() {
 }
 
 if [ "${1:-}" = "--mariadb" ]; then
-  apt_install mariadb-server mariadb-client
+  apt_install mariadb-server mariadb-client tzdata
   exit 0
 fi
 

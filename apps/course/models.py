@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.db import models
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
+from libs.qiniu import stream_etag
 from utils.models import BaseModel
 
 CENT = Decimal("0.01")
@@ -200,6 +203,12 @@ class CourseChapter(BaseModel):
         return f"{self.course}: 第{self.chapter}章 {self.name}"
 
 
+def video_upload_to(section: CourseSection, filename: str) -> str:
+    """An unguessable object key: nobody can fetch a paid video by guessing its name."""
+    ext = os.path.splitext(filename)[1].lower()[:10]
+    return f"videos/{uuid.uuid4().hex}{ext}"
+
+
 class CourseSection(BaseModel):
     class SectionType(models.IntegerChoices):
         DOCUMENT = 0, "文档"
@@ -216,6 +225,16 @@ class CourseSection(BaseModel):
     section_link = models.CharField(
         "课时链接", max_length=255, blank=True, default="", help_text="视频或文档的地址"
     )
+    video = models.FileField(
+        "视频文件",
+        upload_to=video_upload_to,
+        blank=True,
+        default="",
+        max_length=255,
+        help_text="上传到对象存储(配置七牛时)或本地 media 目录",
+    )
+    video_size = models.PositiveBigIntegerField("视频大小(字节)", null=True, blank=True)
+    video_etag = models.CharField("视频 etag", max_length=64, blank=True, default="")
     duration = models.CharField("视频时长", max_length=32, blank=True, default="")
     pub_date = models.DateTimeField("发布时间", auto_now_add=True)
     free_trail = models.BooleanField("是否可试看", default=False)
@@ -229,3 +248,12 @@ class CourseSection(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.chapter}-{self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Record what is being uploaded; the Qiniu storage checks the stored hash equals it.
+        if self.video and not self.video._committed:
+            self.video_size = self.video.size
+            self.video_etag = stream_etag(self.video.file)
+        elif not self.video:
+            self.video_size, self.video_etag = None, ""
+        super().save(*args, **kwargs)

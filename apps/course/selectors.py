@@ -26,9 +26,10 @@ def visible_courses() -> QuerySet[Course]:
 
 
 def visible_sections() -> QuerySet[CourseSection]:
+    """Shown sections of shown chapters, each with its `course_id` (who may watch it)."""
     return CourseSection.objects.filter(
         is_show=True, is_delete=False, chapter__is_show=True, chapter__is_delete=False
-    )
+    ).annotate(course_id=F("chapter__course_id"))
 
 
 def attach_section_previews(courses: Iterable[Course]) -> None:
@@ -44,7 +45,6 @@ def attach_section_previews(courses: Iterable[Course]) -> None:
         visible_sections()
         .filter(chapter__course_id__in=[c.pk for c in courses])
         .annotate(
-            course_id=F("chapter__course_id"),
             rank=Window(
                 RowNumber(),
                 partition_by=[F("chapter__course_id")],

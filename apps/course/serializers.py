@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .media import may_watch, section_media_url
 from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
 
 
@@ -23,14 +24,16 @@ class TeacherSerializer(serializers.ModelSerializer):
 
 
 class SectionLinkMixin(serializers.Serializer):
+    """`section_link`: a playable URL for free-trial sections and for owners of the course, null
+    for everyone else. Needs `owned_course_ids` in the context (sections carry `course_id`)."""
+
     section_link = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_section_link(self, section: CourseSection) -> str | None:
-        # Paid content stays hidden: only free-trial sections expose where the media is.
-        if section.free_trail and section.section_link:
-            return section.section_link
-        return None
+        if not may_watch(section, self.context.get("owned_course_ids", frozenset())):
+            return None
+        return section_media_url(section, self.context.get("request"))
 
 
 class SectionPreviewSerializer(SectionLinkMixin, serializers.ModelSerializer):

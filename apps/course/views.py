@@ -51,9 +51,15 @@ class CourseListMixin:
         return selectors.visible_courses()
 
     def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        selectors.attach_section_previews(page if page is not None else [])
+        page = super().paginate_queryset(queryset) or []
+        selectors.attach_section_previews(page)
+        self.owned_course_ids = owned_course_ids(self.request.user, [c.pk for c in page])
         return page
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["owned_course_ids"] = getattr(self, "owned_course_ids", set())
+        return context
 
 
 class CourseListView(CourseListMixin, ListAPIView):
@@ -101,7 +107,13 @@ class CourseDetailView(RetrieveAPIView):
         course = super().get_object()
         selectors.attach_section_previews([course])
         course.owned = course.pk in owned_course_ids(self.request.user, [course.pk])
+        self.owned_course_ids = {course.pk} if course.owned else set()
         return course
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["owned_course_ids"] = getattr(self, "owned_course_ids", set())
+        return context
 
 
 COURSE_PARAM = OpenApiParameter("course", int, required=True, description="Course id")
@@ -117,5 +129,10 @@ class ChapterListView(APIView):
             raise exceptions.ValidationError({"course": ["请提供有效的课程编号"]})
         if not Course.objects.visible().filter(pk=int(raw)).exists():
             raise exceptions.NotFound("课程不存在")
-        chapters = selectors.chapter_tree(int(raw))
-        return Response(ChapterSerializer(chapters, many=True, context={"request": request}).data)
+        course_id = int(raw)
+        context = {
+            "request": request,
+            "owned_course_ids": owned_course_ids(request.user, [course_id]),
+        }
+        chapters = selectors.chapter_tree(course_id)
+        return Response(ChapterSerializer(chapters, many=True, context=context).data)

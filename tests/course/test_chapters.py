@@ -46,7 +46,7 @@ def test_tree_in_chapter_order_with_visible_sections(api_client):
                     "name": "1-a",
                     "orders": 1,
                     "section_type": 2,
-                    "section_link": "v/a.mp4",
+                    "section_link": "http://testserver/media/v/a.mp4",
                     "duration": "10:00",
                     "free_trail": True,
                 },

@@ -180,7 +180,7 @@ def test_section_link_only_for_free_trial(api_client):
         {
             "id": free.pk,
             "name": free.name,
-            "section_link": "v/free.mp4",
+            "section_link": "http://testserver/media/v/free.mp4",
             "duration": "3:00",
             "free_trail": True,
         },

@@ -202,6 +202,28 @@ def test_recent_unsettled_orders_alipay_reports_paid_are_settled_once(
     assert CourseEntitlement.objects.count() == 3
 
 
+def test_two_paid_orders_for_one_course_grant_it_once(alipay, make_order, course, user, caplog):
+    """Both orders were placed before either was paid, and the buyer paid both."""
+    first = make_order([course], created_ago=timedelta(minutes=20))
+    second = make_order([course], created_ago=timedelta(minutes=10))
+    for order in (first, second):
+        alipay.pay(order.out_trade_no, order.total_amount)
+
+    output = run("reconcile_orders")
+
+    assert "reconcile_orders: 2 order(s) settled" in output  # the money was taken twice
+    assert status_of(first) == status_of(second) == Order.Status.PAID
+    [entitlement] = CourseEntitlement.objects.filter(user=user, course=course)
+    assert entitlement.order_id == first.pk
+    assert students(course) == 1
+    assert any(
+        r.levelname == "ERROR"
+        and second.out_trade_no in r.getMessage()
+        and "refund" in r.getMessage()
+        for r in caplog.records
+    )
+
+
 def test_reconcile_leaves_orders_alipay_does_not_know_or_disputes(alipay, make_order, courses):
     unknown = make_order([courses[0]])
     wrong_amount = make_order([courses[1]])
