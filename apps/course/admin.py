@@ -3,9 +3,25 @@ inline under their chapter (the chapter row links to it)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from libs.qiniu import QiniuError
 
 from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+
+
+class StorageErrorsAsMessages:
+    """A failed upload to object storage rolls the whole form back and says why, not a 500."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except QiniuError as exc:
+            self.message_user(request, f"文件上传失败,未保存: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class CatalogAdmin(admin.ModelAdmin):
@@ -20,7 +36,7 @@ class CourseCategoryAdmin(CatalogAdmin):
 
 
 @admin.register(Teacher)
-class TeacherAdmin(CatalogAdmin):
+class TeacherAdmin(StorageErrorsAsMessages, CatalogAdmin):
     list_display = ["id", "name", "role", "title", "orders", "is_show", "is_delete"]
     list_filter = ["role", *CatalogAdmin.list_filter]
     search_fields = ["name", "title"]
@@ -33,23 +49,24 @@ class ChapterInline(admin.StackedInline):
     show_change_link = True  # opens the chapter with its sections
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(admin.StackedInline):
     model = CourseSection
     extra = 0
     fields = [
-        "name",
-        "section_type",
-        "section_link",
-        "duration",
-        "free_trail",
-        "orders",
-        "is_show",
-        "is_delete",
+        ("name", "section_type", "duration", "free_trail"),
+        ("video", "section_link"),
+        ("video_key", "video_size", "video_etag"),
+        ("orders", "is_show", "is_delete"),
     ]
+    readonly_fields = ["video_key", "video_size", "video_etag"]
+
+    @admin.display(description="对象 key")
+    def video_key(self, section: CourseSection) -> str:
+        return section.video.name if section.video else "-"
 
 
 @admin.register(Course)
-class CourseAdmin(CatalogAdmin):
+class CourseAdmin(StorageErrorsAsMessages, CatalogAdmin):
     list_display = [
         "id",
         "name",
@@ -105,7 +122,7 @@ class CourseAdmin(CatalogAdmin):
 
 
 @admin.register(CourseChapter)
-class CourseChapterAdmin(CatalogAdmin):
+class CourseChapterAdmin(StorageErrorsAsMessages, CatalogAdmin):
     list_display = ["id", "course", "chapter", "name", "orders", "is_show", "is_delete"]
     list_filter = ["course__course_type", *CatalogAdmin.list_filter]
     search_fields = ["name", "course__name"]
@@ -115,7 +132,7 @@ class CourseChapterAdmin(CatalogAdmin):
 
 
 @admin.register(CourseSection)
-class CourseSectionAdmin(CatalogAdmin):
+class CourseSectionAdmin(StorageErrorsAsMessages, CatalogAdmin):
     list_display = [
         "id",
         "name",
@@ -128,5 +145,8 @@ class CourseSectionAdmin(CatalogAdmin):
     ]
     list_filter = ["section_type", "free_trail", *CatalogAdmin.list_filter]
     search_fields = ["name", "chapter__name", "chapter__course__name"]
+    fields = [*SectionInline.fields[:-1], ("chapter", "orders", "is_show", "is_delete")]
+    readonly_fields = SectionInline.readonly_fields
+    video_key = SectionInline.video_key
     list_select_related = ["chapter__course"]
     autocomplete_fields = ["chapter"]
