@@ -146,6 +146,14 @@ elif _cache_url.startswith("db://"):
     }
 else:
     raise ImproperlyConfigured(f"CACHE_URL must be db:// or locmem://, got {_cache_url!r}.")
+# Rendered catalog pages for anonymous visitors, per worker process (apps/course/cache.py).
+CACHES["catalog"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "luffy-catalog",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 60)  # 0 turns the page cache off
+CATALOG_VERSION_CHECK_SECONDS = env_int("CATALOG_VERSION_CHECK_SECONDS", 1)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "user.User"
@@ -223,6 +231,7 @@ REST_FRAMEWORK = {
         "sms_ip": os.environ.get("THROTTLE_SMS_IP", "10/hour"),
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_check": os.environ.get("THROTTLE_ANON_CHECK", "60/min"),
+        "pay_status": os.environ.get("THROTTLE_PAY_STATUS", "60/min"),
     },
     # How many proxies in front of us append to X-Forwarded-For. 0 (default): ignore the header
     # (clients could make it up) and identify clients by their address. None would trust it.
@@ -245,6 +254,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The error envelope and the error statuses each operation can answer (utils/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "utils.schema.document_error_responses",
+    ],
 }
 
 # --- SMS ----------------------------------------------------------------------------------------

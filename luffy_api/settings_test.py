@@ -16,6 +16,9 @@ os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
 os.environ["SITE_URL"] = "http://testserver"
 os.environ["SMS_BACKEND"] = "log"
 os.environ.pop("CACHE_URL", None)
+# The anonymous page cache is off unless a test turns it on (tests/course/test_page_cache.py):
+# most tests change rows with update() and read the page again at once.
+os.environ["CATALOG_CACHE_SECONDS"] = "0"
 
 from .settings import *  # noqa: F403
 

@@ -5,3 +5,8 @@ class CourseConfig(AppConfig):
     name = "apps.course"
     label = "course"
     verbose_name = "课程"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

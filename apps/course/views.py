@@ -14,6 +14,7 @@ from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
 
 from . import selectors
+from .cache import CachedAnonymousReads
 from .filters import CourseFilter
 from .models import Course
 from .serializers import (
@@ -24,7 +25,7 @@ from .serializers import (
 )
 
 
-class CategoryView(APIView):
+class CategoryView(CachedAnonymousReads, APIView):
     @extend_schema(
         responses=inline_serializer(
             "CategoryList",
@@ -62,7 +63,7 @@ class CourseListMixin:
         return context
 
 
-class CourseListView(CourseListMixin, ListAPIView):
+class CourseListView(CachedAnonymousReads, CourseListMixin, ListAPIView):
     """Shown, online courses of every type; filter, order and page through them."""
 
 
@@ -71,7 +72,7 @@ SEARCH_PARAM = OpenApiParameter(
 )
 
 
-class CourseSearchView(CourseListMixin, ListAPIView):
+class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
     """Search across every course type; combines with the list's filters and ordering."""
 
     def get_queryset(self):
@@ -97,7 +98,7 @@ class CourseSearchView(CourseListMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class CourseDetailView(RetrieveAPIView):
+class CourseDetailView(CachedAnonymousReads, RetrieveAPIView):
     serializer_class = CourseDetailSerializer
 
     def get_queryset(self):
@@ -119,7 +120,7 @@ class CourseDetailView(RetrieveAPIView):
 COURSE_PARAM = OpenApiParameter("course", int, required=True, description="Course id")
 
 
-class ChapterListView(APIView):
+class ChapterListView(CachedAnonymousReads, APIView):
     """The chapter tree of one visible course, in order (not paginated)."""
 
     @extend_schema(parameters=[COURSE_PARAM], responses=ChapterSerializer(many=True))

@@ -22,6 +22,7 @@ from . import selectors, services
 from .models import Order
 from .notify import handle_notify
 from .serializers import OrderSerializer, PayRequestSerializer, PayResponseSerializer
+from .throttles import PayStatusThrottle
 
 logger = get_logger("order.notify")
 
@@ -54,6 +55,10 @@ class PaySuccessView(APIView):
 
     authentication_classes: list = []
     parser_classes = [FormParser]
+
+    def get_throttles(self) -> list:
+        # Alipay's notifies are not throttled: refusing one only makes Alipay send it again.
+        return [PayStatusThrottle()] if self.request.method == "GET" else []
 
     @extend_schema(parameters=[OUT_TRADE_NO_PARAM], responses=EnvelopeSerializer)
     def get(self, request: Request) -> APIResponse:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
+from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
@@ -24,6 +25,8 @@ SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
 PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
 _CENT = Decimal("0.01")
+# Alipay reads and writes times as naive Beijing time, whatever our own time zone is.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class PaymentNotConfigured(Exception):
@@ -69,7 +72,7 @@ def parse_alipay_time(value: str | None) -> datetime | None:
         naive = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return None
-    return timezone.make_aware(naive, timezone.get_fixed_timezone(8 * 60))
+    return timezone.make_aware(naive, BEIJING)
 
 
 def format_amount(amount: Decimal) -> str:
@@ -176,7 +179,7 @@ class AlipayClient:
             total_amount=format_amount(total_amount),
             return_url=self.settings.return_url,
             notify_url=self.settings.notify_url,
-            time_expire=timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M:%S"),
+            time_expire=timezone.localtime(expires_at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
         )
         return f"{self.settings.gateway}?{query}"
 

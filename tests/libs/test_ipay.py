@@ -44,12 +44,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 BASE_DIR = Path(django_settings.BASE_DIR)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Overrides the suite-wide cache reset (it needs the database); nothing here caches."""
-    yield
-
-
 @pytest.fixture(scope="module")
 def app() -> KeyPair:
     """Our app key (PKCS#1 private key)."""

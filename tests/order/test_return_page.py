@@ -243,3 +243,11 @@ def test_the_page_needs_no_login(alipay, unpaid, api_client):
     """The Vue page may call it after the token expired; a bad token must not block it."""
     api_client.credentials(HTTP_AUTHORIZATION="jwt not-a-token")
     assert check(api_client, unpaid.out_trade_no).status_code == 200
+
+
+def test_the_return_page_check_is_throttled_per_client(alipay, api_client, place, course):
+    """60 checks a minute per client (THROTTLE_PAY_STATUS): each may query Alipay."""
+    _, order = place([course], "99.90")
+    codes = [check(api_client, order.out_trade_no).status_code for _ in range(61)]
+    assert codes == [200] * 60 + [429]
+    assert len(alipay.requests_for("alipay.trade.query")) == 60
