@@ -68,7 +68,8 @@ def stream_etag(stream: IO[bytes]) -> str:
 
 
 def _raise_for(info: Any, action: str) -> None:
-    if info is not None and info.ok():
+    # A 200 without Qiniu's X-Reqid header came from something else (a proxy, a captive portal).
+    if info is not None and info.ok() and info.req_id:
         return
     status = getattr(info, "status_code", None)
     reqid = getattr(info, "req_id", None)
@@ -149,7 +150,10 @@ class QiniuClient:
             bucket_name=self.bucket,
             regions=self.regions,
         )
-        return self._check_stored(ret, info, key, file_etag(path), os.path.getsize(path))
+        stored = self._check_stored(ret, info, key, file_etag(path), os.path.getsize(path))
+        if progress and stored.size <= FORM_UPLOAD_LIMIT:
+            progress(stored.size, stored.size)  # the SDK reports progress of resumable uploads only
+        return stored
 
     def upload_stream(
         self,
