@@ -52,6 +52,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_time"], name="order_user_recent"),
             models.Index(fields=["order_status", "expires_at"], name="order_status_expiry"),
+            models.Index(fields=["order_status", "created_time"], name="order_status_created"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -298,8 +298,9 @@ def expire_orders(now: datetime | None = None, limit: int = 500) -> list[str]:
 
 def reconcile_orders(since: datetime, limit: int = 500) -> list[str]:
     """Ask Alipay about recent orders not marked paid; settle those it says are paid."""
-    pending = Order.objects.filter(created_time__gte=since, total_amount__gt=0).exclude(
-        order_status=Order.Status.PAID
+    unsettled = [Order.Status.UNPAID, Order.Status.CANCELLED, Order.Status.TIMED_OUT]
+    pending = Order.objects.filter(
+        order_status__in=unsettled, created_time__gte=since, total_amount__gt=0
     )
     settled = []
     for order in pending.order_by("created_time")[:limit]:
