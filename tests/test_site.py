@@ -1,0 +1,55 @@
+"""The site around the API: schema, docs, admin pages and their static files, JSON 404s."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.staticfiles import finders
+
+
+@pytest.mark.django_db
+def test_schema_describes_every_endpoint(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = set(response.json()["paths"])
+    expected = {
+        "/api/v1/user/user/mobile/",
+        "/api/v1/user/user/send_sms/",
+        "/api/v1/user/user/mul_login/",
+        "/api/v1/user/user/mobile_login/",
+        "/api/v1/user/user/mobile_register/",
+        "/api/v1/user/user/me/",
+        "/api/v1/user/token/refresh/",
+        "/api/v1/user/courses/",
+        "/api/v1/course/category/",
+        "/api/v1/course/list/",
+        "/api/v1/course/list/{id}/",
+        "/api/v1/course/chapter/",
+        "/api/v1/course/search/",
+        "/api/v1/order/pay/",
+        "/api/v1/order/success/",
+        "/api/v1/order/",
+        "/api/v1/order/{out_trade_no}/",
+        "/api/v1/order/{out_trade_no}/cancel/",
+    }
+    assert expected <= paths, expected - paths
+
+
+def test_swagger_ui_uses_our_own_static_files(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn." not in page
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_admin_login_page_and_its_css_are_served(client):
+    assert client.get("/admin/login/").status_code == 200
+    assert finders.find("admin/css/base.css")
+
+
+@pytest.mark.django_db
+def test_unknown_urls_answer_a_json_404(client):
+    response = client.get("/api/v1/nowhere/")
+    assert response.status_code == 404
+    assert response.json() == {"code": 404, "msg": "未找到"}
