@@ -9,16 +9,20 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from libs.qiniu import QiniuError
+from libs.qiniu.storage import undo_uploads_on_error
 
 from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
 
 
 class StorageErrorsAsMessages:
-    """A failed upload to object storage rolls the whole form back and says why, not a 500."""
+    """A failed upload to object storage rolls the whole form back and says why, not a 500.
+
+    "The whole form" includes files of the same form already stored in the bucket."""
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return super().changeform_view(request, *args, **kwargs)
+            with undo_uploads_on_error():
+                return super().changeform_view(request, *args, **kwargs)
         except QiniuError as exc:
             self.message_user(request, f"文件上传失败,未保存: {exc}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())

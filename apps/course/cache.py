@@ -81,6 +81,15 @@ def _current_state() -> str:
     return f"{_memo.version}:{boundary}"
 
 
+def _page_ttl() -> int:
+    """CATALOG_CACHE_SECONDS, but a cached page must not outlive half of its signed links' life."""
+    ttl = settings.CATALOG_CACHE_SECONDS
+    qiniu = settings.QINIU
+    if qiniu and qiniu.private:
+        ttl = min(ttl, max(1, qiniu.link_ttl // 2))
+    return ttl
+
+
 class CachedAnonymousReads:
     """View mixin: GET responses for anonymous JSON clients come from the catalog cache."""
 
@@ -112,7 +121,5 @@ class CachedAnonymousReads:
         key = getattr(self, "_catalog_key", None)
         if key and isinstance(response, Response) and response.status_code == 200:
             response.render()
-            caches["catalog"].set(
-                key, (response.content, response["Content-Type"]), settings.CATALOG_CACHE_SECONDS
-            )
+            caches["catalog"].set(key, (response.content, response["Content-Type"]), _page_ttl())
         return response

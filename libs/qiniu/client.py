@@ -191,7 +191,10 @@ class QiniuClient:
                 bucket_name=self.bucket,
                 regions=self.regions,
             )
-        return self._check_stored(ret, info, key, local_hash, size)
+        stored = self._check_stored(ret, info, key, local_hash, size)
+        if progress and size <= FORM_UPLOAD_LIMIT:
+            progress(size, size)  # put_data never calls its progress handler
+        return stored
 
     def stat(self, key: str) -> ObjectInfo | None:
         """What Qiniu stores under `key`; None when nothing is there."""

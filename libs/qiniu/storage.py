@@ -6,8 +6,11 @@ otherwise. Names are object keys; url() signs links for private buckets.
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import IO
 
 from django.conf import settings
@@ -15,7 +18,32 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
 
-from .client import QiniuClient, client_for
+from .client import QiniuClient, QiniuError, client_for
+
+# Objects saved inside `undo_uploads_on_error()` blocks, innermost block last.
+_saved_objects: ContextVar[list[tuple[QiniuStorage, str]] | None] = ContextVar(
+    "qiniu_saved_objects", default=None
+)
+
+
+@contextlib.contextmanager
+def undo_uploads_on_error() -> Iterator[None]:
+    """Delete again the objects QiniuStorage saved inside the block if the block raises.
+
+    Django never removes a saved file when the transaction that was to reference it rolls back;
+    a form saving several files would leave the ones stored before a failure in the bucket.
+    """
+    saved: list[tuple[QiniuStorage, str]] = []
+    token = _saved_objects.set(saved)
+    try:
+        yield
+    except BaseException:
+        for storage, key in reversed(saved):
+            with contextlib.suppress(QiniuError):
+                storage.delete(key)
+        raise
+    finally:
+        _saved_objects.reset(token)
 
 
 @deconstructible
@@ -41,6 +69,9 @@ class QiniuStorage(Storage):
             content.seek(0)
             stream: IO[bytes] = content.file if hasattr(content, "file") else content
             self.client.upload_stream(stream, key, content.size, mime_type=mime_type)
+        saved = _saved_objects.get()
+        if saved is not None:
+            saved.append((self, key))
         return key
 
     def _open(self, name: str, mode: str = "rb") -> File:

@@ -123,3 +123,17 @@ def test_errors_are_not_cached(api_client):
     assert api_client.get("/api/v1/course/list/999999/").status_code == 404
     course = CourseFactory()
     assert api_client.get(f"/api/v1/course/list/{course.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "private, link_ttl, expected",
+    [(True, 10, 5), (True, 3600, 60), (False, 10, 60), (True, 1, 1)],
+)
+def test_cached_pages_never_outlive_half_of_their_signed_links(
+    settings, private, link_ttl, expected
+):
+    from apps.course.cache import _page_ttl
+    from libs.qiniu import QiniuSettings
+
+    settings.QINIU = QiniuSettings("ak", "sk", "b", "https://v.example.com", private, link_ttl)
+    assert _page_ttl() == expected

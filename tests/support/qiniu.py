@@ -92,7 +92,7 @@ MAX_PART_SIZE = 1024 * 1024 * 1024
 MAX_PART_NUMBER = 10_000
 UPLOAD_TTL = 7 * 24 * 3600  # v2 uploadId lifetime (expireAt), as Qiniu answers
 
-_MODES = frozenset({"ok", "http500", "no_reqid", "garbage", "fail_complete"})
+_MODES = frozenset({"ok", "http500", "no_reqid", "garbage", "fail_complete", "corrupt"})
 _ZERO_SHA1 = hashlib.sha1(b"", usedforsecurity=False).digest()
 
 
@@ -150,6 +150,11 @@ def qiniu_etag_v2(data: bytes, part_sizes: Iterable[int]) -> str:
         digests.append(_etag_raw(view[offset : offset + size])[1:])
         offset += size
     return urlsafe_b64(b"\x9e" + hashlib.sha1(b"".join(digests), usedforsecurity=False).digest())
+
+
+def _corrupt(data: bytes) -> bytes:
+    """`data` with its first byte flipped (mode "corrupt")."""
+    return bytes([data[0] ^ 0xFF]) + data[1:] if data else b"\x00"
 
 
 def _canonical_header(name: str) -> str:
@@ -437,7 +442,10 @@ class FakeQiniu:
       mode         "ok" | "http500" (500 + X-Reqid, nothing done) | "no_reqid" (processed normally,
                    reply without X-Reqid) | "garbage" (200 HTML without X-Reqid, nothing done, like
                    a captive portal) | "fail_complete" (resumable "complete" answers 500; parts
-                   and the uploadId stay, so the SDK can resume).
+                   and the uploadId stay, so the SDK can resume) | "corrupt" (uploads arrive intact
+                   (crc32 / Content-MD5 still checked) but what is stored has its first byte
+                   flipped: form uploads and part 1 of resumable uploads; hashes and replies
+                   describe the stored bytes, like a storage that damaged the data).
       public       False: downloads need a valid `private_download_url` token (private bucket).
     """
 
@@ -797,6 +805,8 @@ class FakeQiniu:
                 raise _ProtocolError(400, "invalid crc32") from exc
             if declared_crc != zlib.crc32(data) & 0xFFFFFFFF:
                 raise _ProtocolError(406, "crc32 not match")
+        if self.mode == "corrupt":
+            data = _corrupt(data)
         custom = {n: p.data.decode("utf-8") for n, p in fields.items() if n.startswith("x:")}
         meta = {n: p.data.decode("utf-8") for n, p in fields.items() if n.startswith("x-qn-meta-")}
         reply = self._finish_object(
@@ -876,10 +886,11 @@ class FakeQiniu:
             ex.record["md5_ok"] = md5_ok
             if not md5_ok:
                 raise _ProtocolError(400, "Content-MD5 mismatch")
-        etag = qiniu_etag(ex.body)
+        body = _corrupt(ex.body) if self.mode == "corrupt" and number == 1 else ex.body
+        etag = qiniu_etag(body)
         with self.lock:
             upload = self._open_upload(match["upload_id"], key)
-            upload.parts[number] = (ex.body, etag)
+            upload.parts[number] = (body, etag)
         return _json_reply(200, {"etag": etag, "md5": digest.hex()})
 
     def _complete_upload(self, ex: _Exchange) -> _Reply:
