@@ -105,6 +105,8 @@ def place_order(
 
     now = timezone.now()
     with transaction.atomic():
+        if client is None:  # granted below, in this transaction: lock before inserting
+            _lock_for_grant(user.pk, [c.pk for c in courses])
         order = Order.objects.create(
             user=user,
             subject=subject,
@@ -131,11 +133,27 @@ def place_order(
     return PlacedOrder(order=order, pay_url=pay_url)
 
 
+def _lock_for_grant(user_id: int, course_ids: list[int]) -> None:
+    """Lock the buyer's row, then the courses' rows in id order, before granting courses.
+
+    Serialises grants per user, so two orders for one course cannot both grant it. And it must
+    come before any insert referencing these rows in the transaction: a foreign-key check takes
+    a shared lock, and two transactions that both hold one on a course (or buyer) and then both
+    write it (the students counter) deadlock.
+    """
+    User.objects.select_for_update().filter(pk=user_id).values_list("pk").first()
+    list(
+        Course.objects.select_for_update()
+        .filter(pk__in=course_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _grant_courses(order: Order) -> list[int]:
     """Give the buyer the order's courses they do not own yet; count them as students."""
-    # Serialise grants per user, so two orders for one course cannot both grant it.
-    User.objects.select_for_update().filter(pk=order.user_id).values_list("pk").first()
     course_ids = list(order.order_courses.values_list("course_id", flat=True))
+    _lock_for_grant(order.user_id, course_ids)
     owned = set(
         CourseEntitlement.objects.filter(
             user_id=order.user_id, course_id__in=course_ids
