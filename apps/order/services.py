@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework import exceptions
@@ -31,6 +31,7 @@ logger = get_logger("order")
 # payment completed on the last second has time to be notified.
 EXPIRY_GRACE = timedelta(minutes=2)
 SUBJECT_MAX = 150
+RECONCILE_GIVE_UP_AFTER = 3  # consecutive failed trade queries
 
 
 class SettlementRejected(Exception):
@@ -235,19 +236,9 @@ def mark_closed(out_trade_no: str, total_amount: Decimal | None = None) -> bool:
     return True
 
 
-def refresh_from_alipay(order: Order) -> Order:
-    """Ask Alipay whether an unsettled order was paid, and settle it if so.
-
-    For shops that never receive notifies (firewalls) and for the pay-success page. Alipay being
-    unreachable or confused is logged and changes nothing.
-    """
-    if order.is_paid or not iPay.is_configured():
-        return order
-    try:
-        trade = iPay.get_client().query_trade(order.out_trade_no)
-    except iPay.AlipayUnavailable as exc:
-        logger.warning("Trade query for %s failed: %s", order.out_trade_no, exc)
-        return order
+def _settle_if_alipay_paid(order: Order) -> Order:
+    """Ask Alipay about an unsettled order and settle it if paid. Raises AlipayUnavailable."""
+    trade = iPay.get_client().query_trade(order.out_trade_no)
     if trade is not None and trade.is_paid:
         try:
             settle_payment(
@@ -258,8 +249,27 @@ def refresh_from_alipay(order: Order) -> Order:
             )
         except SettlementRejected as exc:
             logger.error("Alipay reports %s paid but: %s", order.out_trade_no, exc)
+        except DatabaseError:
+            # Nothing was written (one transaction); the notify or the next check settles it.
+            logger.exception("Settling %s after a trade query failed", order.out_trade_no)
+            return order
         order.refresh_from_db()
     return order
+
+
+def refresh_from_alipay(order: Order) -> Order:
+    """Ask Alipay whether an unsettled order was paid, and settle it if so.
+
+    For shops that never receive notifies (firewalls) and for the pay-success page. Alipay being
+    unreachable or confused is logged and changes nothing.
+    """
+    if order.is_paid or not iPay.is_configured():
+        return order
+    try:
+        return _settle_if_alipay_paid(order)
+    except iPay.AlipayUnavailable as exc:
+        logger.warning("Trade query for %s failed: %s", order.out_trade_no, exc)
+        return order
 
 
 def _close_at_alipay(out_trade_no: str) -> str | None:
@@ -320,8 +330,20 @@ def reconcile_orders(since: datetime, limit: int = 500) -> list[str]:
     pending = Order.objects.filter(
         order_status__in=unsettled, created_time__gte=since, total_amount__gt=0
     )
-    settled = []
+    settled: list[str] = []
+    failures_in_a_row = 0
     for order in pending.order_by("created_time")[:limit]:
-        if refresh_from_alipay(order).is_paid:
-            settled.append(order.out_trade_no)
+        try:
+            if _settle_if_alipay_paid(order).is_paid:
+                settled.append(order.out_trade_no)
+            failures_in_a_row = 0
+        except iPay.AlipayUnavailable as exc:
+            logger.warning("Trade query for %s failed: %s", order.out_trade_no, exc)
+            failures_in_a_row += 1
+            if failures_in_a_row >= RECONCILE_GIVE_UP_AFTER:
+                # Alipay is down: waiting out a timeout per order would outlast the cron period.
+                logger.warning(
+                    "Alipay failed %d times in a row: reconcile stops", failures_in_a_row
+                )
+                break
     return settled

@@ -303,3 +303,16 @@ def test_reconcile_without_alipay_configured_says_so(alipay, make_order, courses
     assert "settled" not in output
     assert status_of(order) == Order.Status.UNPAID
     assert alipay.requests == []
+
+
+def test_reconcile_gives_up_after_three_failures_in_a_row(alipay, make_order, caplog):
+    orders = [make_order([CourseFactory(price=Decimal("3.00"))]) for _ in range(6)]
+    alipay.pay(orders[0].out_trade_no, orders[0].total_amount)
+    alipay.mode = "http500"
+
+    assert run("reconcile_orders").strip() == "reconcile_orders: 0 order(s) settled"
+    assert len(alipay.requests_for("alipay.trade.query")) == 3  # not 6
+    assert "failed 3 times in a row: reconcile stops" in caplog.text
+
+    alipay.mode = "ok"  # Alipay is back: the next run settles what it reports paid
+    assert run("reconcile_orders").strip().endswith("reconcile_orders: 1 order(s) settled")
