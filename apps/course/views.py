@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
+from utils.schema import error_response
 
 from . import selectors
 from .cache import CachedAnonymousReads
@@ -123,7 +124,10 @@ COURSE_PARAM = OpenApiParameter("course", int, required=True, description="Cours
 class ChapterListView(CachedAnonymousReads, APIView):
     """The chapter tree of one visible course, in order (not paginated)."""
 
-    @extend_schema(parameters=[COURSE_PARAM], responses=ChapterSerializer(many=True))
+    @extend_schema(
+        parameters=[COURSE_PARAM],
+        responses={200: ChapterSerializer(many=True), 404: error_response("No such course")},
+    )
     def get(self, request: Request) -> Response:
         raw = request.query_params.get("course", "")
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:

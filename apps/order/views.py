@@ -17,6 +17,7 @@ from apps.course.views import CourseListMixin
 from apps.user.serializers import EnvelopeSerializer
 from utils.logging import get_logger
 from utils.response import NOT_YET, APIResponse
+from utils.schema import error_response
 
 from . import selectors, services
 from .models import Order
@@ -30,7 +31,14 @@ logger = get_logger("order.notify")
 class PayView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PayRequestSerializer, responses={201: PayResponseSerializer})
+    @extend_schema(
+        request=PayRequestSerializer,
+        responses={
+            201: PayResponseSerializer,
+            409: error_response("The buyer already owns one of the courses"),
+            503: error_response("Alipay is not configured"),
+        },
+    )
     def post(self, request: Request) -> APIResponse:
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -60,7 +68,10 @@ class PaySuccessView(APIView):
         # Alipay's notifies are not throttled: refusing one only makes Alipay send it again.
         return [PayStatusThrottle()] if self.request.method == "GET" else []
 
-    @extend_schema(parameters=[OUT_TRADE_NO_PARAM], responses=EnvelopeSerializer)
+    @extend_schema(
+        parameters=[OUT_TRADE_NO_PARAM],
+        responses={200: EnvelopeSerializer, 404: error_response("Unknown order")},
+    )
     def get(self, request: Request) -> APIResponse:
         out_trade_no = request.query_params.get("out_trade_no", "").strip()
         if not out_trade_no or len(out_trade_no) > 64:
@@ -120,7 +131,10 @@ class OrderDetailView(RetrieveAPIView):
 class OrderCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=EnvelopeSerializer)
+    @extend_schema(
+        request=None,
+        responses={200: EnvelopeSerializer, 409: error_response("Paid orders cannot be cancelled")},
+    )
     def post(self, request: Request, out_trade_no: str) -> APIResponse:
         services.cancel_order(request.user, out_trade_no)
         return APIResponse(msg="订单已取消")

@@ -65,3 +65,9 @@ class UserProfileSerializer(serializers.ModelSerializer):
 
     def get_icon(self, user: User) -> str:
         return self.context["request"].build_absolute_uri(user.icon_url())
+
+
+class ProfileResponseSerializer(serializers.Serializer):
+    code = serializers.IntegerField()
+    msg = serializers.CharField()
+    result = UserProfileSerializer()

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from utils.response import NOT_YET, APIResponse
+from utils.schema import error_response
 
 from . import services
 from .models import User
@@ -23,6 +24,7 @@ from .serializers import (
     MobileQuerySerializer,
     MobileRegisterSerializer,
     MulLoginSerializer,
+    ProfileResponseSerializer,
     RefreshResponseSerializer,
     RefreshSerializer,
     UserProfileSerializer,
@@ -49,7 +51,10 @@ class UserViewSet(ViewSet):
             return APIResponse(msg="手机号已注册")
         return APIResponse(code=NOT_YET, msg="手机号未注册")
 
-    @extend_schema(parameters=[MOBILE_PARAM], responses=EnvelopeSerializer)
+    @extend_schema(
+        parameters=[MOBILE_PARAM],
+        responses={200: EnvelopeSerializer, 503: error_response("The SMS provider refused")},
+    )
     @action(methods=["get"], detail=False, throttle_classes=[SmsMobileThrottle, SmsIpThrottle])
     def send_sms(self, request: Request) -> APIResponse:
         mobile = _valid(MobileQuerySerializer, request.query_params)["mobile"]
@@ -73,14 +78,17 @@ class UserViewSet(ViewSet):
         services.verify_sms_code(data["mobile"], data["code"])
         return APIResponse(msg="登录成功", **services.login_payload(user, request))
 
-    @extend_schema(request=MobileRegisterSerializer, responses={201: EnvelopeSerializer})
+    @extend_schema(
+        request=MobileRegisterSerializer,
+        responses={201: EnvelopeSerializer, 409: error_response("Mobile already registered")},
+    )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mobile_register(self, request: Request) -> APIResponse:
         data = _valid(MobileRegisterSerializer, request.data)
         services.register_by_mobile(data["mobile"], data["code"], data["password"])
         return APIResponse(msg="注册成功", status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=UserProfileSerializer)
+    @extend_schema(responses=ProfileResponseSerializer)
     @action(methods=["get"], detail=False, permission_classes=[IsAuthenticated])
     def me(self, request: Request) -> APIResponse:
         data = UserProfileSerializer(request.user, context={"request": request}).data
