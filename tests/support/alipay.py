@@ -18,20 +18,21 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from Cryptodome.Hash import SHA256
 from Cryptodome.PublicKey import RSA
 from Cryptodome.Signature import pkcs1_15
+
+from .local_server import LocalHTTPServer
 
 __all__ = [
     "FakeAlipayGateway",
@@ -228,38 +229,25 @@ _MODES = frozenset({"ok", "garbage", "http500", "slow", "bad_sign"})
 _ERROR_STYLES = frozenset({"unsigned", "error_response", "signed"})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    gateway: FakeAlipayGateway
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError):
-            return  # the client gave up (e.g. its timeout in "slow" mode): nothing to report
-        if exc is not None:
-            self.gateway.errors.append(exc)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
     server_version = "Alipay-Fake/1.0"
 
     def do_GET(self):
         parts = urlsplit(self.path)
-        self.server.gateway._serve(self, parts.path, parts.query, "GET")
+        self.server.owner._serve(self, parts.path, parts.query, "GET")
 
     def do_POST(self):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else ""
         query = "&".join(q for q in (parts.query, body) if q)
-        self.server.gateway._serve(self, parts.path, query, "POST")
+        self.server.owner._serve(self, parts.path, query, "POST")
 
     def log_message(self, format, *args):
         pass
 
 
-class FakeAlipayGateway:
+class FakeAlipayGateway(LocalHTTPServer):
     """Alipay's openapi gateway for `alipay.trade.query` and `alipay.trade.close`, on 127.0.0.1.
 
     Requests must be signed with the app's private key (checked against `app_public_pem`) and
@@ -283,61 +271,20 @@ class FakeAlipayGateway:
                    returns the dict with code 40002 instead of raising).
     """
 
+    handler_class = _Handler
+    thread_name = "fake-alipay"
+
     def __init__(self, app_id: str, app_public_pem: str, alipay_private_pem: str):
+        super().__init__()
         self.app_id = str(app_id)
         self.app_public_pem = app_public_pem
         self.alipay_private_pem = alipay_private_pem
         self.trades: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
-        self.errors: list[BaseException] = []
         self.mode = "ok"
         self.delay = 3.0
         self.error_style = "unsigned"
         self.lock = threading.RLock()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --
-
-    def start(self) -> FakeAlipayGateway:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.gateway = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-alipay-{server.server_address[1]}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in "slow" mode
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeAlipayGateway:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeAlipayGateway is not started")
-        return self._server.server_address[1]
 
     @property
     def url(self) -> str:

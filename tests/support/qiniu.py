@@ -60,19 +60,20 @@ import os
 import re
 import secrets
 import socket
-import sys
 import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import qiniu
 import qiniu.config as qiniu_config
 from qiniu.services.storage.upload_progress_recorder import UploadProgressRecorder
+
+from .local_server import LocalHTTPServer
 
 __all__ = [
     "BLOCK_SIZE",
@@ -369,36 +370,23 @@ def _json_reply(status: int, obj: Any) -> _Reply:
     return _Reply(status, json.dumps(obj, ensure_ascii=False).encode("utf-8"))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeQiniu
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError):
-            return  # the client went away: nothing to report
-        if exc is not None:
-            self.fake.errors.append(exc)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
     server_version = "Qiniu-Fake/1.0"
 
     def do_GET(self):
-        self.server.fake._handle(self, "GET")
+        self.server.owner._handle(self, "GET")
 
     def do_HEAD(self):
-        self.server.fake._handle(self, "HEAD")
+        self.server.owner._handle(self, "HEAD")
 
     def do_POST(self):
-        self.server.fake._handle(self, "POST")
+        self.server.owner._handle(self, "POST")
 
     def do_PUT(self):
-        self.server.fake._handle(self, "PUT")
+        self.server.owner._handle(self, "PUT")
 
     def do_DELETE(self):
-        self.server.fake._handle(self, "DELETE")
+        self.server.owner._handle(self, "DELETE")
 
     def log_message(self, format, *args):
         pass
@@ -426,7 +414,7 @@ _RS_RE = re.compile(r"^/(?P<op>stat|delete)/(?P<entry>[^/]+)$")
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-class FakeQiniu:
+class FakeQiniu(LocalHTTPServer):
     """Qiniu's up, rs, io and uc hosts for one bucket, on http://127.0.0.1:<port>.
 
     State (public, change it freely between calls; guarded by `lock`):
@@ -449,7 +437,11 @@ class FakeQiniu:
       public       False: downloads need a valid `private_download_url` token (private bucket).
     """
 
+    handler_class = _Handler
+    thread_name = "fake-qiniu"
+
     def __init__(self, access_key: str, secret_key: str, bucket: str):
+        super().__init__()
         self.access_key = access_key
         self.secret_key = secret_key
         self.bucket = bucket
@@ -457,51 +449,9 @@ class FakeQiniu:
         self.object_info: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, _Upload] = {}
         self.requests: list[dict[str, Any]] = []
-        self.errors: list[BaseException] = []
         self.mode = "ok"
         self.public = False
         self.lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --
-
-    def start(self) -> FakeQiniu:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-qiniu-{server.server_address[1]}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeQiniu:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeQiniu is not started")
-        return self._server.server_address[1]
 
     @property
     def url(self) -> str:
