@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-mariadb lint format clean
+.PHONY: setup run test test-sqlite test-mariadb lint format clean bench
 
 setup:
 	@scripts/bootstrap.sh
@@ -36,10 +36,17 @@ test-mariadb:
 	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest $(PYTEST_ARGS); \
 	  status=$$?; scripts/mariadb.sh stop; exit $$status
 
+# Load benchmark: throwaway MariaDB (127.0.0.1:3309), gunicorn and wrk; about 10 minutes.
+# Writes bench/results/results.md, results.json and latency.png (see bench/run.py).
+bench: setup
+	@scripts/bootstrap.sh --bench
+	$(PY) -m bench.run
+
 format:
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 clean:
 	scripts/mariadb.sh stop
+	MARIADB_PORT=3309 scripts/mariadb.sh stop
 	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles

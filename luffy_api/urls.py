@@ -1,5 +1,7 @@
 """URL map: the versioned API under /api/v1/, its schema and docs, and the admin."""
 
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -29,6 +31,12 @@ if settings.SERVE_MEDIA:
     urlpatterns.append(
         re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     )
+
+# `make bench` only: a bare JSON view measuring what the stack itself allows (bench/ceiling.py).
+if os.environ.get("BENCH_CEILING_VIEW") == "1":
+    from bench.ceiling import ceiling
+
+    urlpatterns.append(path("bench/ceiling/", ceiling, name="bench-ceiling"))
 
 handler400 = "utils.exceptions.handler400"
 handler403 = "utils.exceptions.handler403"

@@ -30,6 +30,20 @@ if [ "${1:-}" = "--mariadb" ]; then
   exit 0
 fi
 
+# `make bench`: the load generator and the plotting library, on top of the normal setup.
+if [ "${1:-}" = "--bench" ]; then
+  apt_install wrk
+  [ -x .venv/bin/python ] || "$0"
+  stamp=.venv/.requirements-bench.sha
+  want=$(sha256sum requirements-bench.txt | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "==> installing benchmark requirements"
+    .venv/bin/python -m pip install -q -r requirements-bench.txt
+    echo "$want" > "$stamp"
+  fi
+  exit 0
+fi
+
 # mysqlclient has no Linux wheels: it compiles against the MariaDB client library.
 if ! pkg-config --exists mysqlclient 2>/dev/null && ! pkg-config --exists libmariadb 2>/dev/null; then
   apt_install pkg-config default-libmysqlclient-dev gcc

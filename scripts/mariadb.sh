@@ -3,11 +3,15 @@
 #   scripts/mariadb.sh start   installs MariaDB if missing, starts it, creates the `luffy` user
 #   scripts/mariadb.sh stop    stops it and removes its data
 # The server listens on 127.0.0.1:${MARIADB_PORT:-3307}; DATABASE_URL for it is printed by `url`.
+# Each port has its own data directory (.tmp/mariadb for 3307, .tmp/mariadb-<port> otherwise), so
+# the benchmark's server (make bench, port 3309) and the test suite's can run side by side.
+# MARIADB_BUFFER_POOL sets the InnoDB buffer pool (default 256M; the benchmark uses more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT=${MARIADB_PORT:-3307}
-DIR=$PWD/.tmp/mariadb
+BUFFER_POOL=${MARIADB_BUFFER_POOL:-256M}
+if [ "$PORT" = 3307 ]; then DIR=$PWD/.tmp/mariadb; else DIR=$PWD/.tmp/mariadb-$PORT; fi
 SOCK=$DIR/mysqld.sock
 PIDFILE=$DIR/mysqld.pid
 
@@ -23,7 +27,8 @@ start() {
   mariadbd --no-defaults "${user_opt[@]}" --datadir="$DIR/data" --socket="$SOCK" \
     --pid-file="$PIDFILE" --port="$PORT" --bind-address=127.0.0.1 --skip-name-resolve \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --max-connections=200 \
+    --innodb-buffer-pool-size="$BUFFER_POOL" --innodb-flush-log-at-trx-commit=2 \
+    --max-connections=200 \
     --log-error="$DIR/error.log" &
   for _ in $(seq 1 60); do
     mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1 && break

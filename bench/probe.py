@@ -1,0 +1,312 @@
+"""In-process measurements next to the load test: SQL per request, query plans, RSA2 cost.
+
+Run by bench/run.py as `python -m bench.probe WORKDIR` in the same environment as gunicorn
+(production settings, the bench database, BENCH_CEILING_VIEW=1), before the load starts.
+
+Single-request time: the median wall time of each endpoint called one request at a time
+in-process (no HTTP, no queueing behind other requests), for comparison with wrk's latencies.
+
+SQL queries per request: each endpoint is called twice through django.test.Client with the
+connection's queries captured (CaptureQueriesContext), the second time with the same request:
+the first call is a cold one (empty per-process caches; for the notify, the first delivery), the
+second a warm one (cache hit; for the notify, a redelivery; for placement, another order). This
+runs the full middleware stack and the real views, without changing the served code, and counts
+every statement including the cache table's and transaction savepoints. The wrk runs cannot count
+queries themselves (no debug cursor in production).
+
+Query plans: every SELECT/UPDATE of those calls is EXPLAINed on the same database; a step that
+reads a whole table or index (type ALL or index) over FULL_SCAN_ROWS rows is flagged.
+
+RSA2: one signature with the app key (what placement does for the pay URL) and one verification
+with "Alipay's" public key (what a notify costs), with the SDK's own crypto (Cryptodome
+PKCS1_v1_5 + SHA256, 2048-bit keys): the median CPU time of many runs (the median wall time is
+recorded too; it only differs when other processes compete for the cores).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import django
+
+from . import config
+
+FULL_SCAN_ROWS = 1_000
+SERVICE_RUNS = 20
+SIGN_RUNS = 300
+VERIFY_RUNS = 2_000
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    body: str = ""
+    content_type: str = "application/octet-stream"
+    headers: dict[str, str] = field(default_factory=dict)
+    expect_body: bytes | None = None
+
+
+@dataclass
+class Plan:
+    sql: str
+    table: str
+    type: str
+    key: str | None
+    rows: int
+    extra: str
+
+
+def calls(probe: dict[str, Any]) -> dict[str, Call]:
+    course = probe["course_id"]
+    return {
+        "ceiling": Call("GET", config.CEILING.path),
+        "list": Call("GET", "/api/v1/course/list/"),
+        "detail": Call("GET", f"/api/v1/course/list/{course}/"),
+        "chapters": Call("GET", f"/api/v1/course/chapter/?course={course}"),
+        "search": Call("GET", f"/api/v1/course/search/?search={config.SEARCH_WORD}"),
+        "pay": Call(
+            "POST",
+            "/api/v1/order/pay/",
+            probe["pay_body"],
+            "application/json",
+            {"Authorization": probe["pay_authorization"]},
+        ),
+        "notify": Call(
+            "POST",
+            "/api/v1/order/success/",
+            probe["notify_body"],
+            "application/x-www-form-urlencoded",
+            expect_body=b"success",
+        ),
+        "login": Call(
+            "POST", "/api/v1/user/user/mul_login/", probe["login_body"], "application/json"
+        ),
+        # Not loaded by wrk: a buyer's order list, the other read of the order tables.
+        "orders": Call(
+            "GET", "/api/v1/order/", headers={"Authorization": probe["pay_authorization"]}
+        ),
+    }
+
+
+def _explain(cursor: Any, sql: str) -> list[Plan]:
+    cursor.execute(f"EXPLAIN {sql}")
+    names = [c[0].lower() for c in cursor.description]
+    plans = []
+    for row in cursor.fetchall():
+        r = dict(zip(names, row, strict=True))
+        plans.append(
+            Plan(
+                sql=sql if len(sql) <= 400 else sql[:400] + " ...",
+                table=str(r.get("table")),
+                type=str(r.get("type")),
+                key=r.get("key"),
+                rows=int(r.get("rows") or 0),
+                extra=str(r.get("extra") or ""),
+            )
+        )
+    return plans
+
+
+def full_scans(queries: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """EXPLAIN each read/update; return the flagged steps and any statement EXPLAIN refused."""
+    from django.db import connection
+
+    flagged, failed = [], []
+    with connection.cursor() as cursor:
+        for sql in queries:
+            verb = sql.lstrip().split(" ", 1)[0].upper()
+            if verb not in {"SELECT", "UPDATE", "DELETE"}:
+                continue
+            try:
+                plans = _explain(cursor, sql)
+            except Exception as exc:  # a statement EXPLAIN cannot take: say so, go on
+                failed.append(f"{sql[:120]}: {exc}")
+                continue
+            flagged += [
+                asdict(p) for p in plans if p.type in {"ALL", "index"} and p.rows >= FULL_SCAN_ROWS
+            ]
+    return flagged, failed
+
+
+def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    connection.ensure_connection()  # connection set-up statements are not the request's
+    results: dict[str, Any] = {}
+    for name, call in calls(probe).items():
+        rounds = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.generic(
+                    call.method,
+                    call.path,
+                    call.body,
+                    content_type=call.content_type,
+                    headers=call.headers,
+                )
+            ok = 200 <= response.status_code < 300 and (
+                call.expect_body is None or response.content == call.expect_body
+            )
+            rounds.append(
+                {
+                    "status": response.status_code,
+                    "ok": ok,
+                    "queries": len(captured.captured_queries),
+                    "sql": [q["sql"] for q in captured.captured_queries],
+                    "body": "" if ok else response.content[:300].decode("utf-8", "replace"),
+                }
+            )
+        flagged, failed = full_scans(rounds[0]["sql"])
+        results[name] = {
+            "queries_first": rounds[0]["queries"],
+            "queries_repeat": rounds[1]["queries"],
+            "status": [r["status"] for r in rounds],
+            "ok": all(r["ok"] for r in rounds),
+            "errors": [r["body"] for r in rounds if not r["ok"]],
+            "sql_first": rounds[0]["sql"],
+            "full_scans": flagged,
+            "explain_failed": failed,
+        }
+    return results
+
+
+def single_request_ms(workdir: Path, probe: dict[str, Any]) -> dict[str, float]:
+    """Median wall time of one request at a time, in-process (no queueing, no HTTP), with the
+    load's request mix: the same URL for list and search (cache hits after the first), distinct
+    course ids for detail and chapters (cache misses), fresh orders for placement, redeliveries
+    of the probe's notify, and a few logins (one PBKDF2 hash each)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    base = calls(probe)
+    ids = (workdir / "course_ids.txt").read_text().split()
+    ids = ids[:: max(1, len(ids) // SERVICE_RUNS)][:SERVICE_RUNS]
+    pay_lines = (workdir / "pay.txt").read_text().splitlines()[-SERVICE_RUNS:]
+    plans: dict[str, list[Call]] = {
+        "ceiling": [base["ceiling"]] * SERVICE_RUNS,
+        "list": [base["list"]] * SERVICE_RUNS,
+        "detail": [Call("GET", f"/api/v1/course/list/{i}/") for i in ids],
+        "chapters": [Call("GET", f"/api/v1/course/chapter/?course={i}") for i in ids],
+        "search": [base["search"]] * SERVICE_RUNS,
+        "pay": [
+            Call(
+                "POST",
+                base["pay"].path,
+                line.split("\t")[1],
+                "application/json",
+                {"Authorization": line.split("\t")[0]},
+            )
+            for line in pay_lines
+        ],
+        "notify": [base["notify"]] * SERVICE_RUNS,
+        "login": [base["login"]] * 3,
+    }
+    result = {}
+    for name, plan in plans.items():
+        times = []
+        for call in plan:
+            started = time.perf_counter()
+            client.generic(
+                call.method,
+                call.path,
+                call.body,
+                content_type=call.content_type,
+                headers=call.headers,
+            )
+            times.append(time.perf_counter() - started)
+        result[name] = round(statistics.median(times) * 1000, 2)
+    return result
+
+
+def _medians_ms(fn: Any, runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (this thread) of `fn`, in milliseconds."""
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        fn()
+        cpu.append(time.thread_time() - started_cpu)
+        wall.append(time.perf_counter() - started)
+    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
+
+
+def rsa_baseline(notify_body: str) -> dict[str, Any]:
+    """One RSA2 signature and one verification with the SDK's crypto and the bench's keys."""
+    from urllib.parse import parse_qsl
+
+    from Cryptodome.Hash import SHA256
+    from Cryptodome.PublicKey import RSA
+    from Cryptodome.Signature import PKCS1_v1_5
+    from django.utils import timezone
+
+    from libs import iPay
+    from tests.support.alipay import signing_string
+
+    conf = iPay.load_settings()
+    assert conf is not None  # noqa: S101 - the bench configures Alipay
+    app_key = RSA.importKey(conf.app_private_key)
+    alipay_key = RSA.importKey(conf.alipay_public_key)
+    # What placement signs: the page-pay request's parameters (biz_content JSON included).
+    pay_url = iPay.get_client().page_pay_url(
+        out_trade_no="20261125120000000000" + "0" * 16,
+        total_amount=Decimal("299.00"),
+        subject="Django实战 第1期",
+        expires_at=timezone.now(),
+    )
+    params = dict(parse_qsl(pay_url.split("?", 1)[1]))
+    unsigned_pay = signing_string(params, exclude=("sign",)).encode()
+    notify = dict(parse_qsl(notify_body))
+    unsigned_notify = signing_string(notify, exclude=("sign", "sign_type")).encode()
+    signature = base64.b64decode(notify["sign"])
+    if not PKCS1_v1_5.new(alipay_key).verify(SHA256.new(unsigned_notify), signature):
+        raise SystemExit("the probe's notify does not verify with ALIPAY_PUBLIC_KEY")
+    signer, verifier = PKCS1_v1_5.new(app_key), PKCS1_v1_5.new(alipay_key)
+    sign_wall, sign_cpu = _medians_ms(lambda: signer.sign(SHA256.new(unsigned_pay)), SIGN_RUNS)
+    verify_wall, verify_cpu = _medians_ms(
+        lambda: verifier.verify(SHA256.new(unsigned_notify), signature), VERIFY_RUNS
+    )
+    # The baseline is the CPU time: on a busy machine the wall time of a 1-5 ms operation also
+    # counts the time it waited for a core, which is not the cost of the operation alone.
+    return {
+        "sign_ms": sign_cpu,
+        "verify_ms": verify_cpu,
+        "sign_wall_ms": sign_wall,
+        "verify_wall_ms": verify_wall,
+        "sign_runs": SIGN_RUNS,
+        "verify_runs": VERIFY_RUNS,
+        "key_bits": app_key.size_in_bits(),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m bench.probe WORKDIR", file=sys.stderr)
+        return 2
+    workdir = Path(argv[0])
+    django.setup()
+    probe = json.loads((workdir / "manifest.json").read_text())["probe"]
+    result = {
+        "endpoints": measure_endpoints(probe),
+        "single_request_ms": single_request_ms(workdir, probe),
+        "rsa": rsa_baseline(probe["notify_body"]),
+    }
+    (workdir / "probe.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    for name, r in result["endpoints"].items():
+        if not r["ok"]:
+            print(f"  probe: {name} answered {r['status']}: {r['errors'][:1]}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

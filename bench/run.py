@@ -1,0 +1,550 @@
+"""`make bench`: seed, serve and load the API for each data size, then write the report.
+
+For each size (bench/config.py): a fresh database on the bench's own MariaDB is migrated and
+seeded (bench/seed.py), the in-process probe counts SQL per request and times RSA2
+(bench/probe.py), gunicorn serves the app with production settings and wrk drives every endpoint
+in turn (bench/load.py, bench/wrk/*.lua). The report goes to bench/results/ (bench/report.py).
+
+Everything started here is stopped in `finally` (and on SIGTERM/SIGINT): gunicorn by its pid
+and process group, MariaDB through scripts/mariadb.sh stop, which also deletes its data. Exit
+status 1 when anything fails to start or run; targets that fail are reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from . import config, load, report
+from .alipay import KeyFiles, generate_keys
+
+MARIADB_SH = config.ROOT / "scripts" / "mariadb.sh"
+LOG_DIR = config.ROOT / ".tmp" / "bench-logs"  # kept after the run (small), replaced by the next
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Variables passed from the caller to the app; everything else is set here.
+PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
+PASS_PREFIXES = ("CACHE_", "CATALOG_")  # lets a developer compare cache settings
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds through `finally`: everything gets cleaned up
+
+
+# --- MariaDB --------------------------------------------------------------------------------------
+
+
+def _mariadb_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "MARIADB_PORT": str(config.MARIADB_PORT),
+        "MARIADB_BUFFER_POOL": config.MARIADB_BUFFER_POOL,
+    }
+
+
+def start_mariadb(stack: ExitStack) -> str:
+    """Start the bench's MariaDB; returns its server URL (no database)."""
+    stack.callback(stop_mariadb)
+    with open(LOG_DIR / "mariadb.log", "w") as out:
+        completed = subprocess.run(  # noqa: S603 - our own script
+            [str(MARIADB_SH), "start"],
+            env=_mariadb_env(),
+            stdout=out,  # not a pipe: the server it starts keeps its stdout open
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            check=False,
+        )
+    if completed.returncode != 0:
+        raise BenchError(f"MariaDB did not start; see {LOG_DIR / 'mariadb.log'}")
+    url = subprocess.run(  # noqa: S603
+        [str(MARIADB_SH), "url"], env=_mariadb_env(), capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return url
+
+
+def stop_mariadb() -> None:
+    log("==> stopping the bench MariaDB and removing its data")
+    subprocess.run(  # noqa: S603
+        [str(MARIADB_SH), "stop"], env=_mariadb_env(), timeout=120, check=False
+    )
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+
+def _connect(url: str, database: str | None = None) -> Any:
+    import MySQLdb
+
+    parts = urlsplit(url)
+    kwargs: dict[str, Any] = {
+        "host": parts.hostname,
+        "port": parts.port,
+        "user": parts.username,
+        "password": parts.password,
+        "charset": "utf8mb4",
+    }
+    if database:
+        kwargs["database"] = database
+    return MySQLdb.connect(**kwargs)
+
+
+def create_database(server_url: str, name: str) -> None:
+    conn = _connect(server_url)
+    try:
+        cursor = conn.cursor()
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    finally:
+        conn.close()
+
+
+def db_facts(server_url: str, name: str, first_new_order: int) -> dict[str, Any]:
+    conn = _connect(server_url, name)
+    try:
+        cursor = conn.cursor()
+        cursor.execute(
+            "SELECT outcome, COUNT(*) FROM luffy_payment_notification GROUP BY outcome ORDER BY 1"
+        )
+        outcomes = {outcome: int(n) for outcome, n in cursor.fetchall()}
+        cursor.execute("SELECT COUNT(*) FROM luffy_order WHERE id >= %s", [first_new_order])
+        placed = int(cursor.fetchone()[0])
+        cursor.execute("SELECT VERSION()")
+        version = str(cursor.fetchone()[0])
+    finally:
+        conn.close()
+    return {"notify_outcomes": outcomes, "orders_placed": placed, "version": version}
+
+
+# --- The app --------------------------------------------------------------------------------------
+
+
+def django_env(database_url: str, keys: KeyFiles, secret_key: str) -> dict[str, str]:
+    """Production settings against the bench database; nothing read from .env."""
+    env = {k: v for k, v in os.environ.items() if k in PASS_THROUGH or k.startswith(PASS_PREFIXES)}
+    unthrottled = "1000000/min"
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "luffy_api.settings",
+            "LUFFY_IGNORE_DOTENV": "1",
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": secret_key,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": database_url,
+            "DB_CONN_MAX_AGE": "60",
+            "SITE_URL": f"http://127.0.0.1:{config.HTTP_PORT}",
+            "THROTTLE_LOGIN": unthrottled,
+            "THROTTLE_ANON_CHECK": unthrottled,
+            "THROTTLE_SMS_MOBILE": unthrottled,
+            "THROTTLE_SMS_IP": unthrottled,
+            "THROTTLE_PAY_STATUS": unthrottled,
+            "ALIPAY_APP_ID": config.ALIPAY_APP_ID,
+            "ALIPAY_APP_PRIVATE_KEY_FILE": str(keys.app_private),
+            "ALIPAY_PUBLIC_KEY_FILE": str(keys.alipay_public),
+            "ALIPAY_SELLER_ID": config.ALIPAY_SELLER_ID,
+            "ALIPAY_GATEWAY": config.ALIPAY_GATEWAY,
+            "ALIPAY_SANDBOX": "false",
+            "BENCH_CEILING_VIEW": "1",
+        }
+    )
+    return env
+
+
+def run_python(
+    module: str, args: list[str], env: dict[str, str], logfile: Path, echo: bool = True
+) -> None:
+    """python -m MODULE ARGS; its output goes to `logfile` and (echo) to the console."""
+    with open(logfile, "w") as out:
+        process = subprocess.Popen(  # noqa: S603
+            [str(config.VENV_BIN / "python"), "-m", module, *args],
+            cwd=config.ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None  # noqa: S101
+        for line in process.stdout:
+            out.write(line)
+            if echo:
+                print(line, end="", flush=True)
+        status = process.wait()
+    if status != 0:
+        tail = "" if echo else logfile.read_text()[-3000:]
+        raise BenchError(f"python -m {module} failed ({status}); see {logfile}\n{tail}")
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], logfile: Path) -> None:
+        self.logfile = logfile
+        self.url = f"http://127.0.0.1:{config.HTTP_PORT}"
+        command = [
+            str(config.VENV_BIN / "gunicorn"),
+            "luffy_api.wsgi:application",
+            f"--workers={config.GUNICORN_WORKERS}",
+            "--worker-class=sync",
+            f"--bind=127.0.0.1:{config.HTTP_PORT}",
+            "--backlog=2048",
+            "--timeout=120",
+            "--graceful-timeout=5",
+        ]
+        with open(logfile, "w") as out:
+            self.process = subprocess.Popen(  # noqa: S603
+                command,
+                cwd=config.ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stopped as a whole
+            )
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            if _get(self.url + config.CEILING.path, timeout=2) == 200:
+                return
+            time.sleep(0.3)
+        tail = self.logfile.read_text()[-3000:]
+        raise BenchError(f"gunicorn did not answer on {self.url}:\n{tail}")
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+        return sorted(pids)
+
+    def peak_rss_kb(self) -> dict[str, Any]:
+        return {
+            "workers": [_status_kb(pid, "VmHWM") for pid in self.worker_pids()],
+            "master": _status_kb(self.process.pid, "VmHWM"),
+        }
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the group we started, by its id
+            self.process.wait(timeout=10)
+
+
+def _get(url: str, timeout: float) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return int(response.status)
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wait_idle(url: str, timeout_s: float = 60) -> None:
+    """Let requests still queued from the last run finish (login keeps workers busy)."""
+    deadline = time.monotonic() + timeout_s
+    quick = 0
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.monotonic()
+        status = _get(url + config.CEILING.path, timeout=timeout_s)
+        quick = quick + 1 if status == 200 and time.monotonic() - started < 0.05 else 0
+        time.sleep(0.1)
+
+
+# --- CPU accounting (is something else using the machine?) ----------------------------------------
+
+
+def _busy_ticks() -> int:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return user + nice + system + irq + softirq + steal
+
+
+def _process_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def _children_ticks() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * CLK_TCK
+
+
+class CpuWatch:
+    """CPU that processes outside the benchmark (not gunicorn, MariaDB, wrk, us) used meanwhile,
+    as a share of the whole machine."""
+
+    def __init__(self, our_pids: list[int]) -> None:
+        self.pids = [*our_pids, os.getpid()]
+        self.started = time.monotonic()
+        self.busy = _busy_ticks()
+        self.ours = _process_ticks(self.pids) + _children_ticks()
+
+    def other_pct(self) -> float:
+        elapsed = time.monotonic() - self.started
+        busy = _busy_ticks() - self.busy
+        ours = _process_ticks(self.pids) + _children_ticks() - self.ours
+        capacity = elapsed * CLK_TCK * (os.cpu_count() or 1)
+        return max(0.0, 100 * (busy - ours) / capacity) if capacity else 0.0
+
+
+def _mariadb_pid() -> int | None:
+    pidfile = config.ROOT / ".tmp" / f"mariadb-{config.MARIADB_PORT}" / "mysqld.pid"
+    try:
+        return int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+# --- One size -------------------------------------------------------------------------------------
+
+
+def wrk_args(endpoint: config.Endpoint, workdir: Path) -> list[str]:
+    threads = str(config.WRK_THREADS)
+    ids = str(workdir / "course_ids.txt")
+    return {
+        "ceiling": [],
+        "list": [],
+        "search": [],
+        "detail": [ids, "/api/v1/course/list/%s/"],
+        "chapters": [ids, "/api/v1/course/chapter/?course=%s"],
+        "pay": [str(workdir / "pay.txt"), "application/json", "", threads],
+        "notify": [
+            str(workdir / "notify.txt"),
+            "application/x-www-form-urlencoded",
+            "success",
+            threads,
+        ],
+        "login": [str(workdir / "login.txt"), "application/json", "", threads],
+    }[endpoint.name]
+
+
+def run_size(
+    size: config.Size, server_url: str, keys: KeyFiles, secret_key: str, stack: ExitStack
+) -> dict[str, Any]:
+    log(f"==> {size.label}")
+    workdir = config.WORK_DIR / size.name
+    workdir.mkdir(parents=True)
+    create_database(server_url, size.database)
+    env = django_env(_with_database(server_url, size.database), keys, secret_key)
+
+    log("  seeding (migrate, bulk INSERTs, request files)")
+    mariadb = _mariadb_pid()
+    watch = CpuWatch([mariadb] if mariadb else [])
+    python_cpu, mariadb_cpu = _children_ticks(), _process_ticks([mariadb] if mariadb else [])
+    run_python(
+        "bench.seed",
+        [size.name, str(workdir), str(keys.alipay_private)],
+        env,
+        LOG_DIR / f"seed-{size.name}.log",
+    )
+    seed_other_cpu = round(watch.other_pct(), 1)
+    seed_cpu = {  # CPU seconds the seeding cost, whatever else ran on the machine meanwhile
+        "python": round((_children_ticks() - python_cpu) / CLK_TCK, 1),
+        "mariadb": round((_process_ticks([mariadb] if mariadb else []) - mariadb_cpu) / CLK_TCK, 1),
+    }
+    manifest = json.loads((workdir / "manifest.json").read_text())
+    log("  probing SQL per request and RSA2 in-process")
+    run_python("bench.probe", [str(workdir)], env, LOG_DIR / f"probe-{size.name}.log", echo=False)
+    probe = json.loads((workdir / "probe.json").read_text())
+    first_new_order = size.orders + config.NOTIFY_ORDERS + 2
+
+    log(f"  gunicorn: {config.GUNICORN_WORKERS} sync workers on 127.0.0.1:{config.HTTP_PORT}")
+    server = Gunicorn(env, LOG_DIR / f"gunicorn-{size.name}.log")
+    stack.callback(server.stop)
+    server.wait_ready()
+    ours = [server.process.pid, *server.worker_pids(), *([mariadb] if mariadb else [])]
+
+    rsa = probe["rsa"]
+    endpoints: dict[str, Any] = {}
+    for ep in config.ENDPOINTS:
+        wait_idle(server.url)
+        watch = CpuWatch(ours)
+        result = load.run_wrk(
+            server.url, ep, wrk_args(ep, workdir), LOG_DIR / f"wrk-{size.name}-{ep.name}.log"
+        )
+        row = result.as_dict()
+        row["other_cpu_pct"] = round(watch.other_pct(), 1)
+        p = probe["endpoints"][ep.name]
+        row["queries_first"], row["queries_repeat"] = p["queries_first"], p["queries_repeat"]
+        row["single_request_ms"] = probe["single_request_ms"][ep.name]
+        ceiling_rps = endpoints["ceiling"]["rps"] if endpoints else result.rps
+        row["ceiling_ratio"] = round(result.rps / ceiling_rps, 3) if ceiling_rps else 0.0
+        if ep.name in report.RSA_OPS:
+            row["rsa_ratio"] = round(result.p50_ms / rsa[report.RSA_OPS[ep.name][0]], 2)
+        endpoints[ep.name] = row
+        log(
+            f"  {ep.name:<9} {result.rps:>8.1f} req/s  p50 {result.p50_ms:>8.2f} ms  "
+            f"p99 {result.p99_ms:>8.2f} ms  errors {result.errors}  "
+            f"SQL {p['queries_first']}/{p['queries_repeat']}  other CPU {row['other_cpu_pct']:.0f}%"
+        )
+    if endpoints["notify"]["wraps"]:
+        log("  note: wrk ran out of notify bodies and resent some (more duplicates than 50%)")
+    rss = server.peak_rss_kb()
+    server.stop()
+    facts = db_facts(server_url, size.database, first_new_order)
+    return {
+        "label": size.label,
+        "courses": size.courses,
+        "orders": size.orders,
+        "users": size.users,
+        "rows": manifest["rows"],
+        "migrate_s": manifest["migrate_s"],
+        "seed_s": manifest["seed_s"],
+        "fixtures_s": manifest["fixtures_s"],
+        "seed_other_cpu_pct": seed_other_cpu,
+        "seed_cpu_s": seed_cpu,
+        "visible_courses": manifest["visible_courses"],
+        "notify_bodies": {"unique": manifest["notify_unique"], "lines": manifest["notify_lines"]},
+        "rsa": rsa,
+        "rss_kb": rss,
+        "notify_outcomes": facts["notify_outcomes"],
+        "orders_placed": facts["orders_placed"],
+        "mariadb": facts["version"],
+        "endpoints": endpoints,
+        "probe": {
+            name: {**p, "sql_first": [sql[:300] for sql in p["sql_first"]]}
+            for name, p in probe["endpoints"].items()
+        },
+    }
+
+
+# --- Main -----------------------------------------------------------------------------------------
+
+
+def _preflight() -> None:
+    if shutil.which("wrk") is None:
+        raise BenchError("wrk is not installed: run scripts/bootstrap.sh --bench")
+    if not (config.VENV_BIN / "gunicorn").exists():
+        raise BenchError("no .venv/bin/gunicorn: run scripts/bootstrap.sh")
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", config.HTTP_PORT)) == 0:
+            raise BenchError(f"port {config.HTTP_PORT} is taken (set BENCH_HTTP_PORT)")
+
+
+def _machine(mariadb: str) -> dict[str, Any]:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kb = _status_kb_meminfo()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "mem_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "mariadb": f"MariaDB {mariadb.split('-')[0]}",
+    }
+
+
+def _status_kb_meminfo() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> int:
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, _terminate)
+    sizes = config.selected_sizes()
+    shutil.rmtree(LOG_DIR, ignore_errors=True)
+    LOG_DIR.mkdir(parents=True)
+    shutil.rmtree(config.WORK_DIR, ignore_errors=True)
+    config.WORK_DIR.mkdir(parents=True)
+    try:
+        with ExitStack() as stack:
+            stack.callback(shutil.rmtree, config.WORK_DIR, ignore_errors=True)
+            _preflight()
+            log(f"==> MariaDB on 127.0.0.1:{config.MARIADB_PORT} (throwaway)")
+            server_url = start_mariadb(stack)
+            keys = generate_keys(config.WORK_DIR / "keys")
+            secret_key = secrets.token_urlsafe(50)
+            log("==> collectstatic (the production static manifest)")
+            run_python(
+                "django",
+                ["collectstatic", "--noinput", "-v0"],
+                django_env(_with_database(server_url, "mysql"), keys, secret_key),
+                LOG_DIR / "collectstatic.log",
+            )
+            sizes_out = {
+                size.name: run_size(size, server_url, keys, secret_key, stack) for size in sizes
+            }
+            results = {
+                "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "wall_s": 0.0,
+                "machine": _machine(next(iter(sizes_out.values()))["mariadb"]),
+                "setup": {
+                    "workers": config.GUNICORN_WORKERS,
+                    "worker_class": "sync",
+                    "conn_max_age": 60,
+                    "mariadb_port": config.MARIADB_PORT,
+                    "buffer_pool": config.MARIADB_BUFFER_POOL,
+                    "wrk": f"-t{config.WRK_THREADS} -c{config.WRK_CONNECTIONS} "
+                    f"-d{config.WRK_DURATION_S}s --timeout {config.WRK_TIMEOUT_S}s --latency",
+                },
+                "sizes": sizes_out,
+            }
+        results["wall_s"] = round(time.monotonic() - started, 1)
+        targets = report.write(results, config.RESULTS_DIR)
+    except (BenchError, load.LoadError, subprocess.SubprocessError, OSError) as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    log("")
+    log((config.RESULTS_DIR / "results.md").read_text())
+    failed = [t for t in targets if not t.passed]
+    log(
+        f"==> {len(targets) - len(failed)}/{len(targets)} targets pass; wall time "
+        f"{results['wall_s']:.0f} s; results in {config.RESULTS_DIR.relative_to(config.ROOT)}/"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
