@@ -26,7 +26,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.core.cache import caches
-from django.db.models import Min, Q
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
@@ -47,13 +46,17 @@ _memo = _Memo()
 
 
 def _next_discount_boundary(now: datetime) -> datetime | None:
+    """The next moment a discount starts or ends (two index lookups)."""
     from .models import Course
 
-    found = Course.objects.filter(discount_price__isnull=False).aggregate(
-        start=Min("discount_start", filter=Q(discount_start__gt=now)),
-        end=Min("discount_end", filter=Q(discount_end__gt=now)),
-    )
-    moments = [m for m in (found["start"], found["end"]) if m is not None]
+    discounted = Course.objects.filter(discount_price__isnull=False)
+    moments = [
+        discounted.filter(discount_start__gt=now).order_by("discount_start")
+        .values_list("discount_start", flat=True).first(),
+        discounted.filter(discount_end__gt=now).order_by("discount_end")
+        .values_list("discount_end", flat=True).first(),
+    ]  # fmt: skip
+    moments = [m for m in moments if m is not None]
     return min(moments) if moments else None
 
 

@@ -142,6 +142,9 @@ class Course(BaseModel):
                 fields=["status", "is_show", "is_delete", "orders"], name="course_listing"
             ),
             models.Index(fields=["course_type", "orders"], name="course_type_orders"),
+            # The page cache looks up the next discount start/end (apps/course/cache.py).
+            models.Index(fields=["discount_start"], name="course_discount_start"),
+            models.Index(fields=["discount_end"], name="course_discount_end"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="course_price_not_negative"),

@@ -24,6 +24,8 @@ class User(AbstractUser):
 
     class Meta:
         db_table = "luffy_user"
+        # Login accepts an e-mail address as the identifier (backends.MultiFieldModelBackend).
+        indexes = [models.Index(fields=["email"], name="user_email")]
         verbose_name = "用户"
         verbose_name_plural = verbose_name
 
