@@ -44,7 +44,7 @@ def _pair(directory: Path, name: str) -> tuple[Path, Path]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(
         serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,  # BEGIN RSA PRIVATE KEY (PKCS#1)
+        serialization.PrivateFormat.TraditionalOpenSSL,  # PKCS#1 PEM, generated per run
         serialization.NoEncryption(),
     )
     public = key.public_key().public_bytes(
