@@ -9,6 +9,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.support.media"]  # the fake_qiniu fixture
+
 
 def _uses_database(request: pytest.FixtureRequest) -> bool:
     return request.node.get_closest_marker("django_db") is not None or bool(

@@ -26,8 +26,8 @@ from tests.course.helpers import CHAPTER_URL, LIST_URL, SEARCH_URL, detail_url
 from tests.factories import ChapterFactory, CourseFactory, SectionFactory, UserFactory
 from tests.order.conftest import Keys, alipay_settings, post_form, signed_notify
 from tests.support.alipay import generate_keypair
-from tests.support.media import AK, BUCKET, SK, keep_upload_records_in, use_qiniu
-from tests.support.qiniu import FakeQiniu, loopback_only, sample_mp4_bytes
+from tests.support.media import keep_upload_records_in, use_qiniu
+from tests.support.qiniu import loopback_only, sample_mp4_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +54,8 @@ def _alipay(settings, alipay_keys):
 
 
 @pytest.fixture
-def fake():
-    with FakeQiniu(AK, SK, BUCKET) as server:
-        yield server
-    assert server.errors == []
-    assert "query" not in server.request_types()
+def fake(fake_qiniu):
+    return fake_qiniu  # tests/support/media.py
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from tests.support.media import (
     qiniu_env,
     use_qiniu,
 )
-from tests.support.qiniu import FakeQiniu, loopback_only, qiniu_etag, sample_mp4_bytes
+from tests.support.qiniu import FakeQiniu, qiniu_etag, sample_mp4_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -37,18 +37,9 @@ KEY = re.compile(r"^videos/[0-9a-f]{32}\.mp4$")
 LARGE = 8 * MIB + 1
 
 
-@pytest.fixture(autouse=True)
-def _loopback_only():
-    with loopback_only():
-        yield
-
-
 @pytest.fixture
-def fake():
-    with FakeQiniu(AK, SK, BUCKET) as server:
-        yield server
-    assert server.errors == []
-    assert "query" not in server.request_types()
+def fake(fake_qiniu):
+    return fake_qiniu  # tests/support/media.py
 
 
 @pytest.fixture

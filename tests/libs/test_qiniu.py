@@ -24,8 +24,6 @@ from libs.qiniu import (
 )
 from tests.support.media import AK, BUCKET, MIB, SK, keep_upload_records_in, qiniu_settings
 from tests.support.qiniu import (
-    FakeQiniu,
-    loopback_only,
     qiniu_etag,
     sample_mp4_bytes,
     sample_png_bytes,
@@ -40,19 +38,9 @@ REQUIRED = {
 LARGE = FORM_UPLOAD_LIMIT + 1  # the smallest size that goes resumable
 
 
-@pytest.fixture(autouse=True)
-def _loopback_only():
-    with loopback_only():
-        yield
-
-
 @pytest.fixture
-def fake():
-    with FakeQiniu(AK, SK, BUCKET) as server:
-        yield server
-    assert server.errors == []
-    # Our client names its hosts: the SDK never asks Qiniu's uc service where the bucket is.
-    assert "query" not in server.request_types()
+def fake(fake_qiniu):
+    return fake_qiniu  # tests/support/media.py
 
 
 @pytest.fixture

@@ -13,25 +13,16 @@ from pathlib import Path
 import pytest
 import qiniu
 
-from tests.support.media import AK, BUCKET, MIB, SK, qiniu_env
-from tests.support.qiniu import FakeQiniu, loopback_only, sample_mp4_bytes
+from tests.support.media import MIB, qiniu_env
+from tests.support.qiniu import sample_mp4_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "scripts/qiniu_test.py"
 
 
-@pytest.fixture(autouse=True)
-def _loopback_only():
-    with loopback_only():
-        yield
-
-
 @pytest.fixture
-def fake():
-    with FakeQiniu(AK, SK, BUCKET) as server:
-        yield server
-    assert server.errors == []
-    assert "query" not in server.request_types()
+def fake(fake_qiniu):
+    return fake_qiniu  # tests/support/media.py
 
 
 @pytest.fixture

@@ -7,12 +7,14 @@ small fixtures. Everything stays on loopback: the hosts are the fake's `http://1
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from qiniu.services.storage.upload_progress_recorder import UploadProgressRecorder
 
 from libs.qiniu import QiniuSettings, settings_from_env
-from tests.support.qiniu import FakeQiniu
+from tests.support.qiniu import FakeQiniu, loopback_only
 
 AK = "luffy-media-access-key"
 SK = "luffy-media-secret-key"
@@ -59,3 +61,15 @@ def keep_upload_records_in(monkeypatch: Any, folder: str | os.PathLike[str]) -> 
     """The SDK keeps resumable-upload records in the system temp dir by default (and resumes
     from them later); keep this test's records in `folder` instead."""
     monkeypatch.setattr(UploadProgressRecorder.__init__, "__defaults__", (os.fspath(folder),))
+
+
+@pytest.fixture
+def fake_qiniu() -> Iterator[FakeQiniu]:
+    """A local Qiniu for one test, with the network beyond loopback cut off while it runs.
+
+    It must end without server-side errors, and without any region lookup: our client names
+    its hosts, so the SDK never asks Qiniu's uc service where the bucket is."""
+    with loopback_only(), FakeQiniu(AK, SK, BUCKET) as server:
+        yield server
+    assert server.errors == []
+    assert "query" not in server.request_types()
