@@ -308,7 +308,7 @@ def test_bad_qiniu_configuration_refuses_to_start(env, message):
     result = manage_check(**env)
 
     assert result.returncode != 0
-    assert f"ImproperlyConfigured: {message}" in result.stderr, result.stderr
+    assert f"Configuration error: {message}" in result.stderr, result.stderr
 
 
 def test_full_qiniu_configuration_starts(fake):
