@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Admin login attempts of one IP or account wait for each other (apps/user/lockout.py).
+    "apps.user.lockout.AdminLoginGateMiddleware",
     # Last, as django-axes asks: turns a locked-out admin login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

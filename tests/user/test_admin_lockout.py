@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from apps.user.models import LoginGate
 from tests.factories import TEST_PASSWORD, UserFactory
 
 from .helpers import MUL_LOGIN_URL, assert_ok
@@ -143,3 +144,21 @@ def test_api_login_is_not_turned_into_the_admin_lockout_page(api_client, staff):
         MUL_LOGIN_URL, {"username": staff.mobile, "password": TEST_PASSWORD}, format="json"
     )
     assert_ok(response)
+
+
+def test_gate_rows_of_clients_gone_quiet_for_a_cool_off_are_dropped(staff):
+    admin_login(staff.mobile, "wrong", ip="10.5.5.5")
+    assert set(LoginGate.objects.values_list("key", flat=True)) == {
+        "ip:10.5.5.5",
+        f"account:{staff.username}",
+    }
+    LoginGate.objects.update(
+        touched_at=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
+
+    admin_login("nobody", "wrong", ip="10.6.6.6")
+
+    assert set(LoginGate.objects.values_list("key", flat=True)) == {
+        "ip:10.6.6.6",
+        "account:nobody",
+    }
