@@ -193,6 +193,7 @@ AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_ONLY_ADMIN_SITE = True  # the API login has its own throttles (apps/user/throttles.py)
+AXES_HANDLER = "apps.user.lockout.AdminLoginAxesHandler"
 AXES_USERNAME_CALLABLE = "apps.user.lockout.account_key"
 AXES_CLIENT_IP_CALLABLE = "apps.user.lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "apps.user.lockout.admin_lockout_response"

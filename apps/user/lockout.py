@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.contrib import admin
 from django.db import transaction
@@ -21,6 +22,20 @@ from .models import LoginGate
 
 # AccessAttempt.username is a varchar(255); longer identifiers name no account anyway.
 _MAX_KEY = 255
+
+
+class AdminLoginAxesHandler(AxesDatabaseHandler):
+    """Axes' database handler, counting failures of the admin login only.
+
+    AXES_ONLY_ADMIN_SITE makes axes lock the admin only, but axes would still record every
+    failed API login: rows nobody reads for a lock, and a way for API guesses at someone's
+    account to lock that person out of the admin. The API has its own throttles.
+    """
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs) -> None:
+        if request is None or not self.is_admin_request(request):
+            return
+        super().user_login_failed(sender, credentials, request, **kwargs)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -133,6 +134,18 @@ def test_api_login_still_works_with_the_lockout_backend_first(api_client, staff)
         )
     )
     assert body["username"] == staff.username
+
+
+def test_failed_api_logins_count_nothing_towards_the_admin_lock(api_client, staff):
+    """The API has its own throttles; its guesses must not lock the staff out of the admin."""
+    for i in range(LIMIT + 2):
+        api_client.post(
+            MUL_LOGIN_URL, {"username": staff.mobile, "password": f"wrong-{i}"}, format="json"
+        )
+        cache.clear()  # past the API's own per-IP throttle
+
+    assert AccessAttempt.objects.count() == 0
+    assert logged_in(admin_login(staff.mobile, TEST_PASSWORD, ip="127.0.0.1"))
 
 
 def test_api_login_is_not_turned_into_the_admin_lockout_page(api_client, staff):
