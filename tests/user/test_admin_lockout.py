@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -175,3 +176,11 @@ def test_gate_rows_of_clients_gone_quiet_for_a_cool_off_are_dropped(staff):
         "ip:10.6.6.6",
         "account:nobody",
     }
+
+
+def test_authenticating_without_a_request_skips_the_lock_instead_of_crashing(staff):
+    """The test client's login() and shell scripts have no request; axes alone would raise."""
+    for i in range(LIMIT):
+        admin_login(staff.mobile, f"wrong-{i}")
+
+    assert authenticate(username=staff.mobile, password=TEST_PASSWORD) == staff
