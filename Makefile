@@ -9,7 +9,9 @@ PYTEST_ARGS ?=
 setup:
 	@scripts/bootstrap.sh
 
-# Demo server on the embedded defaults: SQLite, local media, no keys.
+# Demo server on the embedded defaults: SQLite, local media, no keys. Debug is on for this target
+# only (.env.example keeps it off); `make run DJANGO_DEBUG=false` or an exported value wins.
+run: export DJANGO_DEBUG ?= true
 run: setup
 	@[ -f .env ] || { cp .env.example .env; echo "==> created .env from .env.example"; }
 	$(PY) manage.py migrate --noinput -v0

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from libs.qiniu.config import QiniuConfigError, settings_from_env
+from luffy_api.dev_secret import load_or_create_dev_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,8 +56,16 @@ if not SECRET_KEY:
             "random string (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set "
             "DJANGO_DEBUG=true for local development."
         )
-    # Development only: a fixed, obviously insecure key so sessions survive restarts.
-    SECRET_KEY = "django-insecure-luffy-development-only-key-do-not-use-in-production"
+    # Development only: a random key made on first run and kept (gitignored) for this checkout,
+    # so sessions and tokens survive restarts and nobody else knows the key.
+    _dev_key_file = BASE_DIR / ".tmp" / "dev-secret-key"
+    try:
+        SECRET_KEY = load_or_create_dev_secret_key(_dev_key_file)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is not set and the development key file {_dev_key_file} cannot "
+            f"be written ({exc.strerror}). Set DJANGO_SECRET_KEY."
+        ) from None
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 
@@ -76,6 +85,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # logout, rotation, password change
+    "axes",  # admin login lockout (AXES_* below)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us, not fetched from a CDN
@@ -94,6 +105,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Admin login attempts of one IP or account wait for each other (apps/user/lockout.py).
+    "apps.user.lockout.AdminLoginGateMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "luffy_api.urls"
@@ -158,14 +173,35 @@ CATALOG_VERSION_CHECK_SECONDS = env_int("CATALOG_VERSION_CHECK_SECONDS", 1)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "user.User"
-# Username, mobile or e-mail with a password, for the API and the admin alike.
-AUTHENTICATION_BACKENDS = ["apps.user.backends.MultiFieldModelBackend"]
+# Username, mobile or e-mail with a password, for the API and the admin alike. The lockout
+# backend comes first (django-axes needs that): it refuses locked-out admin logins before any
+# password is checked.
+AUTHENTICATION_BACKENDS = [
+    "apps.user.backends.LoginLockoutBackend",
+    "apps.user.backends.MultiFieldModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Admin login lockout (django-axes, counted in the database so every worker sees the same
+# numbers): ADMIN_LOGIN_FAILURE_LIMIT failures from one client IP, or against one account
+# whichever identifier was typed, lock /admin/login/ for ADMIN_LOGIN_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_ONLY_ADMIN_SITE = True  # the API login has its own throttles (apps/user/throttles.py)
+AXES_HANDLER = "apps.user.lockout.AdminLoginAxesHandler"
+AXES_USERNAME_CALLABLE = "apps.user.lockout.account_key"
+AXES_CLIENT_IP_CALLABLE = "apps.user.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.user.lockout.admin_lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout neither extend it nor add rows: the lock ends on time and a flood
+# of guesses stores nothing more.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
 
 # --- I18N ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -240,8 +276,15 @@ REST_FRAMEWORK = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 60 * 24)),
+    # Access tokens are short-lived; clients refresh. Every refresh hands out a new refresh token
+    # and blacklists the old one, logout blacklists it, and a password change revokes both kinds
+    # (the tokens carry a digest of the password hash: CHECK_REVOKE_TOKEN).
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
     # The Vue app sends "Authorization: jwt <token>"; standard clients send "Bearer".
     "AUTH_HEADER_TYPES": ("Bearer", "jwt", "JWT"),
     "UPDATE_LAST_LOGIN": True,

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.templatetags.static import static
+from django.utils import timezone
 
 # [0-9], not \d: in Python \d also matches full-width and other non-ASCII digits.
 MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
@@ -51,3 +52,23 @@ class SmsCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mobile} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class LoginGate(models.Model):
+    """A lock row per client IP and per account that tried the admin login.
+
+    An admin login attempt holds the rows of its IP and its account while the password is
+    checked and the failure counted (apps/user/lockout.py), so simultaneous attempts are judged
+    one after another against the same count instead of all reading it before any is added.
+    """
+
+    key = models.CharField("键", max_length=300, unique=True)
+    touched_at = models.DateTimeField("最近使用", default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "luffy_login_gate"
+        verbose_name = "后台登录闸"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return self.key

@@ -35,6 +35,15 @@ class RefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
 
 
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetSerializer(MobileLoginSerializer):
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
 class LoginResponseSerializer(serializers.Serializer):
     code = serializers.IntegerField()
     msg = serializers.CharField()
@@ -44,10 +53,11 @@ class LoginResponseSerializer(serializers.Serializer):
     icon = serializers.URLField()
 
 
-class RefreshResponseSerializer(serializers.Serializer):
+class TokenPairResponseSerializer(serializers.Serializer):
     code = serializers.IntegerField()
     msg = serializers.CharField()
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="New access token")
+    refresh = serializers.CharField(help_text="New refresh token: the one sent is now void")
 
 
 class EnvelopeSerializer(serializers.Serializer):

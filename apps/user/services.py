@@ -1,10 +1,13 @@
-"""Account rules: SMS verification codes, registration, and the tokens handed out at login."""
+"""Account rules: SMS verification codes, registration, passwords, and the tokens handed out at
+login (issued, rotated, revoked)."""
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +18,12 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
@@ -82,14 +90,18 @@ def verify_sms_code(mobile: str, code: str) -> None:
         raise exceptions.ValidationError({"code": [error]})
 
 
+def _check_new_password(password: str, *, user: User, field: str) -> None:
+    """AUTH_PASSWORD_VALIDATORS, answered as a 400 on `field`."""
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({field: exc.messages}) from None
+
+
 def register_by_mobile(mobile: str, code: str, password: str) -> User:
     if is_registered(mobile):
         raise Conflict("该手机号已注册")
-    candidate = User(username=mobile, mobile=mobile)
-    try:
-        validate_password(password, user=candidate)
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError({"password": exc.messages}) from None
+    _check_new_password(password, user=User(username=mobile, mobile=mobile), field="password")
     verify_sms_code(mobile, code)
     try:
         with transaction.atomic():
@@ -106,13 +118,129 @@ def user_by_mobile(mobile: str) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+class LogoutOutcome(enum.Enum):
+    LOGGED_OUT = "logged_out"
+    ALREADY_LOGGED_OUT = "already_logged_out"  # the same logout sent again: still a success
+
+
+def issue_tokens(user: User) -> TokenPair:
+    """A new refresh token (recorded as outstanding, so it can be blacklisted) and its access
+    token. Both carry a digest of the current password hash (SIMPLE_JWT CHECK_REVOKE_TOKEN):
+    changing the password revokes them."""
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
 def login_payload(user: User, request: HttpRequest) -> dict[str, Any]:
     """What every login endpoint returns besides code and msg."""
-    refresh = RefreshToken.for_user(user)
+    tokens = issue_tokens(user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return {
-        "token": str(refresh.access_token),
-        "refresh": str(refresh),
+        "token": tokens.access,
+        "refresh": tokens.refresh,
         "username": user.username,
         "icon": request.build_absolute_uri(user.icon_url()),
     }
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    """A refresh token of ours: signed, not expired, not blacklisted; else 401."""
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def _token_user(token: RefreshToken) -> User:
+    """The active account a token names, whose password has not changed since it was issued."""
+    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    if user is None or not user.is_active:
+        raise InvalidToken("用户不存在或已停用")
+    # simplejwt checks this claim on access tokens only; a refresh token must die with them.
+    if token.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+        raise InvalidToken("密码已修改,请重新登录")
+    return user
+
+
+def rotate_refresh_token(raw: str) -> TokenPair:
+    """Trade a refresh token for a new pair and blacklist it (ROTATE_REFRESH_TOKENS with
+    BLACKLIST_AFTER_ROTATION), so a stolen refresh token works once at most.
+
+    Races with another refresh of the same token: blacklisting is a get_or_create on a unique
+    row, so exactly one request creates it and gets new tokens; the other gets 401.
+    """
+    token = _parse_refresh(raw)
+    user = _token_user(token)
+    _, created = token.blacklist()
+    if not created:
+        raise InvalidToken("令牌已失效,请重新登录")
+    return issue_tokens(user)
+
+
+def revoke_refresh_token(raw: str) -> LogoutOutcome:
+    """Logout: blacklist a refresh token (its access tokens expire within minutes).
+
+    Idempotent: a client that lost the first answer may send the same logout again and is told
+    it worked. A token that is not ours, or has expired anyway, is a 401.
+    """
+    try:
+        token = RefreshToken(raw)
+    except TokenError as exc:
+        if _is_blacklisted_refresh(raw):
+            return LogoutOutcome.ALREADY_LOGGED_OUT
+        raise InvalidToken(str(exc)) from exc
+    _, created = token.blacklist()
+    return LogoutOutcome.LOGGED_OUT if created else LogoutOutcome.ALREADY_LOGGED_OUT
+
+
+def _is_blacklisted_refresh(raw: str) -> bool:
+    try:
+        payload = token_backend.decode(raw, verify=True)  # our signature, not expired
+    except TokenBackendError:
+        return False
+    if payload.get(jwt_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:
+        return False
+    jti = payload.get(jwt_settings.JTI_CLAIM)
+    return BlacklistedToken.objects.filter(token__jti=jti).exists()
+
+
+def _set_password_and_revoke_tokens(user_id: int, password: str) -> User:
+    """Store the new password and blacklist every refresh token of the account. Access tokens
+    die by themselves: they carry the digest of the old password hash."""
+    with transaction.atomic():
+        # Locked so two password changes of one account serialise.
+        user = User.objects.select_for_update().get(pk=user_id)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        live = OutstandingToken.objects.filter(
+            user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+        )
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+        )
+    return user
+
+
+def change_password(user: User, *, old_password: str, new_password: str) -> TokenPair:
+    """Change a logged-in user's password; every earlier token stops working and the caller
+    gets a fresh pair, so the client that asked stays logged in."""
+    if not user.check_password(old_password):
+        raise exceptions.ValidationError({"old_password": ["原密码错误"]})
+    _check_new_password(new_password, user=user, field="new_password")
+    return issue_tokens(_set_password_and_revoke_tokens(user.pk, new_password))
+
+
+def reset_password_by_sms(*, mobile: str, code: str, new_password: str) -> None:
+    """Forgotten password: an SMS code sent to the account's mobile proves ownership. The new
+    password is checked before the code is spent; every earlier token stops working."""
+    user = user_by_mobile(mobile)
+    _check_new_password(new_password, user=user, field="new_password")
+    verify_sms_code(mobile, code)
+    _set_password_and_revoke_tokens(user.pk, new_password)

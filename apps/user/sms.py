@@ -1,11 +1,14 @@
 """SMS delivery backends, chosen by settings.SMS_BACKEND.
 
 `log` (default) writes the code to the log, for development. `tencent` sends it through Tencent
-Cloud SMS (the `tencentcloud-sdk-python-sms` package, installed only where it is used).
+Cloud SMS (the `tencentcloud-sdk-python-sms` package, pinned in requirements.txt). A backend
+whose configuration or package is missing refuses to be built, and apps.user builds the selected
+one at start-up, so the server stops with a message instead of answering 500 to every SMS.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Protocol
 
 from django.conf import settings
@@ -31,26 +34,39 @@ class LogSmsBackend:
 
 class TencentSmsBackend:
     REQUIRED = ("SECRET_ID", "SECRET_KEY", "SDK_APP_ID", "SIGN_NAME", "TEMPLATE_ID")
+    # What the send imports; checked when the backend is built, i.e. at start-up.
+    SDK_MODULES = (
+        "tencentcloud.common.credential",
+        "tencentcloud.common.exception.tencent_cloud_sdk_exception",
+        "tencentcloud.common.profile.client_profile",
+        "tencentcloud.common.profile.http_profile",
+        "tencentcloud.sms.v20210111.models",
+        "tencentcloud.sms.v20210111.sms_client",
+    )
 
     def __init__(self, config: dict[str, str]) -> None:
         missing = [f"TENCENT_SMS_{key}" for key in self.REQUIRED if not config.get(key)]
         if missing:
             raise ImproperlyConfigured(f"SMS_BACKEND=tencent needs {', '.join(missing)}.")
+        for module in self.SDK_MODULES:
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                raise ImproperlyConfigured(
+                    f"SMS_BACKEND=tencent needs the Tencent Cloud SMS SDK ({module}: {exc}). "
+                    "Install it with `pip install -r requirements.txt` "
+                    "(tencentcloud-sdk-python-sms)."
+                ) from None
         self.config = config
 
     def send_code(self, mobile: str, code: str, ttl_minutes: int) -> None:
-        try:
-            from tencentcloud.common import credential
-            from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
-                TencentCloudSDKException,
-            )
-            from tencentcloud.common.profile.client_profile import ClientProfile
-            from tencentcloud.common.profile.http_profile import HttpProfile
-            from tencentcloud.sms.v20210111 import models, sms_client
-        except ImportError as exc:  # pragma: no cover - depends on the deployment
-            raise ImproperlyConfigured(
-                "SMS_BACKEND=tencent needs `pip install tencentcloud-sdk-python-sms`."
-            ) from exc
+        from tencentcloud.common import credential
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
+            TencentCloudSDKException,
+        )
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+        from tencentcloud.sms.v20210111 import models, sms_client
 
         cfg = self.config
         http_profile = HttpProfile(endpoint=cfg["ENDPOINT"])

@@ -4,19 +4,16 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
 
 from . import services
-from .models import User
 from .serializers import (
     EnvelopeSerializer,
     LoginResponseSerializer,
@@ -24,9 +21,11 @@ from .serializers import (
     MobileQuerySerializer,
     MobileRegisterSerializer,
     MulLoginSerializer,
+    PasswordChangeSerializer,
+    PasswordResetSerializer,
     ProfileResponseSerializer,
-    RefreshResponseSerializer,
     RefreshSerializer,
+    TokenPairResponseSerializer,
     UserProfileSerializer,
 )
 from .throttles import LoginIpThrottle, MobileCheckThrottle, SmsIpThrottle, SmsMobileThrottle
@@ -40,8 +39,25 @@ def _valid(serializer_class: type, data: object) -> dict:
     return serializer.validated_data
 
 
+def _authenticate_header(request: Request) -> str:
+    # Endpoints that take a refresh token run no authenticator (a stale access token must not
+    # block them), and without a WWW-Authenticate value DRF turns the 401 of a bad token into
+    # a 403.
+    return JWTAuthentication().authenticate_header(request)
+
+
+LOGOUT_MESSAGES = {
+    services.LogoutOutcome.LOGGED_OUT: "已退出登录",
+    services.LogoutOutcome.ALREADY_LOGGED_OUT: "已退出登录(此前已退出)",
+}
+
+
 class UserViewSet(ViewSet):
-    """Registration and login. Every action answers in the {code, msg, ...} envelope."""
+    """Registration, login, logout and passwords. Every action answers in the
+    {code, msg, ...} envelope."""
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return _authenticate_header(request)
 
     @extend_schema(parameters=[MOBILE_PARAM], responses=EnvelopeSerializer)
     @action(methods=["get"], detail=False, throttle_classes=[MobileCheckThrottle])
@@ -94,24 +110,61 @@ class UserViewSet(ViewSet):
         data = UserProfileSerializer(request.user, context={"request": request}).data
         return APIResponse(result=data)
 
+    @extend_schema(
+        request=RefreshSerializer,
+        responses=EnvelopeSerializer,
+        description="Blacklists the refresh token. Sending the same token again is still 200 "
+        "(idempotent); a token that is not ours, malformed or expired is 401. Access tokens "
+        "already handed out live until they expire (JWT_ACCESS_MINUTES).",
+    )
+    @action(
+        methods=["post"], detail=False, authentication_classes=[], permission_classes=[AllowAny]
+    )
+    def logout(self, request: Request) -> APIResponse:
+        data = _valid(RefreshSerializer, request.data)
+        outcome = services.revoke_refresh_token(data["refresh"])
+        return APIResponse(msg=LOGOUT_MESSAGES[outcome])
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses=TokenPairResponseSerializer,
+        description="Every token issued before stops working; the answer carries a fresh pair "
+        "so this client stays logged in. A wrong old password is 400.",
+    )
+    @action(
+        methods=["post"],
+        detail=False,
+        permission_classes=[IsAuthenticated],
+        throttle_classes=[LoginIpThrottle],
+    )
+    def password(self, request: Request) -> APIResponse:
+        data = _valid(PasswordChangeSerializer, request.data)
+        tokens = services.change_password(request.user, **data)
+        return APIResponse(msg="密码已修改", token=tokens.access, refresh=tokens.refresh)
+
+    @extend_schema(
+        request=PasswordResetSerializer,
+        responses=EnvelopeSerializer,
+        description="Forgotten password: a code from send_sms proves the mobile. Every token "
+        "issued before stops working; log in again with the new password.",
+    )
+    @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
+    def password_reset(self, request: Request) -> APIResponse:
+        data = _valid(PasswordResetSerializer, request.data)
+        services.reset_password_by_sms(**data)
+        return APIResponse(msg="密码已重置,请重新登录")
+
 
 class TokenRefreshView(APIView):
+    """A refresh token for a new pair; the one sent is blacklisted (rotation)."""
+
     authentication_classes: list = []
 
     def get_authenticate_header(self, request: Request) -> str:
-        # No authenticator runs here (a stale access token must not block a refresh), and without
-        # a WWW-Authenticate value DRF turns the 401 of a bad refresh token into a 403.
-        return JWTAuthentication().authenticate_header(request)
+        return _authenticate_header(request)
 
-    @extend_schema(request=RefreshSerializer, responses=RefreshResponseSerializer)
+    @extend_schema(request=RefreshSerializer, responses=TokenPairResponseSerializer)
     def post(self, request: Request) -> APIResponse:
         data = _valid(RefreshSerializer, request.data)
-        serializer = TokenRefreshSerializer(data=data)
-        try:
-            serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise InvalidToken(str(exc)) from exc
-        except User.DoesNotExist as exc:
-            # simplejwt looks the user up with .get(): the account was deleted after login.
-            raise InvalidToken("用户不存在") from exc
-        return APIResponse(msg="刷新成功", token=serializer.validated_data["access"])
+        tokens = services.rotate_refresh_token(data["refresh"])
+        return APIResponse(msg="刷新成功", token=tokens.access, refresh=tokens.refresh)

@@ -11,6 +11,9 @@ MOBILE_LOGIN_URL = "/api/v1/user/user/mobile_login/"
 REGISTER_URL = "/api/v1/user/user/mobile_register/"
 REFRESH_URL = "/api/v1/user/token/refresh/"
 ME_URL = "/api/v1/user/user/me/"
+LOGOUT_URL = "/api/v1/user/user/logout/"
+PASSWORD_URL = "/api/v1/user/user/password/"
+PASSWORD_RESET_URL = "/api/v1/user/user/password_reset/"
 
 DEFAULT_ICON_URL = "http://testserver/static/user/default-icon.png"
 LOGIN_KEYS = {"code", "msg", "token", "refresh", "username", "icon"}

@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.user.models import SmsCode, User
+from tests.conftest import access_token
 from tests.factories import TEST_PASSWORD
 
 from .helpers import (
+    LOGOUT_URL,
     MOBILE_LOGIN_URL,
     MOBILE_URL,
     MUL_LOGIN_URL,
+    PASSWORD_RESET_URL,
+    PASSWORD_URL,
     REFRESH_URL,
     REGISTER_URL,
     SEND_SMS_URL,
@@ -26,26 +32,45 @@ POST_URLS = [
     pytest.param(MOBILE_LOGIN_URL, id="mobile_login"),
     pytest.param(REGISTER_URL, id="mobile_register"),
     pytest.param(REFRESH_URL, id="token_refresh"),
+    pytest.param(LOGOUT_URL, id="logout"),
+    pytest.param(PASSWORD_URL, id="password"),
+    pytest.param(PASSWORD_RESET_URL, id="password_reset"),
 ]
+NEW_PASSWORD = "Brand-new-pass-2026"
 # The fields each endpoint reads, with a well-formed value for each.
 GOOD_DATA = {
     MUL_LOGIN_URL: {"username": "user0", "password": TEST_PASSWORD},
     MOBILE_LOGIN_URL: {"mobile": "13900000000", "code": "123456"},
     REGISTER_URL: {"mobile": "13712345678", "code": "123456", "password": TEST_PASSWORD},
     REFRESH_URL: {"refresh": "x"},
+    LOGOUT_URL: {"refresh": "x"},
+    PASSWORD_URL: {"old_password": TEST_PASSWORD, "new_password": NEW_PASSWORD},
+    PASSWORD_RESET_URL: {"mobile": "13900000000", "code": "123456", "new_password": NEW_PASSWORD},
 }
 FIELD_CASES = [(url, field) for url, data in GOOD_DATA.items() for field in data]
 
 
 @pytest.fixture
+def api_client(registered_user) -> APIClient:
+    """Logged in as the registered user, which the password change needs; the other endpoints
+    are public and take the header in their stride."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"jwt {access_token(registered_user)}")
+    return client
+
+
+@pytest.fixture
 def unchanged_db(db, registered_user, request_code):
-    """A user and a live code for them exist; the test must leave both exactly as they were."""
+    """A user and a live code for them exist; the test must leave both exactly as they were,
+    and issue or revoke no token."""
     request_code(registered_user.mobile)
 
     def snapshot():
         return (
             list(User.objects.order_by("pk").values_list("pk", "password", "last_login")),
             list(SmsCode.objects.order_by("pk").values_list("pk", "attempts", "used_at")),
+            OutstandingToken.objects.count(),
+            BlacklistedToken.objects.count(),
         )
 
     before = snapshot()

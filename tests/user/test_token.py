@@ -1,4 +1,5 @@
-"""POST user/token/refresh/ {refresh} → a new access token."""
+"""POST user/token/refresh/ {refresh} → a new access token and a new refresh token; the one
+sent is blacklisted (rotation), and tokens die with a password change."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def refresh(client: APIClient, token) -> object:
 def test_refresh_gives_a_working_access_token(api_client, user):
     other = UserFactory()
     body = assert_ok(refresh(api_client, str(RefreshToken.for_user(user))))
-    assert set(body) == {"code", "msg", "token"}
+    assert set(body) == {"code", "msg", "token", "refresh"}
     assert body["msg"] == "刷新成功"
 
     client = APIClient()
@@ -122,3 +123,53 @@ def test_refresh_without_a_usable_value_is_400(api_client, data):
 def test_refresh_only_accepts_post(api_client, user):
     response = api_client.get(REFRESH_URL, {"refresh": str(RefreshToken.for_user(user))})
     assert_error(response, 405)
+
+
+@pytest.mark.django_db
+def test_a_refresh_token_works_once_and_its_successor_works_next(api_client, user):
+    first = str(RefreshToken.for_user(user))
+    second = assert_ok(refresh(api_client, first))["refresh"]
+
+    assert second != first
+    assert_error(refresh(api_client, first), 401)  # rotated: blacklisted
+    third = assert_ok(refresh(api_client, second))["refresh"]
+    assert_error(refresh(api_client, second), 401)
+    assert_ok(refresh(api_client, third))
+
+
+@pytest.mark.django_db
+def test_a_rotated_refresh_token_is_refused_even_after_its_successor_was_used(api_client, user):
+    """A thief replaying the old token gets nothing, whatever the owner did since."""
+    stolen = str(RefreshToken.for_user(user))
+    assert_ok(refresh(api_client, stolen))
+    body = assert_error(refresh(api_client, stolen), 401)
+    assert "token" not in body and "refresh" not in body
+
+
+@pytest.mark.django_db
+def test_refresh_token_issued_before_a_password_change_is_refused(api_client, user):
+    old = str(RefreshToken.for_user(user))
+    user.set_password("Another-pass-2026")
+    user.save()
+
+    body = assert_error(refresh(api_client, old), 401)
+    assert body["msg"] == "密码已修改,请重新登录"
+
+
+@pytest.mark.django_db
+def test_access_token_issued_before_set_password_is_refused(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"jwt {access_token(user)}")
+    assert_ok(client.get(ME_URL))
+
+    user.set_password("Another-pass-2026")
+    user.save()
+
+    assert_error(client.get(ME_URL), 401)
+
+
+@pytest.mark.django_db
+def test_access_tokens_are_short_lived_by_default(user):
+    token = RefreshToken.for_user(user).access_token
+    lifetime = token["exp"] - token["iat"]
+    assert lifetime == settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() == 15 * 60

@@ -1,12 +1,14 @@
-"""Load a demo catalog, a demo user and a staff user. Safe to run again: it updates in place."""
+"""Load a demo catalog, a demo user and a staff user. Safe to run again: it updates the catalog
+in place and creates the users only when missing. Refuses to run with DEBUG off unless forced."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,8 +46,21 @@ SECTIONS_PER_CHAPTER = 3
 class Command(BaseCommand):
     help = "Load (or refresh) the demo catalog and the demo and staff users."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (the demo accounts have published passwords).",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options) -> None:
+        # The demo logins are in the README: on a production database they would be a way in.
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "load_demo creates accounts whose passwords are public and refuses to run with "
+                "DJANGO_DEBUG off. Use --force if this really is a demo instance."
+            )
         now = timezone.now()
         categories = {
             name: CourseCategory.objects.update_or_create(name=name, defaults={"orders": i})[0]
@@ -119,15 +134,14 @@ class Command(BaseCommand):
                 )
 
     def _user(self, spec: dict[str, str], staff: bool) -> None:
+        """Create the account when missing; an existing one (whose password someone may have
+        changed) is left exactly as it is."""
         user_model = get_user_model()
-        user = user_model.objects.filter(username=spec["username"]).first()
-        if user is None:
-            user = user_model(username=spec["username"])
+        if user_model.objects.filter(username=spec["username"]).exists():
+            return
+        user = user_model(username=spec["username"], is_staff=staff, is_superuser=staff)
         # Keep the demo mobile unless another account already uses it.
-        taken = user_model.objects.filter(mobile=spec["mobile"]).exclude(pk=user.pk).exists()
-        if not taken:
+        if not user_model.objects.filter(mobile=spec["mobile"]).exists():
             user.mobile = spec["mobile"]
-        user.is_staff = user.is_superuser = staff
-        user.is_active = True
         user.set_password(spec["password"])
         user.save()
