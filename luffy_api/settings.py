@@ -130,6 +130,19 @@ if _db["ENGINE"] == "django.db.backends.mysql":
         }
     )
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has one writer at a time. A deferred transaction that reads and then writes fails
+    # at once with "database is locked" when another writer got in between (waiting could
+    # deadlock), so every transaction takes the write lock when it begins (IMMEDIATE) and waits
+    # up to SQLITE_BUSY_TIMEOUT_SECONDS for it; WAL lets readers run while someone writes. Still
+    # busy after that: the API answers a retryable 503 (utils/exceptions.py).
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
