@@ -27,6 +27,7 @@ from tests.support.app_server import (
     prepare_database,
     production_env,
     run_python,
+    sqlite_url,
 )
 
 from .conftest import APP_ID, NOTIFY_URL, PAY_URL, SELLER_ID
@@ -66,7 +67,7 @@ def start_shop(tmp_path, gateway, alipay_keys):
         database_file = tmp_path / "shop.sqlite3"
         env = production_env(
             tmp_path,
-            database_file,
+            sqlite_url(database_file),
             ALIPAY_APP_ID=APP_ID,
             ALIPAY_APP_PRIVATE_KEY=alipay_keys.app.private_pem,
             ALIPAY_PUBLIC_KEY=alipay_keys.alipay.public_pem,

@@ -1,9 +1,11 @@
-"""The whole application under gunicorn on a SQLite *file*, as `make run` serves it.
+"""The whole application under gunicorn, over loopback, for drills with real concurrency.
 
 The suite's own SQLite database lives in memory and is shared by one process, so it cannot show
-what concurrent writers do to SQLite; this module migrates a fresh database file in a temporary
-directory, seeds it through Django in a subprocess, and serves it with gunicorn (several worker
-processes, several threads each) under production settings. Every request goes over loopback.
+what concurrent writers do to SQLite; this module migrates a fresh SQLite *file* in a temporary
+directory (as `make run` uses one), seeds it through Django in a subprocess, and serves it with
+gunicorn (several worker processes, several threads each) under production settings. On MariaDB
+the same server runs on the test database. (Django's live server refuses connections beyond a
+backlog of five, so it cannot take a burst of thirty.)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
@@ -62,8 +64,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def production_env(tmp: Path, database_file: Path, **extra: str) -> dict[str, str]:
-    """What a deployment on SQLite sets (DEBUG off, the database cache), plus `extra`."""
+def sqlite_url(database_file: Path) -> str:
+    return f"sqlite:///{database_file}"
+
+
+def url_of_the_test_database() -> str:
+    """The URL of the database pytest-django created (MariaDB), for a server in a subprocess."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    user, password = quote(db["USER"], safe=""), quote(db["PASSWORD"], safe="")
+    return f"mysql://{user}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def production_env(tmp: Path, database_url: str, **extra: str) -> dict[str, str]:
+    """What a deployment sets (DEBUG off, the database cache), plus `extra`."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp),
@@ -75,7 +90,7 @@ def production_env(tmp: Path, database_file: Path, **extra: str) -> dict[str, st
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "LUFFY_IGNORE_DOTENV": "1",
-        "DATABASE_URL": f"sqlite:///{database_file}",
+        "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(tmp / "media"),
         "SMS_BACKEND": "log",
         **extra,
