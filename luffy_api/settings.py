@@ -192,6 +192,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Where clients fetch local media (MEDIA_ROOT) from; absolute links in API bodies use it and
+# SITE_URL, never the request's Host (utils/public_urls.py). Qiniu links carry QINIU_DOMAIN.
+MEDIA_BASE_URL = (os.environ.get("MEDIA_BASE_URL", "").strip() or SITE_URL + MEDIA_URL).rstrip("/")
+MEDIA_BASE_URL += "/"
 # Media (course and teacher images, avatars, section videos) goes to Qiniu when QINIU_* is set,
 # to MEDIA_ROOT otherwise. See libs/qiniu and .env.example.
 try:

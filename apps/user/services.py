@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
+from utils.public_urls import absolute_url
 
 from .models import SmsCode, User
 from .sms import SmsDeliveryError, get_sms_backend
@@ -114,5 +115,5 @@ def login_payload(user: User, request: HttpRequest) -> dict[str, Any]:
         "token": str(refresh.access_token),
         "refresh": str(refresh),
         "username": user.username,
-        "icon": request.build_absolute_uri(user.icon_url()),
+        "icon": absolute_url(user.icon_url()),
     }
