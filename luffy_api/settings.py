@@ -147,8 +147,9 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------------------------
-# The database cache is shared by every worker process, which throttling needs to be honest.
-# CACHE_URL=locmem:// selects a per-process cache (single-process development only).
+# The database cache is shared by every worker process: the catalog version lives there, so an
+# edit reaches every worker's page cache. CACHE_URL=locmem:// selects a per-process cache
+# (single-process development only). Throttles count in their own table (utils/throttling.py).
 _cache_url = os.environ.get("CACHE_URL", "db://").strip()
 if _cache_url.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
