@@ -126,6 +126,8 @@ def run_python(env: dict[str, str], code: str) -> object:
 class GunicornServer:
     """`gunicorn luffy_api.wsgi` with threaded workers, in its own process group."""
 
+    # The same server could be started under another command (DevServer below).
+
     def __init__(
         self, env: dict[str, str], log_path: Path, *, workers: int = 2, threads: int = 8
     ) -> None:
@@ -138,8 +140,8 @@ class GunicornServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> GunicornServer:
-        command = [
+    def command(self) -> list[str]:
+        return [
             str(GUNICORN),
             "luffy_api.wsgi",
             f"--workers={self.workers}",
@@ -149,9 +151,11 @@ class GunicornServer:
             "--timeout=60",
             "--graceful-timeout=2",
         ]
+
+    def start(self, timeout: float = 30.0) -> GunicornServer:
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(  # noqa: S603 (our own venv's gunicorn)
-                command,
+            self.proc = subprocess.Popen(  # noqa: S603 (our own venv's gunicorn or manage.py)
+                self.command(),
                 cwd=BASE_DIR,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -192,3 +196,10 @@ class GunicornServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class DevServer(GunicornServer):
+    """`manage.py runserver`, what `make run` serves with: one process, a thread per request."""
+
+    def command(self) -> list[str]:
+        return [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
