@@ -135,7 +135,8 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # at once with "database is locked" when another writer got in between (waiting could
     # deadlock), so every transaction takes the write lock when it begins (IMMEDIATE) and waits
     # up to SQLITE_BUSY_TIMEOUT_SECONDS for it; WAL lets readers run while someone writes. Still
-    # busy after that: the API answers a retryable 503 (utils/exceptions.py).
+    # busy after that: the API answers a retryable 503 (utils/exceptions.py). synchronous=NORMAL
+    # survives a crash of the app; a power cut may lose the last commits (SQLite is for `make run`).
     _db.setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",

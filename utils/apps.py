@@ -1,3 +1,5 @@
+"""App config of the shared plumbing (utils), which has one table: the throttle counters."""
+
 from django.apps import AppConfig
 
 
