@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "apps.user",
     "apps.course",
     "apps.order",
+    "utils",  # the throttle counters' table
 ]
 
 MIDDLEWARE = [
@@ -144,12 +145,27 @@ if _db["ENGINE"] == "django.db.backends.mysql":
         }
     )
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has one writer at a time. A deferred transaction that reads and then writes fails
+    # at once with "database is locked" when another writer got in between (waiting could
+    # deadlock), so every transaction takes the write lock when it begins (IMMEDIATE) and waits
+    # up to SQLITE_BUSY_TIMEOUT_SECONDS for it; WAL lets readers run while someone writes. Still
+    # busy after that: the API answers a retryable 503 (utils/exceptions.py). synchronous=NORMAL
+    # survives a crash of the app; a power cut may lose the last commits (SQLite is for `make run`).
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------------------------
-# The database cache is shared by every worker process, which throttling needs to be honest.
-# CACHE_URL=locmem:// selects a per-process cache (single-process development only).
+# The database cache is shared by every worker process: the catalog version lives there, so an
+# edit reaches every worker's page cache. CACHE_URL=locmem:// selects a per-process cache
+# (single-process development only). Throttles count in their own table (utils/throttling.py).
 _cache_url = os.environ.get("CACHE_URL", "db://").strip()
 if _cache_url.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -214,6 +230,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Where clients fetch local media (MEDIA_ROOT) from; absolute links in API bodies use it and
+# SITE_URL, never the request's Host (utils/public_urls.py). Qiniu links carry QINIU_DOMAIN.
+MEDIA_BASE_URL = (os.environ.get("MEDIA_BASE_URL", "").strip() or SITE_URL + MEDIA_URL).rstrip("/")
+MEDIA_BASE_URL += "/"
 # Media (course and teacher images, avatars, section videos) goes to Qiniu when QINIU_* is set,
 # to MEDIA_ROOT otherwise. See libs/qiniu and .env.example.
 try:

@@ -20,7 +20,7 @@ def _uses_database(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(request: pytest.FixtureRequest):
-    """Throttle counters live in the (database) cache; no test may inherit another's."""
+    """Catalog versions and the like live in the (database) cache; no test may inherit them."""
     if not _uses_database(request):
         yield
         return

@@ -2,7 +2,9 @@
 
 The code of an error envelope is its HTTP status (400, 401, 403, 404, 405, 409, 413, 415, 429,
 500, 503), so a client can branch on either. Unexpected exceptions are logged with their
-traceback and answered with a 500 envelope, never Django's HTML page.
+traceback and answered with a 500 envelope, never Django's HTML page. A SQLite database still
+locked by another writer after the busy timeout is not a bug but load: it answers 503 with
+Retry-After, and the client tries again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -37,6 +40,18 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
+class DatabaseBusy(ServiceUnavailable):
+    default_detail = "系统繁忙,请稍后重试"
+    default_code = "database_busy"
+    wait = 1  # seconds, sent as Retry-After
+
+
+def _database_busy(exc: Exception) -> bool:
+    """SQLite's "database is locked": another writer held the lock for the whole busy timeout.
+    Every other database error is a fault and stays a logged 500."""
+    return isinstance(exc, OperationalError) and str(exc) == "database is locked"
+
+
 def _first_message(detail: Any) -> str:
     """The first human-readable message in a (possibly nested) DRF error detail."""
     if isinstance(detail, dict):
@@ -61,6 +76,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.ParseError("请求格式无效")
     elif isinstance(exc, RecursionError):  # JSON nested deeper than the parser can follow
         exc = exceptions.ParseError("JSON 嵌套过深")
+    elif _database_busy(exc):
+        view = context.get("view")
+        logger.warning("Database busy in %s: answered 503", type(view).__name__ if view else "view")
+        exc = DatabaseBusy()
 
     response = drf_exception_handler(exc, context)
     if response is None:

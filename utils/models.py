@@ -1,3 +1,5 @@
+"""Abstract catalog fields, and the throttle counters (the one table of the plumbing)."""
+
 from django.db import models
 
 
@@ -12,3 +14,22 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ThrottleCounter(models.Model):
+    """How many requests one throttle key has been let through in its current window.
+
+    utils/throttling.py counts in this table with single UPDATE statements, which the database
+    applies one at a time; DatabaseCache's incr is a read followed by a write, so concurrent
+    requests there all read the same count.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    hits = models.PositiveIntegerField(default=1)
+    expires_at = models.DateTimeField(db_index=True)  # end of the window; pruned after that
+
+    class Meta:
+        db_table = "luffy_throttle_counter"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits} until {self.expires_at:%H:%M:%S}"

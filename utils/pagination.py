@@ -1,6 +1,9 @@
 """Page-number pagination shared by every list endpoint."""
 
 from rest_framework import pagination
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from .public_urls import absolute_url
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -20,3 +23,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
             except (KeyError, ValueError):
                 return self.page_size
         return super().get_page_size(request)
+
+    # `next`/`previous` as DRF builds them, but on SITE_URL: DRF takes the request's Host, and
+    # anonymous list pages are cached for everyone (utils/public_urls.py).
+    def get_next_link(self):
+        if not self.page.has_next():
+            return None
+        url = absolute_url(self.request.get_full_path())
+        return replace_query_param(url, self.page_query_param, self.page.next_page_number())
+
+    def get_previous_link(self):
+        if not self.page.has_previous():
+            return None
+        url = absolute_url(self.request.get_full_path())
+        page_number = self.page.previous_page_number()
+        if page_number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, page_number)

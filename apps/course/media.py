@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import HttpRequest
 
 from libs.qiniu import client_for
+from utils.public_urls import absolute_url
 
 from .models import CourseSection
 
@@ -23,7 +23,7 @@ def _sign_if_ours(link: str) -> str:
     return link
 
 
-def section_media_url(section: CourseSection, request: HttpRequest | None) -> str | None:
+def section_media_url(section: CourseSection) -> str | None:
     """The playable URL of a section's video (or its legacy link), or None if it has none."""
     if section.video:
         url = default_storage.url(section.video.name)
@@ -34,9 +34,7 @@ def section_media_url(section: CourseSection, request: HttpRequest | None) -> st
         url = default_storage.url(link)  # a storage key, as the demo data uses
     else:
         return None
-    if url.startswith("/") and request is not None:
-        url = request.build_absolute_uri(url)
-    return url
+    return absolute_url(url)
 
 
 def may_watch(section: CourseSection, owned_course_ids: set[int]) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from utils.public_urls import MediaURLField
+
 from .media import may_watch, section_media_url
 from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
 
@@ -17,6 +19,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class TeacherSerializer(serializers.ModelSerializer):
     role_name = serializers.CharField(source="get_role_display", read_only=True)
+    image = MediaURLField()
 
     class Meta:
         model = Teacher
@@ -33,7 +36,7 @@ class SectionLinkMixin(serializers.Serializer):
     def get_section_link(self, section: CourseSection) -> str | None:
         if not may_watch(section, self.context.get("owned_course_ids", frozenset())):
             return None
-        return section_media_url(section, self.context.get("request"))
+        return section_media_url(section)
 
 
 class SectionPreviewSerializer(SectionLinkMixin, serializers.ModelSerializer):
@@ -59,6 +62,7 @@ class ChapterSerializer(serializers.ModelSerializer):
 class CourseSerializer(serializers.ModelSerializer):
     """A course as lists and search show it. Expects visible_courses() + section previews."""
 
+    course_img = MediaURLField()
     course_type_name = serializers.CharField(source="get_course_type_display", read_only=True)
     level_name = serializers.CharField(source="get_level_display", read_only=True)
     status_name = serializers.CharField(source="get_status_display", read_only=True)

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from utils.public_urls import MediaURLField
+
 from .models import Order, OrderDetail
 
 MAX_COURSES_PER_ORDER = 50
@@ -40,7 +42,7 @@ class PayResponseSerializer(serializers.Serializer):
 
 class OrderDetailSerializer(serializers.ModelSerializer):
     course_name = serializers.CharField(source="course.name", read_only=True)
-    course_img = serializers.ImageField(source="course.course_img", read_only=True)
+    course_img = MediaURLField(source="course.course_img")
 
     class Meta:
         model = OrderDetail

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from utils.public_urls import absolute_url
+
 from .models import MOBILE_REGEX, User
 
 MOBILE_FIELD = {
@@ -74,7 +76,7 @@ class UserProfileSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_icon(self, user: User) -> str:
-        return self.context["request"].build_absolute_uri(user.icon_url())
+        return absolute_url(user.icon_url())
 
 
 class ProfileResponseSerializer(serializers.Serializer):

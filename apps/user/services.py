@@ -27,6 +27,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
+from utils.public_urls import absolute_url
 
 from .models import SmsCode, User
 from .sms import SmsDeliveryError, get_sms_backend
@@ -145,7 +146,7 @@ def login_payload(user: User, request: HttpRequest) -> dict[str, Any]:
         "token": tokens.access,
         "refresh": tokens.refresh,
         "username": user.username,
-        "icon": request.build_absolute_uri(user.icon_url()),
+        "icon": absolute_url(user.icon_url()),
     }
 
 

@@ -1,17 +1,18 @@
-"""Rate limits for the account endpoints (rates in settings.REST_FRAMEWORK)."""
+"""Rate limits for the account endpoints (rates in settings.REST_FRAMEWORK), counted atomically
+by utils.throttling."""
 
 from __future__ import annotations
 
 import re
 
-from rest_framework.throttling import SimpleRateThrottle
+from utils.throttling import AtomicRateThrottle
 
 from .models import MOBILE_REGEX
 
 _mobile = re.compile(MOBILE_REGEX)
 
 
-class ClientIpThrottle(SimpleRateThrottle):
+class ClientIpThrottle(AtomicRateThrottle):
     """Per client IP; subclasses set the scope."""
 
     def get_cache_key(self, request, view):
@@ -30,7 +31,7 @@ class MobileCheckThrottle(ClientIpThrottle):
     scope = "anon_check"
 
 
-class SmsMobileThrottle(SimpleRateThrottle):
+class SmsMobileThrottle(AtomicRateThrottle):
     """One SMS per mobile number per period, whoever asks for it."""
 
     scope = "sms_mobile"

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from apps.user.models import SmsCode
 from tests.factories import UserFactory
+from utils.models import ThrottleCounter
 
 from .helpers import SEND_SMS_URL, assert_ok
 
@@ -58,8 +59,13 @@ def request_code(sms_log) -> Callable[..., str]:
 
 @pytest.fixture
 def forget_throttles() -> Callable[[], None]:
-    """Stand-in for "a minute later": throttle counters live in the cache and nowhere else."""
-    return cache.clear
+    """Stand-in for "a minute later": forget every throttle count."""
+
+    def forget() -> None:
+        ThrottleCounter.objects.all().delete()
+        cache.clear()
+
+    return forget
 
 
 @pytest.fixture
