@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-mariadb lint format clean bench
+.PHONY: setup run test test-sqlite test-mariadb test-redis lint format clean bench serve
 
 setup:
 	@scripts/bootstrap.sh
@@ -19,7 +19,7 @@ run: setup
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Lint, then the whole suite on SQLite, then again on a throwaway MariaDB on loopback.
-test: setup lint test-sqlite test-mariadb
+test: setup lint test-sqlite test-redis test-mariadb
 
 lint:
 	$(PY) -m ruff check .
@@ -29,6 +29,15 @@ lint:
 test-sqlite:
 	@echo "==> test suite on SQLite"
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+# The shared cache on a throwaway Redis (127.0.0.1:$REDIS_PORT): cache, throttle and page-cache tests.
+REDIS_TESTS := tests/deploy/test_redis_cache.py tests/user/test_login.py tests/user/test_sms.py \
+  tests/user/test_mobile_check.py tests/course/test_page_cache.py
+test-redis:
+	@echo "==> cache and throttle tests on Redis"
+	scripts/redis.sh start
+	env -u DATABASE_URL TEST_CACHE_URL=$$(scripts/redis.sh url) $(PY) -m pytest $(REDIS_TESTS); \
+	  status=$$?; scripts/redis.sh stop; exit $$status
 
 test-mariadb:
 	@echo "==> test suite on MariaDB"
@@ -48,5 +57,6 @@ format:
 
 clean:
 	scripts/mariadb.sh stop
+	scripts/redis.sh stop
 	MARIADB_PORT=3309 scripts/mariadb.sh stop
 	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles

@@ -134,7 +134,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------------------------
 # The database cache is shared by every worker process, which throttling needs to be honest.
-# CACHE_URL=locmem:// selects a per-process cache (single-process development only).
+# CACHE_URL=locmem:// selects a per-process cache (single-process development only);
+# CACHE_URL=redis://host:port/db Django's Redis cache (production, and more than one app node).
 _cache_url = os.environ.get("CACHE_URL", "db://").strip()
 if _cache_url.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -145,8 +146,19 @@ elif _cache_url.startswith("db://"):
             "LOCATION": "luffy_cache",
         }
     }
+elif _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    # Several app nodes: one Redis shared by all of them (throttles, catalog version).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "luffy"),
+        }
+    }
 else:
-    raise ImproperlyConfigured(f"CACHE_URL must be db:// or locmem://, got {_cache_url!r}.")
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be db://, locmem:// or redis://host:port/db, got {_cache_url!r}."
+    )
 # Rendered catalog pages for anonymous visitors, per worker process (apps/course/cache.py).
 CACHES["catalog"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
