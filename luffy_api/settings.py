@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "utils.request_id.RequestIdMiddleware",  # outermost: every answer and log line has the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -325,18 +326,36 @@ SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Logging ------------------------------------------------------------------------------------
+# One handler on the root logger, and every logger propagates to it: Django's own default config
+# also gives the `django` logger a console handler (DEBUG only) and `django.server` one, which
+# printed each of their lines twice or in another format. LOG_FORMAT=json: one JSON object a line.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower() or "plain"
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "utils.logging.RequestIdFilter"},
+        "refused_host": {"()": "utils.logging.RefusedHostFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {"()": "utils.logging.PlainFormatter"},
+        "json": {"()": "utils.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.security.DisallowedHost": {"filters": ["refused_host"]},
         "django.db.backends": {"level": "WARNING"},
         "luffy": {"level": LOG_LEVEL, "propagate": True},
     },
