@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apps.user",
     "apps.course",
     "apps.order",
+    "apps.health",
 ]
 
 MIDDLEWARE = [
@@ -322,7 +323,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 # Alipay's notify comes over plain HTTP in sandbox setups; keep it reachable.
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$"]
+# Load balancers probe /health/ over plain HTTP on the node's own port.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$", r"^health/"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Logging ------------------------------------------------------------------------------------
