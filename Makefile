@@ -18,6 +18,11 @@ run: setup
 	@echo "==> serving on http://127.0.0.1:$(PORT)/api/v1/course/list/ (admin: /admin/, docs: /api/docs/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# Production-like on this machine: DEBUG off, collectstatic, check --deploy, gunicorn with
+# gunicorn.conf.py on 127.0.0.1:$(PORT). See scripts/serve.sh (secret key) and docs/deploying.md.
+serve: setup
+	@PORT=$(PORT) scripts/serve.sh
+
 # Lint, then the whole suite on SQLite, then again on a throwaway MariaDB on loopback.
 test: setup lint test-sqlite test-redis test-mariadb
 

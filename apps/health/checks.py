@@ -64,6 +64,8 @@ def check_storage() -> None:
     default_storage.exists(f"health-probe-{uuid.uuid4().hex}")
     location = getattr(default_storage, "location", None)
     if location is not None:
+        # A fresh install has no media folder until the first upload, which would create it.
+        os.makedirs(location, exist_ok=True)
         if not os.path.isdir(location):
             raise NotADirectoryError(f"MEDIA_ROOT {location} is not a directory")
         if not os.access(location, os.W_OK | os.X_OK):

@@ -71,7 +71,7 @@ def test_readiness_is_503_when_media_storage_is_not_a_writable_folder(settings, 
     assert response.json()["checks"]["storage"] == {
         "ok": False,
         "ms": response.json()["checks"]["storage"]["ms"],
-        "error": "NotADirectoryError",
+        "error": "FileExistsError",
     }
 
 
