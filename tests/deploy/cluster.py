@@ -178,7 +178,7 @@ http {{
             "-c",
             str(conf),
             *extra,
-        ]  # noqa: E501
+        ]
 
     def check(self) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=30)  # noqa: S603
