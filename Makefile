@@ -45,7 +45,9 @@ test-redis:
 	  status=$$?; scripts/redis.sh stop; exit $$status
 
 test-mariadb:
-	@echo "==> test suite on MariaDB"
+	@echo "==> test suite on MariaDB (with the two-node drill: Redis, two gunicorn nodes, nginx)"
+	@scripts/bootstrap.sh --nginx
+	@scripts/bootstrap.sh --redis
 	scripts/mariadb.sh start
 	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest $(PYTEST_ARGS); \
 	  status=$$?; scripts/mariadb.sh stop; exit $$status
