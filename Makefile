@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-mariadb lint format clean bench
+.PHONY: setup run test test-sqlite test-mariadb test-redis lint format clean bench serve
 
 setup:
 	@scripts/bootstrap.sh
@@ -20,8 +20,13 @@ run: setup
 	@echo "==> serving on http://127.0.0.1:$(PORT)/api/v1/course/list/ (admin: /admin/, docs: /api/docs/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# Production-like on this machine: DEBUG off, collectstatic, check --deploy, gunicorn with
+# gunicorn.conf.py on 127.0.0.1:$(PORT). See scripts/serve.sh (secret key) and docs/deploying.md.
+serve: setup
+	@PORT=$(PORT) scripts/serve.sh
+
 # Lint, then the whole suite on SQLite, then again on a throwaway MariaDB on loopback.
-test: setup lint test-sqlite test-mariadb
+test: setup lint test-sqlite test-redis test-mariadb
 
 lint:
 	$(PY) -m ruff check .
@@ -32,8 +37,20 @@ test-sqlite:
 	@echo "==> test suite on SQLite"
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
+# The shared cache on a throwaway Redis (127.0.0.1:$REDIS_PORT): cache, throttle and page-cache tests.
+REDIS_TESTS := tests/deploy/test_redis_cache.py tests/user/test_login.py tests/user/test_sms.py \
+  tests/user/test_mobile_check.py tests/user/test_logout.py tests/user/test_password.py \
+  tests/course/test_page_cache.py
+test-redis:
+	@echo "==> cache and throttle tests on Redis"
+	scripts/redis.sh start
+	env -u DATABASE_URL TEST_CACHE_URL=$$(scripts/redis.sh url) $(PY) -m pytest $(REDIS_TESTS); \
+	  status=$$?; scripts/redis.sh stop; exit $$status
+
 test-mariadb:
-	@echo "==> test suite on MariaDB"
+	@echo "==> test suite on MariaDB (with the two-node drill: Redis, two gunicorn nodes, nginx)"
+	@scripts/bootstrap.sh --nginx
+	@scripts/bootstrap.sh --redis
 	scripts/mariadb.sh start
 	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest $(PYTEST_ARGS); \
 	  status=$$?; scripts/mariadb.sh stop; exit $$status
@@ -50,5 +67,6 @@ format:
 
 clean:
 	scripts/mariadb.sh stop
+	scripts/redis.sh stop
 	MARIADB_PORT=3309 scripts/mariadb.sh stop
 	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles

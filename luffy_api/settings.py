@@ -93,10 +93,12 @@ INSTALLED_APPS = [
     "apps.user",
     "apps.course",
     "apps.order",
+    "apps.health",
     "utils",  # the throttle counters' table
 ]
 
 MIDDLEWARE = [
+    "utils.request_id.RequestIdMiddleware",  # outermost: every answer and log line has the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -165,7 +167,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache --------------------------------------------------------------------------------------
 # The database cache is shared by every worker process: the catalog version lives there, so an
 # edit reaches every worker's page cache. CACHE_URL=locmem:// selects a per-process cache
-# (single-process development only). Throttles count in their own table (utils/throttling.py).
+# (single-process development only); CACHE_URL=redis://host:port/db Django's Redis cache
+# (production, and more than one app node). Throttles count atomically in Redis when the
+# cache is Redis, in their own table otherwise (utils/throttling.py).
 _cache_url = os.environ.get("CACHE_URL", "db://").strip()
 if _cache_url.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -176,8 +180,19 @@ elif _cache_url.startswith("db://"):
             "LOCATION": "luffy_cache",
         }
     }
+elif _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    # Several app nodes: one Redis shared by all of them (throttles, catalog version).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "luffy"),
+        }
+    }
 else:
-    raise ImproperlyConfigured(f"CACHE_URL must be db:// or locmem://, got {_cache_url!r}.")
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be db://, locmem:// or redis://host:port/db, got {_cache_url!r}."
+    )
 # Rendered catalog pages for anonymous visitors, per worker process (apps/course/cache.py).
 CACHES["catalog"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -372,22 +387,41 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 # Alipay's notify comes over plain HTTP in sandbox setups; keep it reachable.
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$"]
+# Load balancers probe /health/ over plain HTTP on the node's own port.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$", r"^health/"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- Logging ------------------------------------------------------------------------------------
+# One handler on the root logger, and every logger propagates to it: Django's own default config
+# also gives the `django` logger a console handler (DEBUG only) and `django.server` one, which
+# printed each of their lines twice or in another format. LOG_FORMAT=json: one JSON object a line.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower() or "plain"
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "utils.logging.RequestIdFilter"},
+        "refused_host": {"()": "utils.logging.RefusedHostFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {"()": "utils.logging.PlainFormatter"},
+        "json": {"()": "utils.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.security.DisallowedHost": {"filters": ["refused_host"]},
         "django.db.backends": {"level": "WARNING"},
         "luffy": {"level": LOG_LEVEL, "propagate": True},
     },

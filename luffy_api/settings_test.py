@@ -1,8 +1,9 @@
 """Settings for the test suite: production-like (DEBUG off) with test-only secrets.
 
 The environment is fixed here, before the real settings are read, so a developer's `.env` or
-shell cannot change what the suite sees. DATABASE_URL is the one variable passed through: it
-selects SQLite (unset) or the MariaDB server started by `make test`.
+shell cannot change what the suite sees. Two variables are passed through: DATABASE_URL selects
+SQLite (unset) or the MariaDB server started by `make test`, TEST_CACHE_URL a throwaway Redis
+for the shared cache (`make test-redis`).
 """
 
 import os
@@ -15,7 +16,10 @@ os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
 os.environ["SITE_URL"] = "http://testserver"
 os.environ["SMS_BACKEND"] = "log"
+# The shared cache is the embedded one unless `make test-redis` hands over a throwaway Redis.
 os.environ.pop("CACHE_URL", None)
+if os.environ.get("TEST_CACHE_URL"):
+    os.environ["CACHE_URL"] = os.environ["TEST_CACHE_URL"]
 # The anonymous page cache is off unless a test turns it on (tests/course/test_page_cache.py):
 # most tests change rows with update() and read the page again at once.
 os.environ["CATALOG_CACHE_SECONDS"] = "0"

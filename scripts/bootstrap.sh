@@ -30,6 +30,16 @@ if [ "${1:-}" = "--mariadb" ]; then
   exit 0
 fi
 
+# `make test-redis` and the two-node drill: a throwaway Redis and nginx in front of two nodes.
+if [ "${1:-}" = "--redis" ]; then
+  command -v redis-server >/dev/null || apt_install redis-server redis-tools
+  exit 0
+fi
+if [ "${1:-}" = "--nginx" ]; then
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
+  exit 0
+fi
+
 # `make bench`: the load generator and the plotting library, on top of the normal setup.
 if [ "${1:-}" = "--bench" ]; then
   apt_install wrk

@@ -2,17 +2,26 @@
 
 DRF's SimpleRateThrottle reads a request history from the cache and writes it back: requests
 arriving together all read the same history, and each is let through (30 simultaneous logins
-from one address: 12 to 24 evaluated against a limit of 10). Here every admission is one
-conditional UPDATE (`hits = hits + 1 ... WHERE hits < limit`) on `ThrottleCounter`, which MariaDB
-and SQLite apply one at a time, so exactly `limit` requests pass per window whatever the cache
-backend is. A window opens with the first request of a key and lasts the rate's duration
-(`10/min`: ten requests, then none until a minute after the first one).
+from one address: 12 to 24 evaluated against a limit of 10). Here every admission is atomic:
+
+- when the shared cache is Redis (several app nodes, `CACHE_URL=redis://`), one MULTI/EXEC of
+  `SET key 0 EX duration NX; INCR key; PTTL key`: Redis runs it as one step and no database write
+  happens per request;
+- otherwise one conditional UPDATE (`hits = hits + 1 ... WHERE hits < limit`) on
+  `ThrottleCounter`, which MariaDB and SQLite apply one at a time (DatabaseCache's incr is a read
+  followed by a write, so it cannot count concurrent requests).
+
+Either way exactly `limit` requests pass per window. A window opens with the first request of a
+key and lasts the rate's duration (`10/min`: ten requests, then none until a minute after the
+first one).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework.throttling import SimpleRateThrottle
@@ -24,7 +33,37 @@ _ATTEMPTS = 3
 
 
 def admit(key: str, *, limit: int, duration: float, now: datetime) -> datetime | None:
-    """Count one request for `key`; None if it is admitted, else when its window ends.
+    """Count one request for `key`; None if it is admitted, else when its window ends."""
+    shared = caches["default"]
+    if isinstance(shared, RedisCache):
+        return _admit_in_redis(shared, key, limit=limit, duration=duration, now=now)
+    return _admit_in_database(key, limit=limit, duration=duration, now=now)
+
+
+def _admit_in_redis(
+    redis_cache: RedisCache, key: str, *, limit: int, duration: float, now: datetime
+) -> datetime | None:
+    """One MULTI/EXEC: open the window if there is none (with its expiry), count, read the TTL.
+
+    Django's `cache.incr` is EXISTS then INCR: a key expiring between the two would be recreated
+    without an expiry and throttle that client for ever, so this talks to the cache's own Redis
+    client (same connection pool, same key prefix) instead.
+    """
+    redis_key = redis_cache.make_key(f"throttle:{key}")
+    client = redis_cache._cache.get_client(redis_key, write=True)
+    window_ms = max(int(duration * 1000), 1)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.set(redis_key, 0, px=window_ms, nx=True)
+        pipe.incr(redis_key)
+        pipe.pttl(redis_key)
+        _created, hits, ttl_ms = pipe.execute()
+    if hits <= limit:
+        return None
+    return now + timedelta(milliseconds=max(ttl_ms, 0))
+
+
+def _admit_in_database(key: str, *, limit: int, duration: float, now: datetime) -> datetime | None:
+    """Count one request for `key` in ThrottleCounter; None if admitted, else the window's end.
 
     Races with every other request for the same key: each step below is a single statement
     that only one of them can win, and a loser goes round again.

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from apps.course.models import Course
 from apps.order.models import CourseEntitlement, Order
@@ -22,6 +23,14 @@ def run(command: str, *args: str) -> str:
     out = StringIO()
     call_command(command, *args, stdout=out)
     return out.getvalue()
+
+
+def run_failing(command: str, *args: str) -> tuple[str, str]:
+    """A run that could not do its job: (stdout, the error manage.py exits 1 with)."""
+    out = StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command(command, *args, stdout=out)
+    return out.getvalue(), str(failure.value)
 
 
 def status_of(order: Order) -> int:
@@ -271,9 +280,10 @@ def test_reconcile_with_alipay_down_changes_nothing(alipay, make_order, courses,
     alipay.mode = mode
     before = list(Order.objects.order_by("pk").values_list("order_status", "updated_time"))
 
-    output = run("reconcile_orders")  # no exception: exits 0
+    output, error = run_failing("reconcile_orders")  # exits 1: cron alerts
 
     assert output.strip() == "reconcile_orders: 0 order(s) settled"
+    assert error.startswith("reconcile_orders: 2 trade queries failed")
     assert list(Order.objects.order_by("pk").values_list("order_status", "updated_time")) == before
     assert not CourseEntitlement.objects.exists()
     assert len(alipay.requests_for("alipay.trade.query")) == 2  # it tried each one
@@ -286,21 +296,24 @@ def test_reconcile_with_alipay_timing_out_changes_nothing(alipay, settings, make
     settings.ALIPAY = {**settings.ALIPAY, "TIMEOUT_SECONDS": 1}
     alipay.mode, alipay.delay = "slow", 2
 
-    output = run("reconcile_orders")
+    output, error = run_failing("reconcile_orders")
 
     assert output.strip() == "reconcile_orders: 0 order(s) settled"
+    assert error.startswith("reconcile_orders: 1 trade query failed")
     assert status_of(order) == Order.Status.UNPAID
 
 
-def test_reconcile_without_alipay_configured_says_so(alipay, make_order, courses, request):
+def test_reconcile_without_alipay_configured_fails_and_says_so(
+    alipay, make_order, courses, request
+):
     order = make_order([courses[0]])
     alipay.pay(order.out_trade_no, order.total_amount)
     request.getfixturevalue("no_alipay")
 
-    output = run("reconcile_orders")
+    output, error = run_failing("reconcile_orders")
 
-    assert "Alipay is not configured" in output
-    assert "settled" not in output
+    assert error == "reconcile_orders: Alipay is not configured, nothing to ask"
+    assert output == ""
     assert status_of(order) == Order.Status.UNPAID
     assert alipay.requests == []
 
@@ -310,7 +323,9 @@ def test_reconcile_gives_up_after_three_failures_in_a_row(alipay, make_order, ca
     alipay.pay(orders[0].out_trade_no, orders[0].total_amount)
     alipay.mode = "http500"
 
-    assert run("reconcile_orders").strip() == "reconcile_orders: 0 order(s) settled"
+    output, error = run_failing("reconcile_orders")
+    assert output.strip() == "reconcile_orders: 0 order(s) settled"
+    assert error.startswith("reconcile_orders: 3 trade queries failed")
     assert len(alipay.requests_for("alipay.trade.query")) == 3  # not 6
     assert "failed 3 times in a row: reconcile stops" in caplog.text
 

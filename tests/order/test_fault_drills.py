@@ -35,6 +35,7 @@ import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
@@ -311,9 +312,11 @@ def order_state() -> list[tuple]:
     )
 
 
-def run_command(name: str, *args: str) -> str:
+def run_failing_command(name: str, *args: str) -> str:
+    """A run that could not ask Alipay about every order: it exits 1 (cron alerts)."""
     out = StringIO()
-    call_command(name, *args, stdout=out)
+    with pytest.raises(CommandError, match=r"trade quer(y|ies) failed"):
+        call_command(name, *args, stdout=out)
     return out.getvalue()
 
 
@@ -331,7 +334,7 @@ def test_reconcile_with_alipay_failing_logs_each_order_and_settles_nothing(
     caplog.clear()
 
     with caplog.at_level(logging.INFO, logger="luffy"):
-        output = run_command("reconcile_orders")
+        output = run_failing_command("reconcile_orders")
 
     assert output.strip() == "reconcile_orders: 0 order(s) settled"
     assert order_state() == before
@@ -413,7 +416,7 @@ def test_reconcile_stuck_on_a_slow_gateway_holds_no_lock_and_grants_nothing_twic
         stalling_alipay.pay(order.out_trade_no, order.total_amount)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        job = _in_thread(pool, lambda: run_command("reconcile_orders"))
+        job = _in_thread(pool, lambda: run_failing_command("reconcile_orders"))
         wait_for_query(stalling_alipay)  # reconcile is waiting for Alipay about `first`
         started = time.monotonic()
         notified = post_form(APIClient(), signed_notify(alipay_keys, first))

@@ -14,7 +14,12 @@ class Command(BaseCommand):
     help = "Mark unpaid orders past ORDER_PAY_TIMEOUT_MINUTES as timed out (status 3)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--limit", type=int, default=500, help="at most this many per run")
+        parser.add_argument(
+            "--limit",
+            type=int,
+            default=500,
+            help="at most this many per run (default: %(default)s)",
+        )
 
     def handle(self, *args, limit: int, **options) -> None:
         expired = services.expire_orders(limit=limit)

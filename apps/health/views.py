@@ -1,0 +1,50 @@
+"""Health endpoints for load balancers and orchestration: liveness and readiness, as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from utils.response import SUCCESS
+
+from .checks import run_checks
+
+
+def require_safe(view: Callable[[HttpRequest], JsonResponse]) -> Callable[..., JsonResponse]:
+    """GET and HEAD only; anything else gets the 405 envelope (Django's own answers in HTML)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        if request.method not in {"GET", "HEAD"}:
+            response = JsonResponse({"code": 405, "msg": "方法不允许"}, status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request)
+
+    return wrapper
+
+
+@never_cache
+@require_safe
+def liveness(request: HttpRequest) -> JsonResponse:
+    """The process is up and answers; touches no database, so a database outage does not make
+    a load balancer restart every node at once."""
+    return JsonResponse({"code": SUCCESS, "msg": "ok"})
+
+
+@never_cache
+@require_safe
+def readiness(request: HttpRequest) -> JsonResponse:
+    """200 when the database, migrations, shared cache and storage all answer; 503 otherwise."""
+    results = run_checks()
+    checks = {
+        r.name: {"ok": r.ok, "ms": r.milliseconds, **({"error": r.error} if r.error else {})}
+        for r in results
+    }
+    if all(r.ok for r in results):
+        return JsonResponse({"code": SUCCESS, "msg": "ready", "checks": checks})
+    failing = ", ".join(r.name for r in results if not r.ok)
+    return JsonResponse({"code": 503, "msg": f"not ready: {failing}", "checks": checks}, status=503)

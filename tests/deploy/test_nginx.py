@@ -1,0 +1,80 @@
+"""deploy/nginx/luffy.conf, run by the real nginx (rendered with test ports and paths): valid,
+proxies to the app with X-Forwarded-* and a request id, serves static files itself, and
+keeps answering when one of two app nodes is down."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.order.test_fault_drills import http_request
+
+from .cluster import NGINX, Nginx, Node, free_port
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(NGINX), reason="nginx missing: scripts/bootstrap.sh --nginx"
+)
+
+
+def make_nginx(tmp_path, upstreams: list[int]) -> Nginx:
+    static_root = tmp_path / "static"
+    (static_root / "luffy").mkdir(parents=True)
+    (static_root / "luffy" / "probe.txt").write_text("static from nginx\n")
+    return Nginx(
+        port=free_port(),
+        upstreams=upstreams,
+        prefix=tmp_path / "nginx",
+        static_root=static_root,
+        media_root=tmp_path / "media",
+    )
+
+
+def test_the_rendered_site_config_passes_nginx_t(tmp_path):
+    result = make_nginx(tmp_path, [free_port(), free_port()]).check()
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
+
+
+@pytest.fixture
+def node(tmp_path):
+    """One app node on an empty SQLite file (liveness and static files need no tables)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "LUFFY_IGNORE_DOTENV": "1",
+        "DJANGO_SECRET_KEY": "nginx-test-key-" + "z" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "NUM_PROXIES": "1",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "2",
+    }
+    node = Node("a", free_port(), env, tmp_path / "node-a.log")
+    node.start()
+    yield node
+    node.kill()
+
+
+def test_nginx_proxies_with_a_request_id_serves_static_and_skips_a_dead_node(tmp_path, node):
+    dead = free_port()  # a second node that is down: nobody listens there
+    nginx = make_nginx(tmp_path, [dead, node.port])
+    nginx.start()
+    try:
+        answers = [http_request("GET", nginx.url + "/health/") for _ in range(6)]
+        static = http_request("GET", nginx.url + "/static/luffy/probe.txt")
+    finally:
+        nginx.stop()
+    assert [a.status for a in answers] == [200] * 6  # the dead node costs no request
+    assert static.body == b"static from nginx\n"
+    assert node.served("/static/") == 0
+    assert node.served('] 127.0.0.1 "GET /health/') == 6  # X-Forwarded-For: came by nginx
+    # nginx's $request_id reached the app (its access line) and came back in the answer.
+    access = nginx.access_log.read_text()
+    ids = re.findall(r"rid=([0-9a-f]{32})", access)
+    assert len(ids) == 6  # static files are not logged (access_log off)
+    app_lines = node.log.read_text()
+    assert all(f"[{rid}]" in app_lines for rid in ids)
+    assert "connect() failed (111: Connection refused)" in nginx.error_log.read_text()
