@@ -1,11 +1,17 @@
 """Alipay page payments through python-alipay-sdk, configured from settings.ALIPAY (env)."""
 
 from .client import (
+    NOTIFY_MAX_BYTES,
+    NOTIFY_MAX_FIELDS,
     PAID_STATUSES,
     AlipayClient,
     AlipaySettings,
     AlipayUnavailable,
+    CloseResult,
+    NotifyRejected,
     PaymentNotConfigured,
+    RefundResult,
+    TradeEvent,
     TradeStatus,
     format_amount,
     get_client,
@@ -15,11 +21,17 @@ from .client import (
 )
 
 __all__ = [
+    "NOTIFY_MAX_BYTES",
+    "NOTIFY_MAX_FIELDS",
     "PAID_STATUSES",
     "AlipayClient",
     "AlipaySettings",
     "AlipayUnavailable",
+    "CloseResult",
+    "NotifyRejected",
     "PaymentNotConfigured",
+    "RefundResult",
+    "TradeEvent",
     "TradeStatus",
     "format_amount",
     "get_client",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ from .keys import KeyFormatError, load_rsa_key, to_pem
 SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
 PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
+# What a real notify needs: about 30 fields and 1-2 KB (fund_bill_list, a subject of up to 256
+# characters, passback_params of up to 512). Anything much larger is not from Alipay.
+NOTIFY_MAX_BYTES = 8 * 1024
+NOTIFY_MAX_FIELDS = 64
 _CENT = Decimal("0.01")
 # Alipay reads and writes times as naive Beijing time, whatever our own time zone is.
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -49,19 +54,98 @@ class AlipaySettings:
     timeout_seconds: int
 
 
+class TradeEvent(StrEnum):
+    """What a trade query or notify tells the shop, in our words rather than Alipay's."""
+
+    WAITING = "waiting"  # WAIT_BUYER_PAY
+    PAID = "paid"  # TRADE_SUCCESS / TRADE_FINISHED
+    CLOSED = "closed"  # TRADE_CLOSED: unpaid and timed out or closed (no refund_fee)
+    REFUNDED = "refunded"  # a notify carrying refund_fee: money went back (console or API)
+    UNKNOWN = "unknown"
+
+
+_EVENTS = {
+    "WAIT_BUYER_PAY": TradeEvent.WAITING,
+    "TRADE_SUCCESS": TradeEvent.PAID,
+    "TRADE_FINISHED": TradeEvent.PAID,
+    "TRADE_CLOSED": TradeEvent.CLOSED,
+}
+
+
 @dataclass(frozen=True)
 class TradeStatus:
-    """What Alipay's trade query says about one of our orders."""
+    """What Alipay says about one of our trades, from a trade query or a verified notify."""
 
     out_trade_no: str
     trade_no: str
     trade_status: str
     total_amount: Decimal
     paid_at: datetime | None
+    # Only in notifies sent after a refund: the trade's refunded total so far, when, and the
+    # out_request_no (Alipay calls it out_biz_no) of the refund when it was made through the API.
+    refund_fee: Decimal | None = None
+    refunded_at: datetime | None = None
+    refund_request_no: str = ""
+    notify_id: str = ""
 
     @property
     def is_paid(self) -> bool:
         return self.trade_status in PAID_STATUSES
+
+    @property
+    def event(self) -> TradeEvent:
+        if self.refund_fee is not None:
+            return TradeEvent.REFUNDED
+        return _EVENTS.get(self.trade_status, TradeEvent.UNKNOWN)
+
+
+class NotifyRejected(Exception):
+    """A notify we must not act on. `verified`: its signature was Alipay's (then it is kept)."""
+
+    def __init__(self, reason: str, *, verified: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.verified = verified
+
+
+class CloseResult(StrEnum):
+    CLOSED = "closed"
+    NOT_OPENED = "ACQ.TRADE_NOT_EXIST"  # the buyer never opened the cashier: nothing to close
+    ALREADY_PAID = "ACQ.TRADE_STATUS_ERROR"  # paid (or already closed): ask the trade query
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """Alipay's answer to a refund or a refund query for one out_request_no.
+
+    `succeeded`: the money went back. `definitive`: Alipay decided (a success, or a business
+    refusal like "amount too large"); when False, ask again with the same out_request_no.
+    """
+
+    out_request_no: str
+    succeeded: bool
+    definitive: bool
+    refund_amount: Decimal | None
+    code: str
+    reason: str
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+# Business refusals that will not change if asked again; anything else (ACQ.SYSTEM_ERROR...)
+# leaves the refund pending.
+_FINAL_REFUND_ERRORS = frozenset(
+    {
+        "ACQ.TRADE_NOT_EXIST",
+        "ACQ.TRADE_STATUS_ERROR",
+        "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL",
+        "ACQ.TRADE_HAS_CLOSE",
+        "ACQ.TRADE_HAS_FINISHED",
+        "ACQ.REFUND_FEE_ERROR",
+        "ACQ.ONLINE_TRADE_REFUND_ERROR",
+        "ACQ.DISCORDANT_REPEAT_REQUEST",
+        "ACQ.REASON_TRADE_REFUND_FEE_ERR",
+    }
+)
 
 
 def parse_alipay_time(value: str | None) -> datetime | None:
@@ -73,6 +157,14 @@ def parse_alipay_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return timezone.make_aware(naive, BEIJING)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 def format_amount(amount: Decimal) -> str:
@@ -194,9 +286,46 @@ class AlipayClient:
         except (ValueError, TypeError, AliPayException):
             return False  # undecodable signature
 
-    def _call(self, method: str, out_trade_no: str) -> dict[str, Any]:
+    def read_notify(self, params: Mapping[str, str]) -> TradeStatus:
+        """The trade a notify reports, after checking signature, app_id, seller_id and amount.
+
+        Raises NotifyRejected. Whether the amount equals the order's is for the order app to
+        check under the order's lock.
+        """
+        if not self.verify_notify(params):
+            raise NotifyRejected("signature does not verify", verified=False)
+        if params.get("app_id") != self.app_id:
+            raise NotifyRejected(f"app_id {params.get('app_id')!r} is not ours", verified=True)
+        seller_id = self.settings.seller_id
+        if seller_id and params.get("seller_id") != seller_id:
+            raise NotifyRejected(
+                f"seller_id {params.get('seller_id')!r} is not ours", verified=True
+            )
+        amount = _decimal(params.get("total_amount", ""))
+        if amount is None:
+            raise NotifyRejected("total_amount is missing or not a number", verified=True)
+        refund_fee = None
+        if params.get("refund_fee"):
+            refund_fee = _decimal(params["refund_fee"])
+            if refund_fee is None or refund_fee < 0:
+                raise NotifyRejected("refund_fee is not a number", verified=True)
+        return TradeStatus(
+            out_trade_no=params.get("out_trade_no", ""),
+            trade_no=params.get("trade_no", ""),
+            trade_status=params.get("trade_status", ""),
+            total_amount=amount,
+            paid_at=parse_alipay_time(params.get("gmt_payment")),
+            refund_fee=refund_fee,
+            refunded_at=parse_alipay_time(params.get("gmt_refund")),
+            refund_request_no=params.get("out_biz_no", ""),
+            notify_id=params.get("notify_id", ""),
+        )
+
+    def _call(self, method: str, out_trade_no: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        if out_trade_no is not None:
+            kwargs["out_trade_no"] = out_trade_no
         try:
-            return getattr(self.sdk, method)(out_trade_no=out_trade_no)
+            return getattr(self.sdk, method)(**kwargs)
         except AliPayValidationError as exc:
             raise AlipayUnavailable("Alipay's answer failed signature verification") from exc
         except AliPayException as exc:
@@ -232,11 +361,82 @@ class AlipayClient:
 
     def close_trade(self, out_trade_no: str) -> str:
         """Close an unpaid trade. Returns 'closed', or Alipay's sub_code saying why not
-        (ACQ.TRADE_NOT_EXIST when the buyer never opened the cashier)."""
+        (ACQ.TRADE_NOT_EXIST when the buyer never opened the cashier); compare with CloseResult."""
         result = self._call("api_alipay_trade_close", out_trade_no)
         if result.get("code") == "10000":
-            return "closed"
+            return CloseResult.CLOSED
         return str(result.get("sub_code") or result.get("code") or "unknown")
+
+    def refund(
+        self,
+        out_trade_no: str,
+        *,
+        amount: Decimal,
+        out_request_no: str,
+        reason: str,
+        trade_no: str = "",
+    ) -> RefundResult:
+        """Refund `amount` of a paid trade. Sending the same out_request_no again is safe:
+        Alipay refunds once. `trade_no` picks one trade when an order was paid twice.
+
+        Raises AlipayUnavailable when the outcome is unknown (timeout, unreadable answer): ask
+        query_refund with the same out_request_no, never refund under a new one.
+        """
+        kwargs: dict[str, Any] = {
+            "refund_amount": format_amount(amount),
+            "out_request_no": out_request_no,
+            "refund_reason": reason[:256],
+        }
+        if trade_no:
+            kwargs["trade_no"] = trade_no
+        else:
+            kwargs["out_trade_no"] = out_trade_no
+        result = self._call("api_alipay_trade_refund", **kwargs)
+        code = str(result.get("code") or "")
+        if code == "10000":
+            # fund_change "N": this out_request_no had already been refunded; still a success.
+            return RefundResult(out_request_no, True, True, amount, code, "refunded", dict(result))
+        sub_code = str(result.get("sub_code") or code or "unknown")
+        return RefundResult(
+            out_request_no,
+            False,
+            sub_code in _FINAL_REFUND_ERRORS,
+            None,
+            sub_code,
+            str(result.get("sub_msg") or result.get("msg") or "")[:300],
+            dict(result),
+        )
+
+    def query_refund(
+        self, out_trade_no: str, *, out_request_no: str, trade_no: str = ""
+    ) -> RefundResult:
+        """What became of one refund request. Not found means it was never made: sending the
+        same out_request_no again is safe. Raises AlipayUnavailable."""
+        kwargs: dict[str, Any] = {"out_request_no": out_request_no}
+        if trade_no:
+            kwargs["trade_no"] = trade_no
+        else:
+            kwargs["out_trade_no"] = out_trade_no
+        result = self._call("api_alipay_trade_fastpay_refund_query", **kwargs)
+        code = str(result.get("code") or "")
+        if code != "10000":
+            raise AlipayUnavailable(
+                f"refund query failed: {code} {result.get('sub_code')} {result.get('sub_msg')}"
+            )
+        amount = _decimal(result.get("refund_amount")) if result.get("refund_amount") else None
+        # Alipay answers 10000 without refund_amount for a request it never received.
+        done = amount is not None and result.get("refund_status", "REFUND_SUCCESS") == (
+            "REFUND_SUCCESS"
+        )
+        return RefundResult(
+            out_request_no,
+            done,
+            done,
+            amount,
+            code,
+            "refunded" if done else "not found",
+            dict(result),
+        )
 
     def __repr__(self) -> str:
         return f"<AlipayClient app_id={self.app_id} gateway={self.settings.gateway}>"
