@@ -227,6 +227,7 @@ def _notify_amount(value: str | Decimal | int) -> str:
 # --- The gateway ----------------------------------------------------------------------------------
 
 _MODES = frozenset({"ok", "garbage", "http500", "slow", "bad_sign", "lost_answer"})
+_CHANGING_METHODS = frozenset({"alipay.trade.refund", "alipay.trade.close"})
 _ERROR_STYLES = frozenset({"unsigned", "error_response", "signed"})
 
 
@@ -263,8 +264,9 @@ class FakeAlipayGateway(LocalHTTPServer):
       errors       unexpected exceptions raised inside the server (should stay empty).
       mode         "ok" | "garbage" (200, HTML body) | "http500" | "slow" (sleep `delay` seconds,
                    then answer normally) | "bad_sign" (valid JSON signed by a stranger key) |
-                   "lost_answer" (carry the request out, then sleep `delay` seconds before
-                   answering: a refund made whose answer the client never reads).
+                   "lost_answer" (carry out a refund or close, then sleep `delay` seconds before
+                   answering: done, but the client never reads the answer; queries answer
+                   at once).
       refunds      out_trade_no -> {out_request_no: {"amount": "9.90", "gmt_refund_pay": ...}}
                    for every refund accepted; a trade's refunded total never exceeds its total.
       delay        seconds for "slow" mode (default 3).
@@ -387,7 +389,8 @@ class FakeAlipayGateway(LocalHTTPServer):
             )
             return
         key, obj, signed = self._answer(params, signature_ok)
-        if mode == "lost_answer" and self._stopping.wait(self.delay):
+        lost = mode == "lost_answer" and record["method"] in _CHANGING_METHODS
+        if lost and self._stopping.wait(self.delay):
             return
         obj_json = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
         head = json.dumps(key)
