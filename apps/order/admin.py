@@ -61,9 +61,11 @@ class RefundForm(forms.Form):
 
     def __init__(self, *args, order: Order, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        refunded = order.refunds.filter(
+        refunds = order.refunds.filter(
             revokes_courses=True, status__in=[Refund.Status.PENDING, Refund.Status.SUCCEEDED]
-        ).values_list("lines", flat=True)
+        )
+        # A list without None: NOT IN over a subquery holding a NULL would exclude every line.
+        refunded = [pk for pk in refunds.values_list("lines", flat=True) if pk is not None]
         lines = order.order_courses.exclude(pk__in=refunded).select_related("course")
         field = self.fields["lines"]
         field.queryset = lines

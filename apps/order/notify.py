@@ -17,7 +17,7 @@ from libs import iPay
 from utils.logging import get_logger
 
 from . import services
-from .models import Order, PaymentNotification
+from .models import PAID_STATES, Order, PaymentNotification
 
 logger = get_logger("order.notify")
 Outcome = PaymentNotification.Outcome
@@ -65,6 +65,14 @@ def _on_waiting(trade: iPay.TradeStatus) -> NotifyResult:
 
 
 def _on_refunded(trade: iPay.TradeStatus) -> NotifyResult:
+    if not Order.objects.filter(out_trade_no=trade.out_trade_no, order_status__in=PAID_STATES):
+        # The paid notify never reached us: the money came before it went back.
+        services.settle_payment(
+            trade.out_trade_no,
+            trade_no=trade.trade_no,
+            total_amount=trade.total_amount,
+            paid_at=trade.paid_at,
+        )
     result = services.record_alipay_refund(trade)
     outcome = (
         Outcome.DUPLICATE if result is services.AlipayRefundOutcome.KNOWN else Outcome.REFUNDED

@@ -318,3 +318,30 @@ def test_staff_without_the_refund_permission_cannot_open_the_refund_form(
     assert client.get(f"/admin/order/order/{order.pk}/refund/").status_code == 403
     assert client.post(f"/admin/order/order/{order.pk}/refund/", {"reason": "x"}).status_code == 403
     assert not Refund.objects.exists()
+
+
+def test_a_console_refund_of_an_order_whose_paid_notify_was_lost_settles_it_first(
+    alipay, make_order, courses, user, send_notify
+):
+    order = make_order(courses[:2])
+    trade_no = alipay.pay(order.out_trade_no, order.total_amount)
+
+    response = send_notify(order, trade_no=trade_no, refund_fee="10.00")
+
+    assert response.content == b"success"
+    assert owned(user) == {courses[0].pk}
+    assert status_of(order) == Order.Status.PARTLY_REFUNDED
+    assert Refund.objects.get().amount == Decimal("10.00")
+
+
+def test_the_admin_form_offers_every_line_after_a_refund_that_named_none(
+    alipay, paid_order, courses, staff, client, send_notify
+):
+    order = paid_order(courses[:2])
+    send_notify(order, trade_no=order.trade_no, refund_fee="0.01")  # matches no line
+    assert Refund.objects.get().lines.count() == 0
+    client.force_login(staff)
+
+    page = client.get(f"/admin/order/order/{order.pk}/refund/")
+
+    assert len(page.context["form"].fields["lines"].queryset) == 2
