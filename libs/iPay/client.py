@@ -359,13 +359,20 @@ class AlipayClient:
             paid_at=parse_alipay_time(result.get("send_pay_date")),
         )
 
-    def close_trade(self, out_trade_no: str) -> str:
-        """Close an unpaid trade. Returns 'closed', or Alipay's sub_code saying why not
-        (ACQ.TRADE_NOT_EXIST when the buyer never opened the cashier); compare with CloseResult."""
+    def close_trade(self, out_trade_no: str) -> CloseResult:
+        """Close an unpaid trade: CLOSED, NOT_OPENED (the buyer never opened the cashier) or
+        ALREADY_PAID (paid or closed before: ask query_trade). Raises AlipayUnavailable for
+        any other answer."""
         result = self._call("api_alipay_trade_close", out_trade_no)
         if result.get("code") == "10000":
             return CloseResult.CLOSED
-        return str(result.get("sub_code") or result.get("code") or "unknown")
+        try:
+            return CloseResult(str(result.get("sub_code")))
+        except ValueError:
+            raise AlipayUnavailable(
+                f"trade close failed: {result.get('code')} {result.get('sub_code')} "
+                f"{result.get('sub_msg')}"
+            ) from None
 
     def refund(
         self,

@@ -308,6 +308,7 @@ def test_staff_refund_chosen_lines_through_the_admin_form(
     assert owned(user) == {courses[1].pk, courses[2].pk}
     detail = client.get(f"/admin/order/order/{order.pk}/change/")
     assert refund.out_request_no in detail.text
+    assert f'href="{url}"' in detail.text  # the refund button on the order's page
 
 
 def test_staff_without_the_refund_permission_cannot_open_the_refund_form(

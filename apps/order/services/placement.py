@@ -189,7 +189,7 @@ def _close_rival(order: Order) -> None:
     logger.info("Order %s cancelled: its buyer placed another for its courses", order.out_trade_no)
 
 
-def _close_at_alipay(out_trade_no: str, *, strict: bool = False) -> str | None:
+def _close_at_alipay(out_trade_no: str, *, strict: bool = False) -> iPay.CloseResult | None:
     """Close the Alipay trade; None when Alipay is not configured or cannot be reached
     (with `strict`, unreachable raises ServiceUnavailable instead)."""
     if not iPay.is_configured():

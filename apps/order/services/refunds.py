@@ -279,6 +279,23 @@ def _lines_for_amount(lines: list[OrderDetail], amount: Decimal) -> list[OrderDe
     return reachable.get(amount)
 
 
+def _console_refund_lines(order: Order, amount: Decimal, *, full: bool) -> list[OrderDetail]:
+    """The lines a console refund pays back: every line left after a full refund, else the
+    lines whose prices add up to its amount (none when nothing matches: staff decide)."""
+    done = _refunded_line_ids(order)
+    open_lines = [line for line in order.order_courses.all() if line.pk not in done]
+    if full:
+        return open_lines
+    lines = _lines_for_amount(open_lines, amount)
+    if not lines:
+        logger.error(
+            "Console refund of %s on %s matches no lines: no course taken back",
+            amount,
+            order.out_trade_no,
+        )
+    return lines or []
+
+
 def record_alipay_refund(trade: iPay.TradeStatus) -> AlipayRefundOutcome:
     """A notify says money went back (refund_fee = the trade's refunded total so far).
 
@@ -312,21 +329,11 @@ def record_alipay_refund(trade: iPay.TradeStatus) -> AlipayRefundOutcome:
             return AlipayRefundOutcome.CONFIRMED
         if new_money <= 0 or not order.is_paid:
             return AlipayRefundOutcome.KNOWN
-        done = _refunded_line_ids(order)
-        open_lines = [line for line in order.order_courses.all() if line.pk not in done]
-        if succeeded + new_money >= order.total_amount:
-            lines = open_lines
-        else:
-            lines = _lines_for_amount(open_lines, new_money) or []
-            if not lines:
-                logger.error(
-                    "Console refund of %s on %s matches no lines: no course taken back",
-                    new_money,
-                    order.out_trade_no,
-                )
         refund = _open_refund(
             order,
-            lines,
+            _console_refund_lines(
+                order, new_money, full=succeeded + new_money >= order.total_amount
+            ),
             kind=Refund.Kind.CONSOLE,
             reason=CONSOLE_REASON,
             trade_no=trade.trade_no,
