@@ -1,4 +1,5 @@
-"""Concurrent deliveries on a real MariaDB server: row locks make settlement happen once."""
+"""Concurrent deliveries and placements on a real MariaDB server: row locks make settlement
+happen once and leave one open order per course and buyer."""
 
 from __future__ import annotations
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.order import services
 from apps.order.models import CourseEntitlement, Order, Refund
@@ -183,3 +185,13 @@ def test_an_automatic_refund_alipay_cannot_take_now_is_finished_by_reconcile(
     assert alipay.refunded_total(first.out_trade_no) == Decimal("99.90")
     assert status_of(first) == Order.Status.REFUNDED
     assert CourseEntitlement.objects.get(user=user, course=course).order_id == second.pk
+
+
+def test_an_open_order_about_to_expire_is_replaced_not_handed_out_again(alipay, place, course):
+    _, older = place([course], "99.90")
+    Order.objects.filter(pk=older.pk).update(expires_at=timezone.now() + timedelta(minutes=1))
+
+    response, newer = place([course], "99.90")
+
+    assert response.status_code == 201 and newer.pk != older.pk
+    assert status_of(older) == Order.Status.CANCELLED
