@@ -141,8 +141,9 @@ class AlipayNotifyView(APIView):
             size = -1
         if size < 0 or size > iPay.NOTIFY_MAX_BYTES:
             # Refused before reading: junk costs us neither memory nor a stored body.
-            log_refused(None, reason="body too large", client_ip=client_ip, body_bytes=max(size, 0))
-            return _failure(413)
+            reason = "body too large" if size > 0 else "unreadable Content-Length"
+            log_refused(None, reason=reason, client_ip=client_ip, body_bytes=max(size, 0))
+            return _failure(413 if size > 0 else 400)
         body = request.body
         if body.count(b"&") >= iPay.NOTIFY_MAX_FIELDS:
             log_refused(None, reason="too many fields", client_ip=client_ip, body_bytes=len(body))

@@ -163,3 +163,17 @@ def test_prune_shows_its_defaults_in_help(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "default 7" in text and "default 730" in text
     assert "ALIPAY_NOTIFY_REJECTED_RETENTION_DAYS" in text
+
+
+@pytest.mark.parametrize(("length", "status"), [("abc", 400), ("-5", 400), (str(2**40), 413)])
+def test_a_lying_content_length_is_refused_unread(alipay, order, alipay_keys, length, status):
+    body = urlencode(signed_notify(alipay_keys, order))
+
+    response = APIClient().post(
+        NOTIFY_URL, body, content_type="application/x-www-form-urlencoded", CONTENT_LENGTH=length
+    )
+
+    assert (response.status_code, response.content) == (status, b"failure")
+    order.refresh_from_db()
+    assert order.order_status == Order.Status.UNPAID
+    assert PaymentNotification.objects.get().params == {}

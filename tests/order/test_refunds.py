@@ -346,3 +346,39 @@ def test_the_admin_form_offers_every_line_after_a_refund_that_named_none(
     page = client.get(f"/admin/order/order/{order.pk}/refund/")
 
     assert len(page.context["form"].fields["lines"].queryset) == 2
+
+
+def test_a_console_refund_of_a_second_trade_takes_no_course_back(
+    alipay, paid_order, courses, user, send_notify
+):
+    order = paid_order(courses[:1])
+    second = "2026000000000000000000000002"
+
+    response = send_notify(order, trade_no=second, refund_fee="99.90", trade_status="TRADE_CLOSED")
+
+    assert response.content == b"success"
+    refund = Refund.objects.get()
+    assert (refund.trade_no, refund.revokes_courses, refund.lines.count()) == (second, False, 0)
+    assert owned(user) == {courses[0].pk}
+    assert status_of(order) == Order.Status.PAID
+
+
+def test_a_console_refund_next_to_a_pending_one_records_only_the_difference(
+    alipay, paid_order, courses, user, staff, send_notify
+):
+    order = paid_order(courses)
+    alipay.mode = "http500"
+    line = order.order_courses.get(course=courses[0])
+    pending = services.refund_order(order, lines=[line], reason="x", staff=staff)
+    assert pending.status == Refund.Status.PENDING
+    alipay.mode = "ok"
+
+    # 99.90 (ours, answer lost) + 10.00 made in the console
+    send_notify(order, trade_no=order.trade_no, refund_fee="109.90", out_biz_no="HZ-CONSOLE")
+
+    console = Refund.objects.get(kind="console")
+    assert console.amount == Decimal("10.00")
+    assert list(console.lines.values_list("course_id", flat=True)) == [courses[1].pk]
+    pending.refresh_from_db()
+    assert pending.status == Refund.Status.PENDING  # the refund query will tell
+    assert owned(user) == {courses[0].pk, courses[2].pk}

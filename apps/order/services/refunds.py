@@ -300,8 +300,8 @@ def record_alipay_refund(trade: iPay.TradeStatus) -> AlipayRefundOutcome:
     """A notify says money went back (refund_fee = the trade's refunded total so far).
 
     Ours and pending: confirmed. Unknown (made in Alipay's console): recorded as a refund of
-    the lines it pays for, whose courses are taken back. Raises SettlementRejected for an order
-    that is not ours or another amount.
+    the lines it pays for, whose courses are taken back (none for a second trade of a paid
+    order). Raises SettlementRejected for an order that is not ours or another amount.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(out_trade_no=trade.out_trade_no).first()
@@ -309,37 +309,48 @@ def record_alipay_refund(trade: iPay.TradeStatus) -> AlipayRefundOutcome:
             raise SettlementRejected(f"unknown order {trade.out_trade_no!r}")
         if trade.total_amount != order.total_amount:
             raise SettlementRejected("amount does not match the order")
-        refunds = order.refunds.all()
-        if order.trade_no and trade.trade_no and trade.trade_no != order.trade_no:
-            refunds = refunds.filter(trade_no=trade.trade_no)
-        else:
-            refunds = refunds.filter(revokes_courses=True)
+        second_trade = bool(order.trade_no and trade.trade_no and trade.trade_no != order.trade_no)
+        refunds = (
+            order.refunds.filter(trade_no=trade.trade_no)
+            if second_trade
+            else (order.refunds.filter(revokes_courses=True))
+        )
+        pending = [r for r in refunds if r.status == Refund.Status.PENDING]
+        pending_total = sum((r.amount for r in pending), _ZERO)
+        succeeded = sum((r.amount for r in refunds if r.status == Refund.Status.SUCCEEDED), _ZERO)
+        new_money = (trade.refund_fee or _ZERO) - succeeded
         ours = None
         if trade.refund_request_no:
             ours = order.refunds.filter(out_request_no=trade.refund_request_no).first()
-        pending = [r for r in refunds if r.status == Refund.Status.PENDING]
-        succeeded = sum((r.amount for r in refunds if r.status == Refund.Status.SUCCEEDED), _ZERO)
-        new_money = (trade.refund_fee or _ZERO) - succeeded
-        if ours is None and pending and new_money == sum((r.amount for r in pending), _ZERO):
-            ours = pending[0] if len(pending) == 1 else None
         if ours is not None:
             if ours.status != Refund.Status.PENDING:
                 return AlipayRefundOutcome.KNOWN
             _finish(ours, succeeded=True, answer={"notify_id": trade.notify_id})
             return AlipayRefundOutcome.CONFIRMED
-        if new_money <= 0 or not order.is_paid:
+        if pending and new_money == pending_total:  # our refunds whose answers were lost
+            for refund in pending:
+                _finish(refund, succeeded=True, answer={"notify_id": trade.notify_id})
+            return AlipayRefundOutcome.CONFIRMED
+        # Pending refunds of ours are left to reconcile_orders (the refund query knows).
+        console_amount = new_money - pending_total
+        if console_amount <= 0 or not order.is_paid:
             return AlipayRefundOutcome.KNOWN
+        lines = []
+        if not second_trade:
+            full = (trade.refund_fee or _ZERO) >= order.total_amount
+            lines = _console_refund_lines(order, console_amount, full=full)
         refund = _open_refund(
             order,
-            _console_refund_lines(
-                order, new_money, full=succeeded + new_money >= order.total_amount
-            ),
+            lines,
             kind=Refund.Kind.CONSOLE,
             reason=CONSOLE_REASON,
             trade_no=trade.trade_no,
-            amount=new_money,
+            amount=console_amount,
             out_request_no=(trade.refund_request_no or new_out_request_no())[:64],
+            revokes_courses=not second_trade,
         )
         _finish(refund, succeeded=True, answer={"notify_id": trade.notify_id})
-    logger.warning("Refund of %s on %s made in Alipay's console", new_money, order.out_trade_no)
+    logger.warning(
+        "Refund of %s on %s made in Alipay's console", console_amount, order.out_trade_no
+    )
     return AlipayRefundOutcome.RECORDED
