@@ -25,6 +25,7 @@ Outcome = PaymentNotification.Outcome
 # Bounds of a rejected notify's summary: enough to find the order and the sender.
 SUMMARY_OUT_TRADE_NO = 40
 SUMMARY_DETAIL = 200
+BODY_BYTES_MAX = 2**31 - 1  # a claimed Content-Length may be anything; the column is an int
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def log_refused(
             verified=False,
             detail=reason[:SUMMARY_DETAIL],
             client_ip=client_ip,
-            body_bytes=body_bytes,
+            body_bytes=min(body_bytes, BODY_BYTES_MAX),
         )
     except DatabaseError:
         logger.exception("Cannot log a refused Alipay notify: database unavailable")
