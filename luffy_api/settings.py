@@ -375,6 +375,10 @@ ALIPAY = {
     "TIMEOUT_SECONDS": env_int("ALIPAY_TIMEOUT_SECONDS", 15),
 }
 ORDER_PAY_TIMEOUT_MINUTES = env_int("ORDER_PAY_TIMEOUT_MINUTES", 15)
+# `manage.py prune_notifications` keeps summaries of refused notifies this many days, and
+# verified notifies (evidence for support and accounting) this many days.
+ALIPAY_NOTIFY_REJECTED_RETENTION_DAYS = env_int("ALIPAY_NOTIFY_REJECTED_RETENTION_DAYS", 7)
+ALIPAY_NOTIFY_VERIFIED_RETENTION_DAYS = env_int("ALIPAY_NOTIFY_VERIFIED_RETENTION_DAYS", 730)
 
 # --- Security (production) ----------------------------------------------------------------------
 if not DEBUG:

@@ -20,6 +20,10 @@ class Order(models.Model):
         PAID = 1, "已支付"
         CANCELLED = 2, "已取消"
         TIMED_OUT = 3, "超时取消"
+        # Paid, then some (PARTLY_REFUNDED) or all (REFUNDED) of the money went back. Codes 0-3
+        # keep their meaning for API clients.
+        REFUNDED = 4, "已退款"
+        PARTLY_REFUNDED = 5, "部分退款"
 
     class PayType(models.IntegerChoices):
         ALIPAY = 1, "支付宝"
@@ -65,7 +69,11 @@ class Order(models.Model):
 
     @property
     def is_paid(self) -> bool:
-        return self.order_status == self.Status.PAID
+        """Alipay took the money for this order (even if some or all went back since)."""
+        return self.order_status in PAID_STATES
+
+
+PAID_STATES = frozenset({Order.Status.PAID, Order.Status.PARTLY_REFUNDED, Order.Status.REFUNDED})
 
 
 class OrderDetail(models.Model):
@@ -129,6 +137,7 @@ class PaymentNotification(models.Model):
         SETTLED = "settled", "已入账"
         DUPLICATE = "duplicate", "重复通知"
         CLOSED = "closed", "交易关闭"
+        REFUNDED = "refunded", "已退款"
         IGNORED = "ignored", "无需处理"
         REJECTED = "rejected", "已拒绝"
         ERROR = "error", "处理出错"
@@ -142,14 +151,78 @@ class PaymentNotification(models.Model):
         "处理结果", max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED
     )
     detail = models.TextField("说明", blank=True, default="")
+    # Whole for verified notifies only; a rejected one keeps the summary fields below, so junk
+    # posted to the public endpoint costs us a few hundred bytes a request at most.
     params = models.JSONField("原始参数", default=dict)
+    client_ip = models.GenericIPAddressField("来源IP", null=True, blank=True)
+    body_bytes = models.PositiveIntegerField("请求体字节数", default=0)
 
     class Meta:
         db_table = "luffy_payment_notification"
         verbose_name = "支付通知"
         verbose_name_plural = verbose_name
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["out_trade_no"], name="notify_out_trade_no")]
+        indexes = [
+            models.Index(fields=["out_trade_no"], name="notify_out_trade_no"),
+            models.Index(fields=["verified", "received_at"], name="notify_verified_received"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.out_trade_no or '?'} {self.trade_status} {self.outcome}"
+
+
+class Refund(models.Model):
+    """Money sent back for some lines of an order (or for a second payment of it).
+
+    One `out_request_no` per refund: Alipay refunds each at most once, so retrying a refund
+    whose answer was lost (same number) can never pay twice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "处理中"
+        SUCCEEDED = "succeeded", "已退款"
+        FAILED = "failed", "失败"
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", "人工退款"
+        DUPLICATE = "duplicate", "重复购买自动退款"
+        CONSOLE = "console", "支付宝后台退款"
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name="订单"
+    )
+    lines = models.ManyToManyField(
+        OrderDetail, related_name="refunds", blank=True, verbose_name="退款课程"
+    )
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    # The Alipay trade refunded: the order's own, or a second trade that paid it again.
+    trade_no = models.CharField("支付宝流水号", max_length=64, blank=True, default="")
+    amount = models.DecimalField("退款金额", **MONEY)
+    reason = models.CharField("退款原因", max_length=256)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds_made",
+        verbose_name="操作员",
+    )
+    out_request_no = models.CharField("退款请求号", max_length=64, unique=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    revokes_courses = models.BooleanField("收回课程", default=True)
+    alipay_answer = models.JSONField("支付宝应答", default=dict, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        db_table = "luffy_order_refund"
+        verbose_name = "退款记录"
+        verbose_name_plural = verbose_name
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="refund_status_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.out_request_no} ¥{self.amount} {self.status}"

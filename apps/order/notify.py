@@ -1,13 +1,15 @@
-"""Alipay's asynchronous notify: log it, check everything, settle through the services.
+"""Alipay's asynchronous notify: check it through libs.iPay, log it, act through the services.
 
 Answer `success` only when the notify was processed now or before; anything else makes Alipay
 deliver it again (about 8 times over 25 hours), which is what we want when we could not act.
+The log is bounded: a notify whose signature does not verify (anyone can post one) leaves a
+summary of a few hundred bytes, never its body; verified notifies are kept whole.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from django.db import DatabaseError
 
@@ -15,10 +17,15 @@ from libs import iPay
 from utils.logging import get_logger
 
 from . import services
-from .models import Order, PaymentNotification
+from .models import PAID_STATES, Order, PaymentNotification
 
 logger = get_logger("order.notify")
 Outcome = PaymentNotification.Outcome
+
+# Bounds of a rejected notify's summary: enough to find the order and the sender.
+SUMMARY_OUT_TRADE_NO = 40
+SUMMARY_DETAIL = 200
+BODY_BYTES_MAX = 2**31 - 1  # a claimed Content-Length may be anything; the column is an int
 
 
 @dataclass(frozen=True)
@@ -35,70 +42,134 @@ def _rejected(detail: str, verified: bool = False) -> NotifyResult:
     return NotifyResult(False, Outcome.REJECTED, detail, verified)
 
 
-def _amount(params: dict[str, str]) -> Decimal | None:
-    try:
-        amount = Decimal(params.get("total_amount", ""))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
+def _on_paid(trade: iPay.TradeStatus) -> NotifyResult:
+    result = services.settle_payment(
+        trade.out_trade_no,
+        trade_no=trade.trade_no,
+        total_amount=trade.total_amount,
+        paid_at=trade.paid_at,
+    )
+    outcome = Outcome.DUPLICATE if result is services.Settlement.DUPLICATE else Outcome.SETTLED
+    return NotifyResult(True, outcome, result.value, True)
 
 
-def _process(params: dict[str, str]) -> NotifyResult:
+def _on_closed(trade: iPay.TradeStatus) -> NotifyResult:
+    changed = services.mark_closed(trade.out_trade_no, trade.total_amount)
+    return NotifyResult(True, Outcome.CLOSED if changed else Outcome.IGNORED, "", True)
+
+
+def _on_waiting(trade: iPay.TradeStatus) -> NotifyResult:
+    # Nothing to do yet, but the order must be ours.
+    if not Order.objects.filter(out_trade_no=trade.out_trade_no).exists():
+        return _rejected(f"unknown order {trade.out_trade_no!r}", True)
+    return NotifyResult(True, Outcome.IGNORED, "waiting for payment", True)
+
+
+def _on_refunded(trade: iPay.TradeStatus) -> NotifyResult:
+    if not Order.objects.filter(out_trade_no=trade.out_trade_no, order_status__in=PAID_STATES):
+        # The paid notify never reached us: the money came before it went back.
+        services.settle_payment(
+            trade.out_trade_no,
+            trade_no=trade.trade_no,
+            total_amount=trade.total_amount,
+            paid_at=trade.paid_at,
+        )
+    result = services.record_alipay_refund(trade)
+    outcome = (
+        Outcome.DUPLICATE if result is services.AlipayRefundOutcome.KNOWN else Outcome.REFUNDED
+    )
+    return NotifyResult(True, outcome, f"refund {result.value}", True)
+
+
+HANDLERS: dict[iPay.TradeEvent, Callable[[iPay.TradeStatus], NotifyResult]] = {
+    iPay.TradeEvent.PAID: _on_paid,
+    iPay.TradeEvent.CLOSED: _on_closed,
+    iPay.TradeEvent.WAITING: _on_waiting,
+    iPay.TradeEvent.REFUNDED: _on_refunded,
+}
+
+
+def _process(trade: iPay.TradeStatus) -> NotifyResult:
+    handler = HANDLERS.get(trade.event)
+    if handler is None:
+        return _rejected(f"unknown trade_status {trade.trade_status[:32]!r}", True)
     try:
-        client = iPay.get_client()
-    except iPay.PaymentNotConfigured:
-        return NotifyResult(False, Outcome.ERROR, "Alipay is not configured", temporary=True)
-    if not client.verify_notify(params):
-        return _rejected("signature does not verify")
-    if params.get("app_id") != client.app_id:
-        return _rejected(f"app_id {params.get('app_id')!r} is not ours", True)
-    seller_id = client.settings.seller_id
-    if seller_id and params.get("seller_id") != seller_id:
-        return _rejected(f"seller_id {params.get('seller_id')!r} is not ours", True)
-    out_trade_no = params.get("out_trade_no", "")
-    amount = _amount(params)
-    if amount is None:
-        return _rejected("total_amount is missing or not a number", True)
-    status = params.get("trade_status", "")
-    try:
-        if status in iPay.PAID_STATUSES:
-            result = services.settle_payment(
-                out_trade_no,
-                trade_no=params.get("trade_no", ""),
-                total_amount=amount,
-                paid_at=iPay.parse_alipay_time(params.get("gmt_payment")),
-            )
-            outcome = Outcome.DUPLICATE if result == "duplicate" else Outcome.SETTLED
-            return NotifyResult(True, outcome, result, True)
-        if status == "TRADE_CLOSED":
-            changed = services.mark_closed(out_trade_no, amount)
-            return NotifyResult(True, Outcome.CLOSED if changed else Outcome.IGNORED, "", True)
-        if status == "WAIT_BUYER_PAY":
-            # Nothing to do yet, but the order must be ours.
-            if not Order.objects.filter(out_trade_no=out_trade_no).exists():
-                return _rejected(f"unknown order {out_trade_no!r}", True)
-            return NotifyResult(True, Outcome.IGNORED, "waiting for payment", True)
+        return handler(trade)
     except services.SettlementRejected as exc:
         return _rejected(str(exc), True)
     except DatabaseError as exc:
-        logger.exception("Database error while settling %s", out_trade_no)
+        logger.exception("Database error while settling %s", trade.out_trade_no)
         return NotifyResult(False, Outcome.ERROR, f"database error: {exc}", True, temporary=True)
-    return _rejected(f"unknown trade_status {status!r}", True)
 
 
-def handle_notify(params: dict[str, str]) -> NotifyResult:
-    """Process one notify; every notify is logged with what became of it."""
+def log_refused(
+    params: dict[str, str] | None,
+    *,
+    reason: str,
+    client_ip: str | None,
+    body_bytes: int,
+    outcome: str = Outcome.REJECTED,
+) -> None:
+    """Keep a bounded summary of a notify we refuse unverified (never its body)."""
+    params = params or {}
+    out_trade_no = str(params.get("out_trade_no", ""))[:SUMMARY_OUT_TRADE_NO]
+    try:
+        PaymentNotification.objects.create(
+            out_trade_no=out_trade_no,
+            outcome=outcome,
+            verified=False,
+            detail=reason[:SUMMARY_DETAIL],
+            client_ip=client_ip,
+            body_bytes=min(body_bytes, BODY_BYTES_MAX),
+        )
+    except DatabaseError:
+        logger.exception("Cannot log a refused Alipay notify: database unavailable")
+    logger.warning(
+        "Alipay notify for %s from %s (%d bytes): %s %s",
+        out_trade_no or "?",
+        client_ip,
+        body_bytes,
+        outcome,
+        reason[:SUMMARY_DETAIL],
+    )
+
+
+def handle_notify(
+    params: dict[str, str], *, client_ip: str | None = None, body_bytes: int = 0
+) -> NotifyResult:
+    """Check one notify, act on it, and log it with what became of it."""
+    try:
+        client = iPay.get_client()
+    except iPay.PaymentNotConfigured:
+        log_refused(
+            params,
+            reason="Alipay is not configured",
+            client_ip=client_ip,
+            body_bytes=body_bytes,
+            outcome=Outcome.ERROR,
+        )
+        return NotifyResult(False, Outcome.ERROR, "Alipay is not configured", temporary=True)
+    try:
+        trade = client.read_notify(params)
+    except iPay.NotifyRejected as exc:
+        if not exc.verified:
+            log_refused(params, reason=exc.reason, client_ip=client_ip, body_bytes=body_bytes)
+            return _rejected(exc.reason)
+        trade, refusal = None, _rejected(exc.reason, True)
     try:
         entry = PaymentNotification.objects.create(
             out_trade_no=params.get("out_trade_no", "")[:64],
             notify_id=params.get("notify_id", "")[:128],
             trade_status=params.get("trade_status", "")[:32],
+            verified=True,
             params=params,
+            client_ip=client_ip,
+            body_bytes=body_bytes,
         )
     except DatabaseError:
         logger.exception("Cannot log an Alipay notify: database unavailable")
-        return NotifyResult(False, Outcome.ERROR, "database unavailable", temporary=True)
-    result = _process(params)
+        return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
+    result = refusal if trade is None else _process(trade)
     log = logger.info if result.accepted else logger.warning
     log(
         "Alipay notify %s for %s: %s %s",

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import ipaddress
+
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
-from rest_framework.parsers import FormParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from apps.course.models import Course
 from apps.course.views import CourseListMixin
 from apps.user.serializers import EnvelopeSerializer
+from libs import iPay
 from utils.logging import get_logger
 from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
 
 from . import selectors, services
 from .models import Order
-from .notify import handle_notify
+from .notify import handle_notify, log_refused
 from .serializers import OrderSerializer, PayRequestSerializer, PayResponseSerializer
 from .throttles import PayStatusThrottle
 
@@ -35,8 +38,16 @@ class PayView(APIView):
         request=PayRequestSerializer,
         responses={
             201: PayResponseSerializer,
-            409: error_response("The buyer already owns one of the courses"),
-            503: error_response("Alipay is not configured"),
+            200: OpenApiResponse(
+                PayResponseSerializer,
+                description="The buyer's open order for exactly these courses, handed out "
+                "again: same out_trade_no and amount, a pay URL for the same Alipay trade",
+            ),
+            409: error_response(
+                "The buyer already owns one of the courses, or an older order for them "
+                "turned out paid while being replaced"
+            ),
+            503: error_response("Alipay is not configured or cannot be reached"),
         },
     )
     def post(self, request: Request) -> APIResponse:
@@ -44,8 +55,19 @@ class PayView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         placed = services.place_order(
-            request.user, data["courses"], data["total_amount"], data["subject"], data["pay_type"]
+            request.user,
+            course_ids=data["courses"],
+            total_amount=data["total_amount"],
+            subject=data["subject"],
+            pay_type=data["pay_type"],
         )
+        if not placed.created:
+            return APIResponse(
+                msg="您已有这些课程的待支付订单,请继续支付",
+                status=status.HTTP_200_OK,
+                pay_url=placed.pay_url,
+                out_trade_no=placed.order.out_trade_no,
+            )
         return APIResponse(
             msg="课程已开通" if placed.pay_url is None else "订单已创建,请前往支付宝支付",
             status=status.HTTP_201_CREATED,
@@ -57,16 +79,11 @@ class PayView(APIView):
 OUT_TRADE_NO_PARAM = OpenApiParameter("out_trade_no", str, required=True)
 
 
-class PaySuccessView(APIView):
-    """GET: the Vue pay-success page asks whether an order is paid.
-    POST: Alipay's asynchronous notify (form-encoded, signed; no login, no CSRF)."""
+class PayStatusView(APIView):
+    """GET order/success/: the Vue pay-success page asks whether an order is paid."""
 
     authentication_classes: list = []
-    parser_classes = [FormParser]
-
-    def get_throttles(self) -> list:
-        # Alipay's notifies are not throttled: refusing one only makes Alipay send it again.
-        return [PayStatusThrottle()] if self.request.method == "GET" else []
+    throttle_classes = [PayStatusThrottle]
 
     @extend_schema(
         parameters=[OUT_TRADE_NO_PARAM],
@@ -84,27 +101,81 @@ class PaySuccessView(APIView):
             return APIResponse(msg="支付成功")
         return APIResponse(code=NOT_YET, msg="暂未收到您的付款,请稍后刷新再试")
 
+
+def _failure(status_code: int) -> HttpResponse:
+    return HttpResponse(b"failure", content_type="text/plain", status=status_code)
+
+
+def _client_ip(request: Request) -> str | None:
+    ident = BaseThrottle().get_ident(request)  # honours NUM_PROXIES like the throttles
+    try:
+        return str(ipaddress.ip_address(ident.strip()))
+    except ValueError:
+        return None
+
+
+class AlipayNotifyView(APIView):
+    """POST order/success/: Alipay's asynchronous notify (form-encoded, signed; no login, no
+    CSRF, no throttle: refusing one only makes Alipay send it again)."""
+
+    authentication_classes: list = []
+    parser_classes: list = []  # the body is read here, bounded, before anything parses it
+    throttle_classes: list = []
+
     @extend_schema(
         request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`success`"),
             (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`failure`"),
+            (413, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="`failure`: larger than any real notify"
+            ),
             (503, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`failure`"),
         },
     )
     def post(self, request: Request) -> HttpResponse:
-        result = handle_notify(request.POST.dict())
+        client_ip = _client_ip(request)
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = -1
+        if size < 0 or size > iPay.NOTIFY_MAX_BYTES:
+            # Refused before reading: junk costs us neither memory nor a stored body.
+            reason = "body too large" if size > 0 else "unreadable Content-Length"
+            log_refused(None, reason=reason, client_ip=client_ip, body_bytes=max(size, 0))
+            return _failure(413 if size > 0 else 400)
+        body = request.body
+        if body.count(b"&") >= iPay.NOTIFY_MAX_FIELDS:
+            log_refused(None, reason="too many fields", client_ip=client_ip, body_bytes=len(body))
+            return _failure(400)
+        params = QueryDict(body, encoding="utf-8").dict()
+        result = handle_notify(params, client_ip=client_ip, body_bytes=len(body))
         if result.accepted:
             return HttpResponse(b"success", content_type="text/plain")
-        code = 503 if result.temporary else 400
-        return HttpResponse(b"failure", content_type="text/plain", status=code)
+        return _failure(503 if result.temporary else 400)
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
         # Alipay reads the body: whatever went wrong with a notify, it must read `failure`.
-        if self.request.method == "POST":
-            logger.warning("Alipay notify refused before processing: %r", exc)
-            return HttpResponse(b"failure", content_type="text/plain", status=400)
-        return super().handle_exception(exc)
+        logger.warning("Alipay notify refused before processing: %r", exc)
+        return _failure(400)
+
+
+_pay_status = PayStatusView.as_view()
+_alipay_notify = AlipayNotifyView.as_view()
+
+
+class PaySuccessView(APIView):
+    """order/success/ serves two views: the browser's GET and Alipay's notify POST (the path
+    the tutorial and existing trades' notify_url use). `get`/`post` are only here for the
+    schema; dispatch hands each request to its own view before DRF does anything."""
+
+    authentication_classes: list = []
+    get = PayStatusView.get
+    post = AlipayNotifyView.post
+
+    def dispatch(self, request, *args, **kwargs):
+        view = _alipay_notify if request.method == "POST" else _pay_status
+        return view(request, *args, **kwargs)
 
 
 class OrderListView(ListAPIView):

@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
-from zoneinfo import ZoneInfo
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
@@ -20,21 +19,22 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from .keys import KeyFormatError, load_rsa_key, to_pem
+from .types import (
+    BEIJING,
+    FINAL_REFUND_ERRORS,
+    AlipayUnavailable,
+    CloseResult,
+    NotifyRejected,
+    PaymentNotConfigured,
+    RefundResult,
+    TradeStatus,
+    format_amount,
+    parse_alipay_time,
+    to_decimal,
+)
 
 SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
-PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
-_CENT = Decimal("0.01")
-# Alipay reads and writes times as naive Beijing time, whatever our own time zone is.
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-class PaymentNotConfigured(Exception):
-    """No Alipay app id and keys: paid orders cannot be taken."""
-
-
-class AlipayUnavailable(Exception):
-    """Alipay could not be asked: network trouble, a garbled or unsigned answer, or an error."""
 
 
 @dataclass(frozen=True)
@@ -47,37 +47,6 @@ class AlipaySettings:
     notify_url: str
     return_url: str
     timeout_seconds: int
-
-
-@dataclass(frozen=True)
-class TradeStatus:
-    """What Alipay's trade query says about one of our orders."""
-
-    out_trade_no: str
-    trade_no: str
-    trade_status: str
-    total_amount: Decimal
-    paid_at: datetime | None
-
-    @property
-    def is_paid(self) -> bool:
-        return self.trade_status in PAID_STATUSES
-
-
-def parse_alipay_time(value: str | None) -> datetime | None:
-    """Alipay's 'yyyy-MM-dd HH:mm:ss' (Beijing time) as an aware datetime, or None."""
-    if not value:
-        return None
-    try:
-        naive = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return None
-    return timezone.make_aware(naive, BEIJING)
-
-
-def format_amount(amount: Decimal) -> str:
-    """An amount as Alipay wants it: a string with exactly two decimals."""
-    return str(amount.quantize(_CENT))
 
 
 def _read_key(conf: Mapping[str, Any], name: str) -> str:
@@ -194,9 +163,46 @@ class AlipayClient:
         except (ValueError, TypeError, AliPayException):
             return False  # undecodable signature
 
-    def _call(self, method: str, out_trade_no: str) -> dict[str, Any]:
+    def read_notify(self, params: Mapping[str, str]) -> TradeStatus:
+        """The trade a notify reports, after checking signature, app_id, seller_id and amount.
+
+        Raises NotifyRejected. Whether the amount equals the order's is for the order app to
+        check under the order's lock.
+        """
+        if not self.verify_notify(params):
+            raise NotifyRejected("signature does not verify", verified=False)
+        if params.get("app_id") != self.app_id:
+            raise NotifyRejected(f"app_id {params.get('app_id')!r} is not ours", verified=True)
+        seller_id = self.settings.seller_id
+        if seller_id and params.get("seller_id") != seller_id:
+            raise NotifyRejected(
+                f"seller_id {params.get('seller_id')!r} is not ours", verified=True
+            )
+        amount = to_decimal(params.get("total_amount", ""))
+        if amount is None:
+            raise NotifyRejected("total_amount is missing or not a number", verified=True)
+        refund_fee = None
+        if params.get("refund_fee"):
+            refund_fee = to_decimal(params["refund_fee"])
+            if refund_fee is None or refund_fee < 0:
+                raise NotifyRejected("refund_fee is not a number", verified=True)
+        return TradeStatus(
+            out_trade_no=params.get("out_trade_no", ""),
+            trade_no=params.get("trade_no", ""),
+            trade_status=params.get("trade_status", ""),
+            total_amount=amount,
+            paid_at=parse_alipay_time(params.get("gmt_payment")),
+            refund_fee=refund_fee,
+            refunded_at=parse_alipay_time(params.get("gmt_refund")),
+            refund_request_no=params.get("out_biz_no", ""),
+            notify_id=params.get("notify_id", ""),
+        )
+
+    def _call(self, method: str, out_trade_no: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        if out_trade_no is not None:
+            kwargs["out_trade_no"] = out_trade_no
         try:
-            return getattr(self.sdk, method)(out_trade_no=out_trade_no)
+            return getattr(self.sdk, method)(**kwargs)
         except AliPayValidationError as exc:
             raise AlipayUnavailable("Alipay's answer failed signature verification") from exc
         except AliPayException as exc:
@@ -230,13 +236,91 @@ class AlipayClient:
             paid_at=parse_alipay_time(result.get("send_pay_date")),
         )
 
-    def close_trade(self, out_trade_no: str) -> str:
-        """Close an unpaid trade. Returns 'closed', or Alipay's sub_code saying why not
-        (ACQ.TRADE_NOT_EXIST when the buyer never opened the cashier)."""
+    def close_trade(self, out_trade_no: str) -> CloseResult:
+        """Close an unpaid trade: CLOSED, NOT_OPENED (the buyer never opened the cashier) or
+        ALREADY_PAID (paid or closed before: ask query_trade). Raises AlipayUnavailable for
+        any other answer."""
         result = self._call("api_alipay_trade_close", out_trade_no)
         if result.get("code") == "10000":
-            return "closed"
-        return str(result.get("sub_code") or result.get("code") or "unknown")
+            return CloseResult.CLOSED
+        try:
+            return CloseResult(str(result.get("sub_code")))
+        except ValueError:
+            raise AlipayUnavailable(
+                f"trade close failed: {result.get('code')} {result.get('sub_code')} "
+                f"{result.get('sub_msg')}"
+            ) from None
+
+    def refund(
+        self,
+        out_trade_no: str,
+        *,
+        amount: Decimal,
+        out_request_no: str,
+        reason: str,
+        trade_no: str = "",
+    ) -> RefundResult:
+        """Refund `amount` of a paid trade. Sending the same out_request_no again is safe:
+        Alipay refunds once. `trade_no` picks one trade when an order was paid twice.
+
+        Raises AlipayUnavailable when the outcome is unknown (timeout, unreadable answer): ask
+        query_refund with the same out_request_no, never refund under a new one.
+        """
+        kwargs: dict[str, Any] = {
+            "refund_amount": format_amount(amount),
+            "out_request_no": out_request_no,
+            "refund_reason": reason[:256],
+        }
+        if trade_no:
+            kwargs["trade_no"] = trade_no
+        else:
+            kwargs["out_trade_no"] = out_trade_no
+        result = self._call("api_alipay_trade_refund", **kwargs)
+        code = str(result.get("code") or "")
+        if code == "10000":
+            # fund_change "N": this out_request_no had already been refunded; still a success.
+            return RefundResult(out_request_no, True, True, amount, code, "refunded", dict(result))
+        sub_code = str(result.get("sub_code") or code or "unknown")
+        return RefundResult(
+            out_request_no,
+            False,
+            sub_code in FINAL_REFUND_ERRORS,
+            None,
+            sub_code,
+            str(result.get("sub_msg") or result.get("msg") or "")[:300],
+            dict(result),
+        )
+
+    def query_refund(
+        self, out_trade_no: str, *, out_request_no: str, trade_no: str = ""
+    ) -> RefundResult:
+        """What became of one refund request. Not found means it was never made: sending the
+        same out_request_no again is safe. Raises AlipayUnavailable."""
+        kwargs: dict[str, Any] = {"out_request_no": out_request_no}
+        if trade_no:
+            kwargs["trade_no"] = trade_no
+        else:
+            kwargs["out_trade_no"] = out_trade_no
+        result = self._call("api_alipay_trade_fastpay_refund_query", **kwargs)
+        code = str(result.get("code") or "")
+        if code != "10000":
+            raise AlipayUnavailable(
+                f"refund query failed: {code} {result.get('sub_code')} {result.get('sub_msg')}"
+            )
+        amount = to_decimal(result.get("refund_amount")) if result.get("refund_amount") else None
+        # Alipay answers 10000 without refund_amount for a request it never received.
+        done = amount is not None and result.get("refund_status", "REFUND_SUCCESS") == (
+            "REFUND_SUCCESS"
+        )
+        return RefundResult(
+            out_request_no,
+            done,
+            done,
+            amount,
+            code,
+            "refunded" if done else "not found",
+            dict(result),
+        )
 
     def __repr__(self) -> str:
         return f"<AlipayClient app_id={self.app_id} gateway={self.settings.gateway}>"

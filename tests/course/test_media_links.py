@@ -108,7 +108,7 @@ def catalog(storage) -> Catalog:
 
 def buy(user, course: Course, keys: Keys) -> None:
     """Place the order, then Alipay's (signed) notify says it was paid."""
-    order = services.place_order(user, [course.pk], course.real_price).order
+    order = services.place_order(user, course_ids=[course.pk], total_amount=course.real_price).order
     assert post_form(APIClient(), signed_notify(keys, order)).content == b"success"
     assert CourseEntitlement.objects.filter(user=user, course=course).exists()
 
@@ -126,7 +126,9 @@ def viewer_client(viewer: str, course: Course, keys: Keys) -> APIClient:
     if viewer == "owner":
         buy(user, course, keys)
     else:  # a logged-in shopper who only placed an order (not paid) is no owner
-        order = services.place_order(user, [course.pk], course.real_price).order
+        order = services.place_order(
+            user, course_ids=[course.pk], total_amount=course.real_price
+        ).order
         assert order.order_status == Order.Status.UNPAID
     return logged_in(user)
 

@@ -484,6 +484,102 @@ def test_close_when_the_gateway_misbehaves_is_unavailable(gw_client, gateway, mo
         gw_client.close_trade("T-waiting")
 
 
+# --- read_notify: the notify as a TradeStatus, or a typed refusal ------------------------------
+
+
+def test_read_notify_returns_the_same_trade_type_as_the_query(client, notify):
+    trade = client.read_notify(notify)
+    assert isinstance(trade, iPay.TradeStatus)
+    assert (trade.out_trade_no, trade.total_amount) == ("T-notify-1", Decimal("99.90"))
+    assert trade.event is iPay.TradeEvent.PAID and trade.is_paid
+    assert trade.paid_at == datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+    assert trade.refund_fee is None and trade.notify_id == notify["notify_id"]
+
+
+def test_read_notify_refuses_a_bad_signature_as_unverified(client, notify):
+    with pytest.raises(iPay.NotifyRejected) as excinfo:
+        client.read_notify({**notify, "total_amount": "0.01"})
+    assert excinfo.value.verified is False
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("app_id", "2021000000000000", "app_id"),
+        ("seller_id", "2088999999999999", "seller_id"),
+        ("total_amount", "NaN", "total_amount"),
+        ("refund_fee", "lots", "refund_fee"),
+    ],
+)
+def test_read_notify_refuses_a_signed_notify_that_is_not_for_us(
+    settings, app, ali, field, value, reason
+):
+    settings.ALIPAY = conf(app, ali, SELLER_ID="2088000000000001")
+    params = notify_params(app_id=APP_ID, out_trade_no="T-1", total_amount="9.90")
+    signed = sign_notify({**params, field: value}, ali.private_pem)
+    with pytest.raises(iPay.NotifyRejected) as excinfo:
+        iPay.get_client().read_notify(signed)
+    assert excinfo.value.verified is True and reason in excinfo.value.reason
+
+
+def test_a_notify_with_refund_fee_is_a_refund_event(client, ali):
+    params = notify_params(
+        app_id=APP_ID,
+        out_trade_no="T-1",
+        total_amount="9.90",
+        trade_status="TRADE_CLOSED",
+        refund_fee="9.90",
+        gmt_refund="2026-11-26 09:00:00",
+        out_biz_no="RF-1",
+    )
+    trade = client.read_notify(sign_notify(params, ali.private_pem))
+    assert trade.event is iPay.TradeEvent.REFUNDED
+    assert (trade.refund_fee, trade.refund_request_no) == (Decimal("9.90"), "RF-1")
+    assert trade.refunded_at == datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+
+
+# --- refund / query_refund against the local gateway ------------------------------------------
+
+
+def test_refund_returns_a_succeeded_result(gw_client, gateway):
+    gateway.pay("T-paid", "99.90")
+    result = gw_client.refund("T-paid", amount=Decimal("9.9"), out_request_no="R-1", reason="test")
+    assert isinstance(result, iPay.RefundResult)
+    assert (result.succeeded, result.definitive, result.refund_amount) == (
+        True,
+        True,
+        Decimal("9.9"),
+    )
+    [request] = gateway.requests_for("alipay.trade.refund")
+    assert request["signature_ok"] and request["biz_content"]["refund_amount"] == "9.90"
+
+
+def test_refund_refused_by_alipay_is_a_definitive_failure(gw_client, gateway):
+    gateway.pay("T-paid", "9.90")
+    result = gw_client.refund("T-paid", amount=Decimal("10"), out_request_no="R-1", reason="x")
+    assert (result.succeeded, result.definitive) == (False, True)
+    assert result.code == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
+
+
+@pytest.mark.parametrize("mode", ["garbage", "http500", "bad_sign"])
+def test_refund_with_an_unknown_outcome_raises_unavailable(gw_client, gateway, mode):
+    gateway.pay("T-paid", "9.90")
+    gateway.mode = mode
+    with pytest.raises(iPay.AlipayUnavailable):
+        gw_client.refund("T-paid", amount=Decimal("1"), out_request_no="R-1", reason="x")
+
+
+def test_query_refund_tells_made_from_never_received(gw_client, gateway):
+    gateway.pay("T-paid", "9.90")
+    gw_client.refund("T-paid", amount=Decimal("1"), out_request_no="R-1", reason="x")
+    made = gw_client.query_refund("T-paid", out_request_no="R-1")
+    never = gw_client.query_refund("T-paid", out_request_no="R-2")
+    assert (made.succeeded, made.refund_amount) == (True, Decimal("1.00"))
+    assert (never.succeeded, never.definitive) == (False, False)
+    with pytest.raises(iPay.AlipayUnavailable):
+        gw_client.query_refund("T-unknown", out_request_no="R-1")
+
+
 # --- The app refuses to start with keys it cannot use ---------------------------------------
 
 

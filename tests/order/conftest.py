@@ -121,7 +121,7 @@ def place(auth_client):
         response = (client or auth_client).post(
             PAY_URL, {"courses": ids, "total_amount": str(total), **extra}, format="json"
         )
-        no = response.json().get("out_trade_no") if response.status_code == 201 else None
+        no = response.json().get("out_trade_no") if response.status_code in (200, 201) else None
         return response, (Order.objects.get(out_trade_no=no) if no else None)
 
     return do
@@ -153,7 +153,7 @@ def make_order(alipay, user):
         ids = [c.pk for c in courses]
         priced = Course.objects.with_current_price().filter(pk__in=ids)
         total = sum((c.real_price for c in priced), Decimal("0.00"))
-        order = services.place_order(owner or user, ids, total).order
+        order = services.place_order(owner or user, course_ids=ids, total_amount=total).order
         now = timezone.now()
         changes = {}
         if created_ago is not None:

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.course.models import Course
-from apps.order.models import CourseEntitlement, Order
+from apps.order.models import CourseEntitlement, Order, Refund
 from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,26 +211,33 @@ def test_recent_unsettled_orders_alipay_reports_paid_are_settled_once(
     assert CourseEntitlement.objects.count() == 3
 
 
-def test_two_paid_orders_for_one_course_grant_it_once(alipay, make_order, course, user, caplog):
-    """Both orders were placed before either was paid, and the buyer paid both."""
-    first = make_order([course], created_ago=timedelta(minutes=20))
+def test_two_paid_orders_for_one_course_grant_it_once_and_refund_the_second(
+    alipay, make_order, course, user
+):
+    """The first order was cancelled while Alipay could not close its trade, a second order
+    was placed, and the buyer paid both: the course is granted once, the second is refunded."""
+    first = make_order([course], created_ago=timedelta(minutes=20), status=Order.Status.CANCELLED)
     second = make_order([course], created_ago=timedelta(minutes=10))
+    assert first.pk != second.pk
     for order in (first, second):
         alipay.pay(order.out_trade_no, order.total_amount)
 
     output = run("reconcile_orders")
 
     assert "reconcile_orders: 2 order(s) settled" in output  # the money was taken twice
-    assert status_of(first) == status_of(second) == Order.Status.PAID
+    assert status_of(first) == Order.Status.PAID
+    assert status_of(second) == Order.Status.REFUNDED
     [entitlement] = CourseEntitlement.objects.filter(user=user, course=course)
     assert entitlement.order_id == first.pk
     assert students(course) == 1
-    assert any(
-        r.levelname == "ERROR"
-        and second.out_trade_no in r.getMessage()
-        and "refund" in r.getMessage()
-        for r in caplog.records
+    [refund] = Refund.objects.filter(order=second)
+    assert (refund.kind, refund.status, refund.amount) == (
+        "duplicate",
+        "succeeded",
+        Decimal("99.90"),
     )
+    assert alipay.refunded_total(second.out_trade_no) == Decimal("99.90")
+    assert alipay.refunded_total(first.out_trade_no) == 0
 
 
 def test_reconcile_leaves_orders_alipay_does_not_know_or_disputes(alipay, make_order, courses):

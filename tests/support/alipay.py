@@ -6,9 +6,10 @@
   byte for byte what python-alipay-sdk's `_sign` / `_verify` do.
 * Asynchronous notifies: `notify_params()` builds a realistic unsigned notify and `sign_notify()`
   signs it the way Alipay does (everything but `sign` and `sign_type`, sorted, raw values).
-* `FakeAlipayGateway`: a local HTTP server answering `GET /gateway.do` for `alipay.trade.query`
-  and `alipay.trade.close` like Alipay's openapi gateway, including request signature checks,
-  signed responses and fault modes. Point the SDK at it with `client._gateway = gateway.url`.
+* `FakeAlipayGateway`: a local HTTP server answering `GET /gateway.do` for `alipay.trade.query`,
+  `alipay.trade.close`, `alipay.trade.refund` and `alipay.trade.fastpay.refund.query` like
+  Alipay's openapi gateway, including request signature checks, signed responses and fault
+  modes. Point the SDK at it with `client._gateway = gateway.url`.
 
 No pytest fixtures live here: this module only offers plain functions and classes.
 """
@@ -225,7 +226,8 @@ def _notify_amount(value: str | Decimal | int) -> str:
 
 # --- The gateway ----------------------------------------------------------------------------------
 
-_MODES = frozenset({"ok", "garbage", "http500", "slow", "bad_sign"})
+_MODES = frozenset({"ok", "garbage", "http500", "slow", "bad_sign", "lost_answer"})
+_CHANGING_METHODS = frozenset({"alipay.trade.refund", "alipay.trade.close"})
 _ERROR_STYLES = frozenset({"unsigned", "error_response", "signed"})
 
 
@@ -261,7 +263,12 @@ class FakeAlipayGateway(LocalHTTPServer):
                    strings), signature_ok, http_method, path.
       errors       unexpected exceptions raised inside the server (should stay empty).
       mode         "ok" | "garbage" (200, HTML body) | "http500" | "slow" (sleep `delay` seconds,
-                   then answer normally) | "bad_sign" (valid JSON signed by a stranger key).
+                   then answer normally) | "bad_sign" (valid JSON signed by a stranger key) |
+                   "lost_answer" (carry out a refund or close, then sleep `delay` seconds before
+                   answering: done, but the client never reads the answer; queries answer
+                   at once).
+      refunds      out_trade_no -> {out_request_no: {"amount": "9.90", "gmt_refund_pay": ...}}
+                   for every refund accepted; a trade's refunded total never exceeds its total.
       delay        seconds for "slow" mode (default 3).
       error_style  how gateway-level errors (bad signature, wrong app_id, unknown method) look:
                    "unsigned" (default, as seen from the real gateway: `{"<method>_response":
@@ -280,6 +287,7 @@ class FakeAlipayGateway(LocalHTTPServer):
         self.app_public_pem = app_public_pem
         self.alipay_private_pem = alipay_private_pem
         self.trades: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, dict[str, str]]] = {}
         self.requests: list[dict[str, Any]] = []
         self.mode = "ok"
         self.delay = 3.0
@@ -381,6 +389,9 @@ class FakeAlipayGateway(LocalHTTPServer):
             )
             return
         key, obj, signed = self._answer(params, signature_ok)
+        lost = mode == "lost_answer" and record["method"] in _CHANGING_METHODS
+        if lost and self._stopping.wait(self.delay):
+            return
         obj_json = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
         head = json.dumps(key)
         if signed:
@@ -410,6 +421,8 @@ class FakeAlipayGateway(LocalHTTPServer):
         handlers = {
             "alipay.trade.query": self._trade_query,
             "alipay.trade.close": self._trade_close,
+            "alipay.trade.refund": self._trade_refund,
+            "alipay.trade.fastpay.refund.query": self._refund_query,
         }
         if not method:
             return self._gateway_error(
@@ -524,6 +537,86 @@ class FakeAlipayGateway(LocalHTTPServer):
             "trade_no": trade.get("trade_no"),
             "out_trade_no": out_trade_no,
         }
+
+    def refunded_total(self, out_trade_no: str) -> Decimal:
+        with self.lock:
+            done = self.refunds.get(out_trade_no, {})
+            return sum((Decimal(r["amount"]) for r in done.values()), Decimal("0.00"))
+
+    @staticmethod
+    def _business_error(sub_code: str, sub_msg: str) -> dict:
+        return {"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": sub_msg}
+
+    def _trade_refund(self, biz: dict) -> dict:
+        """Refund part or all of a paid trade, once per out_request_no."""
+        request_no = str(biz.get("out_request_no") or "")
+        try:
+            amount = Decimal(str(biz.get("refund_amount")))
+        except ArithmeticError:
+            amount = Decimal("-1")
+        with self.lock:
+            out_trade_no, trade = self._find(biz)
+            if trade is None:
+                return self._not_exist(biz)
+            done = self.refunds.setdefault(out_trade_no, {})
+            total = Decimal(trade["total_amount"])
+            previous = done.get(request_no)
+            if previous is not None:  # a retry: refund nothing more, answer as before
+                if Decimal(previous["amount"]) != amount:
+                    return self._business_error("ACQ.DISCORDANT_REPEAT_REQUEST", "请求信息不一致")
+                return self._refund_answer(out_trade_no, trade, previous, fund_change="N")
+            if trade.get("trade_status") not in PAID_STATUSES:
+                return self._business_error("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+            if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+                return self._business_error("ACQ.REFUND_FEE_ERROR", "退款金额不合法")
+            if self.refunded_total(out_trade_no) + amount > total:
+                return self._business_error("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
+            record = {
+                "amount": _money(amount),
+                "gmt_refund_pay": datetime.now().strftime(_TIME_FORMAT),
+                "refund_reason": str(biz.get("refund_reason") or ""),
+            }
+            done[request_no] = record
+            if self.refunded_total(out_trade_no) == total:
+                trade["trade_status"] = "TRADE_CLOSED"
+            return self._refund_answer(out_trade_no, trade, record, fund_change="Y")
+
+    def _refund_answer(self, out_trade_no: str, trade: dict, record: dict, fund_change: str):
+        return {
+            "code": "10000",
+            "msg": "Success",
+            "trade_no": trade.get("trade_no"),
+            "out_trade_no": out_trade_no,
+            "buyer_logon_id": BUYER_LOGON_ID,
+            "buyer_user_id": BUYER_USER_ID,
+            "fund_change": fund_change,
+            "refund_fee": _money(self.refunded_total(out_trade_no)),
+            "gmt_refund_pay": record["gmt_refund_pay"],
+        }
+
+    def _refund_query(self, biz: dict) -> dict:
+        """One refund request as Alipay keeps it; a request it never got has no refund_amount."""
+        request_no = str(biz.get("out_request_no") or "")
+        with self.lock:
+            out_trade_no, trade = self._find(biz)
+            if trade is None:
+                return self._not_exist(biz)
+            record = self.refunds.get(out_trade_no, {}).get(request_no)
+            obj: dict[str, Any] = {
+                "code": "10000",
+                "msg": "Success",
+                "trade_no": trade.get("trade_no"),
+                "out_trade_no": out_trade_no,
+            }
+            if record is not None:
+                obj.update(
+                    out_request_no=request_no,
+                    total_amount=trade["total_amount"],
+                    refund_amount=record["amount"],
+                    refund_status="REFUND_SUCCESS",
+                    gmt_refund_pay=record["gmt_refund_pay"],
+                )
+        return obj
 
 
 def _response_key(method: str) -> str:

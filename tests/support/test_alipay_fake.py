@@ -8,6 +8,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from decimal import Decimal
 from urllib.parse import quote_plus
 
 import alipay
@@ -503,3 +504,111 @@ def test_sign_notify_replaces_a_stale_sign_and_keeps_input(alipay_keys):
     assert signed["sign"] != "stale"
     message = signing_string(signed, exclude=("sign", "sign_type"))
     assert rsa2_verify(message, signed["sign"], alipay_keys.public_pem)
+
+
+# --- refunds --------------------------------------------------------------------------------------
+
+
+def test_refund_pays_back_part_of_a_paid_trade_with_a_signed_answer(gateway, client):
+    trade_no = gateway.pay("LF-5001", "30.00")
+
+    result = client.api_alipay_trade_refund(
+        "10.00", out_trade_no="LF-5001", out_request_no="R1", refund_reason="不想要了"
+    )
+
+    assert result["code"] == "10000" and result["fund_change"] == "Y"
+    assert (result["trade_no"], result["out_trade_no"]) == (trade_no, "LF-5001")
+    assert result["refund_fee"] == "10.00"
+    assert gateway.refunded_total("LF-5001") == Decimal("10.00")
+    assert gateway.refunds["LF-5001"]["R1"]["refund_reason"] == "不想要了"
+    assert gateway.trades["LF-5001"]["trade_status"] == "TRADE_SUCCESS"
+    assert gateway.requests[-1]["signature_ok"] is True
+
+
+def test_refund_is_idempotent_per_out_request_no(gateway, client):
+    gateway.pay("LF-5002", "30.00")
+    first = client.api_alipay_trade_refund("10.00", out_trade_no="LF-5002", out_request_no="R1")
+    again = client.api_alipay_trade_refund("10.00", out_trade_no="LF-5002", out_request_no="R1")
+    other = client.api_alipay_trade_refund("5.00", out_trade_no="LF-5002", out_request_no="R2")
+
+    assert (first["fund_change"], again["fund_change"]) == ("Y", "N")
+    assert again["refund_fee"] == "10.00" and other["refund_fee"] == "15.00"
+    assert gateway.refunded_total("LF-5002") == Decimal("15.00")
+    changed = client.api_alipay_trade_refund("9.00", out_trade_no="LF-5002", out_request_no="R1")
+    assert changed["sub_code"] == "ACQ.DISCORDANT_REPEAT_REQUEST"
+
+
+def test_refunds_never_exceed_the_paid_amount_and_a_full_refund_closes_the_trade(gateway, client):
+    gateway.pay("LF-5003", "30.00")
+    too_much = client.api_alipay_trade_refund("30.01", out_trade_no="LF-5003", out_request_no="R1")
+    assert too_much["code"] == "40004"
+    assert too_much["sub_code"] == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
+
+    client.api_alipay_trade_refund("20.00", out_trade_no="LF-5003", out_request_no="R2")
+    rest = client.api_alipay_trade_refund("10.00", out_trade_no="LF-5003", out_request_no="R3")
+    beyond = client.api_alipay_trade_refund("0.01", out_trade_no="LF-5003", out_request_no="R4")
+
+    assert rest["refund_fee"] == "30.00"
+    assert gateway.trades["LF-5003"]["trade_status"] == "TRADE_CLOSED"
+    assert beyond["sub_code"] == "ACQ.TRADE_STATUS_ERROR"
+    assert gateway.refunded_total("LF-5003") == Decimal("30.00")
+
+
+@pytest.mark.parametrize("amount", ["0", "-1", "1.001", "abc"])
+def test_refund_refuses_amounts_that_are_not_money(gateway, client, amount):
+    gateway.pay("LF-5004", "30.00")
+    result = client.api_alipay_trade_refund(amount, out_trade_no="LF-5004", out_request_no="R1")
+    assert result["sub_code"] == "ACQ.REFUND_FEE_ERROR"
+    assert gateway.refunded_total("LF-5004") == 0
+
+
+def test_refund_of_an_unpaid_or_unknown_trade_is_refused(gateway, client):
+    gateway.add_trade("LF-5005", "30.00")
+    waiting = client.api_alipay_trade_refund("1.00", out_trade_no="LF-5005", out_request_no="R1")
+    unknown = client.api_alipay_trade_refund("1.00", out_trade_no="LF-5404", out_request_no="R2")
+    assert waiting["sub_code"] == "ACQ.TRADE_STATUS_ERROR"
+    assert unknown["sub_code"] == "ACQ.TRADE_NOT_EXIST"
+
+
+def test_refund_by_trade_no_alone_finds_the_trade(gateway, client):
+    trade_no = gateway.pay("LF-5006", "30.00")
+    result = client.api_alipay_trade_refund("30.00", trade_no=trade_no, out_request_no="R1")
+    assert result["code"] == "10000" and result["out_trade_no"] == "LF-5006"
+
+
+def test_a_refund_signed_by_a_stranger_is_refused_and_refunds_nothing(
+    gateway, stranger_keys, alipay_keys
+):
+    gateway.pay("LF-5007", "30.00")
+    stranger = make_client(gateway, stranger_keys.private_pem, alipay_keys.public_pem)
+    with pytest.raises(AliPayException):
+        stranger.api_alipay_trade_refund("30.00", out_trade_no="LF-5007", out_request_no="R1")
+    assert gateway.requests[-1]["signature_ok"] is False
+    assert gateway.refunded_total("LF-5007") == 0
+
+
+def test_refund_query_finds_a_made_refund_and_not_one_never_received(gateway, client):
+    trade_no = gateway.pay("LF-5008", "30.00")
+    client.api_alipay_trade_refund("12.50", out_trade_no="LF-5008", out_request_no="R1")
+
+    found = client.api_alipay_trade_fastpay_refund_query("R1", out_trade_no="LF-5008")
+    missing = client.api_alipay_trade_fastpay_refund_query("R2", out_trade_no="LF-5008")
+    unknown = client.api_alipay_trade_fastpay_refund_query("R1", out_trade_no="LF-5404")
+
+    assert found["code"] == "10000" and found["refund_status"] == "REFUND_SUCCESS"
+    assert (found["refund_amount"], found["total_amount"]) == ("12.50", "30.00")
+    assert (found["out_request_no"], found["trade_no"]) == ("R1", trade_no)
+    assert missing["code"] == "10000" and "refund_amount" not in missing
+    assert unknown["sub_code"] == "ACQ.TRADE_NOT_EXIST"
+
+
+def test_lost_answer_mode_refunds_then_answers_too_late(gateway, app_keys, alipay_keys):
+    client = make_client(gateway, app_keys.private_pem, alipay_keys.public_pem, timeout=0.5)
+    gateway.pay("LF-5009", "30.00")
+    gateway.mode, gateway.delay = "lost_answer", 3
+    with pytest.raises((TimeoutError, urllib.error.URLError)):
+        client.api_alipay_trade_refund("30.00", out_trade_no="LF-5009", out_request_no="R1")
+    assert gateway.refunded_total("LF-5009") == Decimal("30.00")  # done, answer lost
+    started = time.monotonic()
+    found = client.api_alipay_trade_fastpay_refund_query("R1", out_trade_no="LF-5009")
+    assert found["refund_amount"] == "30.00" and time.monotonic() - started < 0.5

@@ -1,13 +1,14 @@
-"""Ask Alipay about recent orders not marked paid, and settle those it says are paid.
+"""Ask Alipay about recent orders not marked paid, and settle those it says are paid; finish
+refunds left pending (timeouts, crashes) with their own out_request_no.
 
-The safety net for lost notifies (firewalls, outages). Safe from cron next to live traffic.
-Exits non-zero (cron mails, the systemd unit turns "failed") when it could not do its job:
-Alipay not configured, or a trade query that failed (Alipay down, timing out, garbled).
+The safety net for lost notifies and lost refund answers (firewalls, outages). Safe from cron
+next to live traffic. Exits non-zero (cron mails, the systemd unit turns "failed") when it could
+not do its job: Alipay not configured, or a trade query that failed (Alipay down, timing out,
+garbled).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -17,22 +18,11 @@ from apps.order import services
 from libs import iPay
 
 
-class _FailedQueries(logging.Handler):
-    """Counts the trade queries the service gave up on. services.reconcile_orders logs and
-    skips an order it cannot ask about (so one bad answer does not stop the others) and
-    returns only what it settled; its warnings are how this command learns about failures."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if str(record.msg).startswith("Trade query for"):
-            self.count += 1
-
-
 class Command(BaseCommand):
-    help = "Settle recent orders that Alipay reports paid but we have not recorded as paid."
+    help = (
+        "Settle recent orders that Alipay reports paid but we have not recorded as paid, and "
+        "finish pending refunds."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -49,18 +39,18 @@ class Command(BaseCommand):
         if not iPay.is_configured():
             raise CommandError("reconcile_orders: Alipay is not configured, nothing to ask")
         since = timezone.now() - timedelta(hours=hours)
-        failed = _FailedQueries()
-        service_logger = logging.getLogger("luffy.order")
-        service_logger.addHandler(failed)
-        try:
-            settled = services.reconcile_orders(since, limit=limit)
-        finally:
-            service_logger.removeHandler(failed)
-        for out_trade_no in settled:
+        result = services.reconcile_orders(since, limit=limit)
+        for out_trade_no in result.settled:
             self.stdout.write(f"settled {out_trade_no}")
-        self.stdout.write(f"reconcile_orders: {len(settled)} order(s) settled")
-        if failed.count:
+        self.stdout.write(f"reconcile_orders: {len(result.settled)} order(s) settled")
+        refunds = services.resolve_pending_refunds(limit=limit)
+        for refund in refunds:
+            self.stdout.write(f"refund {refund.out_request_no} {refund.status}")
+        if refunds:
+            self.stdout.write(f"reconcile_orders: {len(refunds)} pending refund(s) finished")
+        if result.failed:
+            count = len(result.failed)
             raise CommandError(
-                f"reconcile_orders: {failed.count} trade quer{'y' if failed.count == 1 else 'ies'}"
+                f"reconcile_orders: {count} trade quer{'y' if count == 1 else 'ies'}"
                 " failed (Alipay down or answering garbage); the next run asks again"
             )

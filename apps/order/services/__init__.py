@@ -1,0 +1,52 @@
+"""Order rules: placing an order, settling a payment exactly once, refunds, the notify log.
+
+Every change of an order's state happens in a transaction holding the order's row lock, so a
+notify, the return-page check, the reconcile job, a cancel and a refund can race without harm.
+"""
+
+from .errors import SettlementRejected
+from .locks import lock_for_grant
+from .notify_log import PruneResult, prune_notifications
+from .placement import (
+    EXPIRY_GRACE,
+    PlacedOrder,
+    cancel_order,
+    expire_orders,
+    new_out_trade_no,
+    place_order,
+)
+from .refunds import (
+    AlipayRefundOutcome,
+    record_alipay_refund,
+    refund_order,
+    resolve_pending_refunds,
+)
+from .settlement import (
+    Settlement,
+    mark_closed,
+    reconcile_orders,
+    refresh_from_alipay,
+    settle_payment,
+)
+
+__all__ = [
+    "EXPIRY_GRACE",
+    "AlipayRefundOutcome",
+    "PlacedOrder",
+    "PruneResult",
+    "Settlement",
+    "SettlementRejected",
+    "cancel_order",
+    "expire_orders",
+    "lock_for_grant",
+    "mark_closed",
+    "new_out_trade_no",
+    "place_order",
+    "prune_notifications",
+    "reconcile_orders",
+    "record_alipay_refund",
+    "refresh_from_alipay",
+    "refund_order",
+    "resolve_pending_refunds",
+    "settle_payment",
+]

@@ -1,0 +1,205 @@
+"""Settling a payment exactly once, closing unpaid trades, and asking Alipay about orders.
+
+Money that arrives for courses the buyer already owns (two orders paid, a late payment, a second
+trade for a paid order) is refunded automatically: every payment ends as goods or a refund.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.course.models import Course
+from libs import iPay
+from utils.logging import get_logger
+
+from ..models import CourseEntitlement, Order, Refund
+from . import refunds
+from .errors import SettlementRejected
+from .locks import lock_for_grant
+
+logger = get_logger("order")
+
+RECONCILE_GIVE_UP_AFTER = 3  # consecutive failed trade queries
+
+
+class Settlement(StrEnum):
+    SETTLED = "settled"
+    SETTLED_LATE = "settled_late"  # the order had been cancelled or timed out: reopened as paid
+    DUPLICATE = "duplicate"  # already paid: nothing changes (a second trade is refunded)
+
+
+def _grant_courses(order: Order) -> list[int]:
+    """Give the buyer the order's courses they do not own yet; count them as students.
+
+    Returns the courses the buyer already owned: paid twice, to be refunded.
+    """
+    course_ids = list(order.order_courses.values_list("course_id", flat=True))
+    lock_for_grant(order.user_id, course_ids)
+    owned = set(
+        CourseEntitlement.objects.filter(
+            user_id=order.user_id, course_id__in=course_ids
+        ).values_list("course_id", flat=True)
+    )
+    new_ids = [pk for pk in course_ids if pk not in owned]
+    CourseEntitlement.objects.bulk_create(
+        CourseEntitlement(user_id=order.user_id, course_id=pk, order=order) for pk in new_ids
+    )
+    Course.objects.filter(pk__in=new_ids).update(students=F("students") + 1)
+    return sorted(owned)
+
+
+def mark_paid_and_grant(order: Order, *, trade_no: str, paid_at: datetime) -> list[int]:
+    """Mark a locked order paid and grant its courses; returns the courses already owned."""
+    order.order_status = Order.Status.PAID
+    order.trade_no = trade_no
+    order.pay_time = paid_at
+    order.save(update_fields=["order_status", "trade_no", "pay_time", "updated_time"])
+    return _grant_courses(order)
+
+
+def settle_payment(
+    out_trade_no: str, *, trade_no: str, total_amount: Decimal, paid_at: datetime | None
+) -> Settlement:
+    """Record that Alipay received the payment of an order; grant its courses once.
+
+    Raises SettlementRejected for an unknown order or a different amount. Courses the buyer
+    already owned, and a second trade for a paid order, are refunded through Alipay after the
+    commit (the Refund row is written in the same transaction, so a crash leaves it pending for
+    `reconcile_orders` to finish).
+    """
+    refund: Refund | None = None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(out_trade_no=out_trade_no).first()
+        if order is None:
+            raise SettlementRejected(f"unknown order {out_trade_no!r}")
+        if total_amount != order.total_amount:
+            raise SettlementRejected(
+                f"amount {total_amount} does not match order total {order.total_amount}"
+            )
+        if order.is_paid:
+            if trade_no and order.trade_no and trade_no != order.trade_no:
+                logger.error(
+                    "Order %s paid twice: trades %s and %s; refunding the second",
+                    out_trade_no,
+                    order.trade_no,
+                    trade_no,
+                )
+                refund = refunds.open_second_trade_refund(order, trade_no=trade_no)
+            result = Settlement.DUPLICATE
+        else:
+            late = order.order_status != Order.Status.UNPAID
+            previous = order.get_order_status_display()
+            owned = mark_paid_and_grant(order, trade_no=trade_no, paid_at=paid_at or timezone.now())
+            if owned:
+                logger.error(
+                    "Order %s paid for courses %s the user already owned: refunding them",
+                    out_trade_no,
+                    owned,
+                )
+                refund = refunds.open_owned_courses_refund(order, course_ids=owned)
+            result = Settlement.SETTLED
+            if late:
+                logger.warning(
+                    "Payment for %s order %s accepted: order reopened as paid",
+                    previous,
+                    out_trade_no,
+                )
+                result = Settlement.SETTLED_LATE
+    if refund is not None:
+        refunds.send_refund(refund)
+    if result is Settlement.SETTLED:
+        logger.info("Order %s paid (trade %s)", out_trade_no, trade_no)
+    return result
+
+
+def mark_closed(out_trade_no: str, total_amount: Decimal | None = None) -> bool:
+    """Alipay closed the trade: an unpaid order becomes cancelled. True if it changed."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(out_trade_no=out_trade_no).first()
+        if order is None:
+            raise SettlementRejected(f"unknown order {out_trade_no!r}")
+        if total_amount is not None and total_amount != order.total_amount:
+            raise SettlementRejected("amount does not match the order")
+        if order.order_status != Order.Status.UNPAID:
+            return False
+        order.order_status = Order.Status.CANCELLED
+        order.save(update_fields=["order_status", "updated_time"])
+    logger.info("Order %s cancelled: Alipay closed its trade", out_trade_no)
+    return True
+
+
+def settle_if_alipay_paid(order: Order) -> Order:
+    """Ask Alipay about an unsettled order and settle it if paid. Raises AlipayUnavailable."""
+    trade = iPay.get_client().query_trade(order.out_trade_no)
+    if trade is not None and trade.is_paid:
+        try:
+            settle_payment(
+                order.out_trade_no,
+                trade_no=trade.trade_no,
+                total_amount=trade.total_amount,
+                paid_at=trade.paid_at,
+            )
+        except SettlementRejected as exc:
+            logger.error("Alipay reports %s paid but: %s", order.out_trade_no, exc)
+        except DatabaseError:
+            # Nothing was written (one transaction); the notify or the next check settles it.
+            logger.exception("Settling %s after a trade query failed", order.out_trade_no)
+            return order
+        order.refresh_from_db()
+    return order
+
+
+def refresh_from_alipay(order: Order) -> Order:
+    """Ask Alipay whether an unsettled order was paid, and settle it if so.
+
+    For shops that never receive notifies (firewalls) and for the pay-success page. Alipay being
+    unreachable or confused is logged and changes nothing.
+    """
+    if order.is_paid or not iPay.is_configured():
+        return order
+    try:
+        return settle_if_alipay_paid(order)
+    except iPay.AlipayUnavailable as exc:
+        logger.warning("Trade query for %s failed: %s", order.out_trade_no, exc)
+        return order
+
+
+@dataclass
+class Reconciliation:
+    """What one reconcile run did: orders settled, and orders Alipay could not be asked about."""
+
+    settled: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def reconcile_orders(since: datetime, limit: int = 500) -> Reconciliation:
+    """Ask Alipay about recent orders not marked paid; settle those it says are paid."""
+    unsettled = [Order.Status.UNPAID, Order.Status.CANCELLED, Order.Status.TIMED_OUT]
+    pending = Order.objects.filter(
+        order_status__in=unsettled, created_time__gte=since, total_amount__gt=0
+    )
+    result = Reconciliation()
+    failures_in_a_row = 0
+    for order in pending.order_by("created_time")[:limit]:
+        try:
+            if settle_if_alipay_paid(order).is_paid:
+                result.settled.append(order.out_trade_no)
+            failures_in_a_row = 0
+        except iPay.AlipayUnavailable as exc:
+            logger.warning("Trade query for %s failed: %s", order.out_trade_no, exc)
+            result.failed.append(order.out_trade_no)
+            failures_in_a_row += 1
+            if failures_in_a_row >= RECONCILE_GIVE_UP_AFTER:
+                # Alipay is down: waiting out a timeout per order would outlast the cron period.
+                logger.warning(
+                    "Alipay failed %d times in a row: reconcile stops", failures_in_a_row
+                )
+                break
+    return result
