@@ -62,8 +62,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 
 # Public base URL of this API (used for absolute links handed to third parties).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Public base URL of the Vue app (Alipay sends the buyer back there).
-FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://127.0.0.1:8080").rstrip("/")
+# Public base URL of the Vue storefront (Alipay sends the buyer back there). Django serves the
+# built storefront itself (web/dist at /), so by default it is this same site.
+FRONTEND_URL = (os.environ.get("FRONTEND_URL", "").strip() or SITE_URL).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -86,7 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "utils.storefront.StorefrontWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,6 +199,10 @@ STORAGES = {
         )
     },
 }
+# The built Vue storefront (`cd web && npm run build`, done by `make run`): WhiteNoise serves its
+# files at /, utils/storefront.py answers index.html for its pages (luffy_api/urls.py).
+STOREFRONT_DIR = BASE_DIR / "web" / "dist"
+WHITENOISE_ROOT = STOREFRONT_DIR
 # Serve MEDIA_ROOT from Django itself (development, and the demo `make run`).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 # Uploads bigger than this are refused before they reach a view.

@@ -1,4 +1,4 @@
-"""URL map: the versioned API under /api/v1/, its schema and docs, and the admin."""
+"""URL map: the versioned API under /api/v1/, its schema and docs, the admin, and the storefront."""
 
 import os
 
@@ -9,6 +9,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.order.views import OwnedCourseListView
+from utils.storefront import PAGE_PATTERN, storefront_page
 
 api_v1 = [
     path("user/courses/", OwnedCourseListView.as_view(), name="user-courses"),
@@ -37,6 +38,9 @@ if os.environ.get("BENCH_CEILING_VIEW") == "1":
     from bench.ceiling import ceiling
 
     urlpatterns.append(path("bench/ceiling/", ceiling, name="bench-ceiling"))
+
+# Last: every other path is a storefront page (Vue Router, history mode) and gets index.html.
+urlpatterns.append(re_path(PAGE_PATTERN, storefront_page, name="storefront"))
 
 handler400 = "utils.exceptions.handler400"
 handler403 = "utils.exceptions.handler403"
