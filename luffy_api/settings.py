@@ -303,6 +303,29 @@ ALIPAY = {
 }
 ORDER_PAY_TIMEOUT_MINUTES = env_int("ORDER_PAY_TIMEOUT_MINUTES", 15)
 
+# --- Local Alipay cashier (development only, apps/cashier) ---------------------------------------
+# With DEBUG on and no ALIPAY_APP_ID, the pay URL opens a cashier served by this project, which
+# signs and checks everything like Alipay with development keys generated into
+# LOCAL_CASHIER_KEY_DIR on first run. It accepts any payment: never with DEBUG off.
+LOCAL_CASHIER = env_bool("LOCAL_CASHIER", DEBUG and not ALIPAY["APP_ID"])
+LOCAL_CASHIER_KEY_DIR = Path(
+    os.environ.get("LOCAL_CASHIER_KEY_DIR", "").strip() or BASE_DIR / ".tmp" / "dev-alipay"
+)
+if LOCAL_CASHIER:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "LOCAL_CASHIER is on but DJANGO_DEBUG is off. The local cashier accepts every "
+            "payment and must never run in production: unset LOCAL_CASHIER."
+        )
+    from apps.cashier.devkeys import alipay_overrides, ensure_dev_keys
+
+    INSTALLED_APPS.append("apps.cashier")
+    ALIPAY.update(
+        alipay_overrides(
+            ensure_dev_keys(LOCAL_CASHIER_KEY_DIR), gateway=f"{SITE_URL}/cashier/gateway.do"
+        )
+    )
+
 # --- Security (production) ----------------------------------------------------------------------
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

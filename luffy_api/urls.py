@@ -33,6 +33,11 @@ if settings.SERVE_MEDIA:
         re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     )
 
+# The local Alipay cashier: development only (settings refuse LOCAL_CASHIER with DEBUG off).
+# First, so that no catch-all route can shadow it.
+if settings.LOCAL_CASHIER:
+    urlpatterns.insert(0, path("cashier/", include("apps.cashier.urls")))
+
 # `make bench` only: a bare JSON view measuring what the stack itself allows (bench/ceiling.py).
 if os.environ.get("BENCH_CEILING_VIEW") == "1":
     from bench.ceiling import ceiling
