@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.user",
     "apps.course",
     "apps.order",
+    "apps.home",
 ]
 
 MIDDLEWARE = [

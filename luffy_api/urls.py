@@ -16,6 +16,7 @@ api_v1 = [
     path("user/", include("apps.user.urls")),
     path("course/", include("apps.course.urls")),
     path("order/", include("apps.order.urls")),
+    path("home/", include("apps.home.urls")),
 ]
 
 urlpatterns = [
