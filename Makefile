@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-mariadb lint format clean bench
+.PHONY: setup run test test-web test-sqlite test-mariadb lint format clean bench
 
 setup:
 	@scripts/bootstrap.sh
@@ -15,11 +15,17 @@ run: setup
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py load_demo
-	@echo "==> serving on http://127.0.0.1:$(PORT)/api/v1/course/list/ (admin: /admin/, docs: /api/docs/)"
+	@echo "==> the shop: http://127.0.0.1:$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# Lint, then the whole suite on SQLite, then again on a throwaway MariaDB on loopback.
-test: setup lint test-sqlite test-mariadb
+# Lint, the storefront's unit tests, then the whole suite on SQLite (with the browser tests in
+# Chromium), then again on a throwaway MariaDB on loopback (without the browser tests).
+test: setup lint test-web test-sqlite test-mariadb
+
+test-web:
+	@scripts/bootstrap.sh --browser
+	@echo "==> storefront unit tests (vitest)"
+	cd web && npm test --silent
 
 lint:
 	$(PY) -m ruff check .
@@ -33,7 +39,7 @@ test-sqlite:
 test-mariadb:
 	@echo "==> test suite on MariaDB"
 	scripts/mariadb.sh start
-	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest $(PYTEST_ARGS); \
+	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
 	  status=$$?; scripts/mariadb.sh stop; exit $$status
 
 # Load benchmark: throwaway MariaDB (127.0.0.1:3309), gunicorn and wrk; about 10 minutes.
@@ -49,4 +55,4 @@ format:
 clean:
 	scripts/mariadb.sh stop
 	MARIADB_PORT=3309 scripts/mariadb.sh stop
-	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles
+	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles web/node_modules web/dist tests/web/artifacts

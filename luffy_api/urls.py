@@ -5,10 +5,10 @@ import os
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.order.views import OwnedCourseListView
+from utils.media_serve import serve_media
 from utils.storefront import PAGE_PATTERN, storefront_page
 
 api_v1 = [
@@ -27,11 +27,12 @@ urlpatterns = [
 ]
 
 # Local media (uploaded images and videos) when no object storage is configured. In production
-# a front web server or Qiniu serves media; Django only does it when asked to (SERVE_MEDIA).
+# a front web server or Qiniu serves media; Django only does it when asked to (SERVE_MEDIA),
+# with Range support so that <video> can seek.
 if settings.SERVE_MEDIA:
     prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns.append(
-        re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+        re_path(rf"^{prefix}(?P<path>.*)$", serve_media, {"document_root": settings.MEDIA_ROOT})
     )
 
 # The local Alipay cashier: development only (settings refuse LOCAL_CASHIER with DEBUG off).

@@ -1,4 +1,4 @@
-"""Serving the built Vue storefront (web/dist): index.html for its pages, hashed assets cached forever.
+"""Serving the built Vue storefront (web/dist): index.html for its pages, hashed assets forever.
 
 WhiteNoise serves the files of `web/dist` at the site root (WHITENOISE_ROOT); this module adds the
 history-mode fallback (every page path answers index.html, the router then draws the page) and the
@@ -12,9 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-# Paths the storefront never answers: they belong to Django (an unknown /api/ path stays a JSON 404).
+# Paths the storefront never answers: they belong to Django (unknown /api/ paths stay JSON 404s).
 RESERVED_PREFIXES = ("api/", "admin/", "static/", "media/", "cashier/")
-PAGE_PATTERN = r"^(?!(?:%s))" % "|".join(p.replace("/", r"(?:/|$)") for p in RESERVED_PREFIXES)
+PAGE_PATTERN = r"^(?!(?:{}))".format(
+    "|".join(p.replace("/", r"(?:/|$)") for p in RESERVED_PREFIXES)
+)
 
 MISSING_BUILD = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>路飞学城:前端尚未构建</title></head>
@@ -23,13 +25,14 @@ MISSING_BUILD = """<!doctype html>
 <p>没有找到 <code>web/dist/index.html</code>。请运行 <code>make run</code>(会自动安装 Node 并构建),
 或者手动构建:<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>。</p>
 <p>The storefront has not been built: run <code>make run</code>, or
-<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>. The API is at <a href="/api/docs/">/api/docs/</a>.</p>
+<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>.
+The API is at <a href="/api/docs/">/api/docs/</a>.</p>
 </body></html>"""
 
 
 @require_safe
 def storefront_page(request: HttpRequest, path: str = "") -> HttpResponse:
-    """index.html for any storefront page; the browser must revalidate it so a deploy shows at once."""
+    """index.html for any storefront page, revalidated on every visit so a deploy shows at once."""
     index = settings.STOREFRONT_DIR / "index.html"
     try:
         html = index.read_bytes()
@@ -43,7 +46,7 @@ def storefront_page(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 class StorefrontWhiteNoiseMiddleware(WhiteNoiseMiddleware):
-    """WhiteNoise that also knows Vite's hashed names (`/assets/index-B2BhwRft.js`) are immutable."""
+    """WhiteNoise that also knows Vite's hashed `/assets/index-B2BhwRft.js` names are immutable."""
 
     def immutable_file_test(self, path: str, url: str) -> bool:
         if url.startswith("/assets/"):
