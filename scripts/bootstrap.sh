@@ -49,7 +49,7 @@ fi
 # here); the font draws the Chinese pages in screenshots.
 if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium
-  fc-list 2>/dev/null | grep -qi "wenquanyi zen hei" || apt_install fonts-wqy-zenhei
+  apt_install fonts-wqy-zenhei
   exit 0
 fi
 

@@ -110,3 +110,27 @@ def test_an_unpaid_order_is_cancelled_from_my_orders(page: Page, buyer):
     expect(order).to_contain_text("已取消")
     expect(order.get_by_role("button", name="去支付")).to_have_count(0)
     assert Order.objects.get(user=buyer).order_status == Order.Status.CANCELLED
+
+
+def test_an_unpaid_order_is_paid_from_my_orders_and_the_old_trade_is_closed(page: Page, buyer):
+    course = Course.objects.get(name="Vue3企业级项目实战")
+    log_in(page, buyer)
+    page.goto(f"/course/{course.pk}")
+    page.get_by_role("button", name="立即购买").click()
+    expect(page).to_have_url(re.compile("/cashier/gateway.do"))
+    first = Order.objects.get(user=buyer)
+
+    page.goto("/orders")
+    page.locator("[data-test=order]").get_by_role("button", name="去支付").click()
+    expect(page).to_have_url(re.compile("/cashier/gateway.do"))
+    page.get_by_role("button", name="确认付款").click()
+    expect(page.get_by_text("支付成功")).to_be_visible()
+
+    first.refresh_from_db()
+    assert first.order_status == Order.Status.CANCELLED
+    second = Order.objects.exclude(pk=first.pk).get(user=buyer)
+    assert second.order_status == Order.Status.PAID
+    assert second.total_amount == course.real_price
+    page.goto("/orders")
+    expect(page.locator("[data-test=order]")).to_have_count(2)
+    page.shots.take("orders")

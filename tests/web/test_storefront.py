@@ -68,7 +68,7 @@ def test_pages_refuse_writes(built):
 
 
 def test_alipay_returns_buyers_to_the_sites_own_pay_success_page_by_default():
-    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+    result = subprocess.run(
         [
             sys.executable,
             "manage.py",
