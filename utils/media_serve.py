@@ -56,7 +56,10 @@ def serve_media(request: HttpRequest, path: str, document_root: str | Path) -> H
     header = request.headers.get("Range")
     if response.status_code != 200 or not header or request.method not in {"GET", "HEAD"}:
         return response
-    response.close()  # we answer with part of the file instead
+    # We answer with part of the file instead: close the file, but not the response, whose
+    # close() would send request_finished in the middle of the request (closing the database
+    # connection).
+    response.file_to_stream.close()
     full_path = Path(safe_join(str(document_root), path))
     size = full_path.stat().st_size
     wanted = _byte_range(header, size)

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from utils.logging import get_logger
 
-from . import protocol
+from . import api, protocol
 from .devkeys import DEV_APP_ID, DEV_SELLER_ID
 from .models import CashierRefund, CashierTrade
 
@@ -160,7 +160,7 @@ def _refund(row: CashierRefund) -> protocol.Refund:
 def answer_api_call(params: dict[str, str]) -> str:
     """The gateway's JSON answer to one server-to-server call (trade query, close, refund...)."""
     keys = cashier_keys()
-    reply = protocol.answer_api_call(
+    reply = api.answer_api_call(
         params,
         app_id=keys.app_id,
         app_public_pem=keys.app_public_pem,

@@ -1,3 +1,5 @@
+"""URLs of the home page content, under /api/v1/home/."""
+
 from django.urls import path
 
 from . import views

@@ -186,3 +186,22 @@ def test_a_page_opened_after_time_expire_is_refused(local_cashier, place):
 
     assert page.status == 400
     assert "交易已关闭" in page.text
+
+
+def test_when_the_notify_is_lost_reconcile_orders_settles_the_order(local_cashier, place):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.order import services
+
+    placed = place()
+    ticket = fetch(placed.pay_url).ticket
+    CashierTrade.objects.update(notify_url="http://127.0.0.1:9/nobody-listens/")
+    fetch(f"{local_cashier.site_url}/cashier/confirm/", {"ticket": ticket})
+    assert not Order.objects.get(pk=placed.order.pk).is_paid
+
+    settled = services.reconcile_orders(since=timezone.now() - timedelta(hours=1))
+
+    assert settled == [placed.order.out_trade_no]
+    assert Order.objects.get(pk=placed.order.pk).is_paid
