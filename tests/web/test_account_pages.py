@@ -123,3 +123,22 @@ def test_registration_errors_appear_next_to_the_field_and_in_the_dialog(page: Pa
     expect(dialog.get_by_role("alert")).to_be_visible()
     page.shots.take("refused")
     assert not get_user_model().objects.filter(mobile=mobile).exists()
+
+
+def test_a_page_that_needs_an_account_asks_to_log_in_and_continues_there(page: Page):
+    page.goto("/my/courses")
+    dialog = page.locator(".login-dialog")
+    expect(dialog).to_be_visible()
+    form(dialog).get_by_placeholder("用户名 / 手机号 / 邮箱").fill(DEMO_USER["username"])
+    form(dialog).get_by_placeholder("密码").fill(DEMO_USER["password"])
+    form(dialog).get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(re.compile("/my/courses$"))
+    expect(page.locator("h1")).to_have_text("我的课程")
+
+
+def test_an_unknown_page_says_so_inside_the_shop(page: Page):
+    response = page.goto("/no/such/page")
+    assert response.status == 200  # index.html; the router draws the 404 page
+    expect(page.get_by_text("页面不存在", exact=True)).to_be_visible()
+    page.get_by_role("button", name="回到首页").click()
+    expect(page).to_have_url(re.compile(r"/$"))

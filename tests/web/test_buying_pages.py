@@ -134,3 +134,29 @@ def test_an_unpaid_order_is_paid_from_my_orders_and_the_old_trade_is_closed(page
     page.goto("/orders")
     expect(page.locator("[data-test=order]")).to_have_count(2)
     page.shots.take("orders")
+
+
+def test_the_return_page_keeps_asking_until_the_payment_is_confirmed(page: Page, buyer):
+    course = Course.objects.get(name="Shell脚本轻课")
+    log_in(page, buyer)
+    page.goto(f"/course/{course.pk}")
+    page.get_by_role("button", name="立即购买").click()
+    expect(page).to_have_url(re.compile("/cashier/gateway.do"))
+    cashier_url = page.url
+    order = Order.objects.get(user=buyer)
+
+    # Back on the shop before Alipay's notify: the return page waits and asks again.
+    page.goto(f"/pay/success?out_trade_no={order.out_trade_no}")
+    expect(page.get_by_text("支付结果确认中")).to_be_visible()
+    page.shots.take("pending")
+    cashier = page.context.new_page()
+    cashier.goto(cashier_url)
+    cashier.get_by_role("button", name="确认付款").click()
+    cashier.close()
+    expect(page.get_by_text("支付成功")).to_be_visible()
+    expect(page.locator(".courses")).to_contain_text(course.name)
+
+
+def test_the_return_page_says_when_the_order_does_not_exist(page: Page):
+    page.goto("/pay/success?out_trade_no=202611260000000000000000000000")
+    expect(page.get_by_text("订单不存在")).to_be_visible()
