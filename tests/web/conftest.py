@@ -12,6 +12,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -94,16 +95,20 @@ class Shots:
         return path
 
 
-def log_in(page: Page, user) -> None:
+def log_in(page: Page, user, *, access_expired: bool = False) -> RefreshToken:
     """Arrive logged in, the way the storefront keeps a session: tokens in localStorage."""
     refresh = RefreshToken.for_user(user)
+    access = refresh.access_token
+    if access_expired:
+        access.set_exp(lifetime=-timedelta(minutes=1))
     auth = {
-        "token": str(refresh.access_token),
+        "token": str(access),
         "refresh": str(refresh),
         "username": user.username,
         "icon": "",
     }
     page.add_init_script(f"localStorage.setItem('luffy.auth', JSON.stringify({auth!r}))")
+    return refresh
 
 
 class SmsOutbox(logging.Handler):

@@ -8,9 +8,11 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
+from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.course.management.commands.load_demo import DEMO_USER
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.web.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -142,3 +144,20 @@ def test_an_unknown_page_says_so_inside_the_shop(page: Page):
     expect(page.get_by_text("页面不存在", exact=True)).to_be_visible()
     page.get_by_role("button", name="回到首页").click()
     expect(page).to_have_url(re.compile(r"/$"))
+
+
+def test_an_expired_access_token_is_refreshed_and_the_page_loads(page: Page):
+    user = UserFactory()
+    log_in(page, user, access_expired=True)
+    refreshed = []
+    page.on(
+        "response",
+        lambda r: refreshed.append(r.status) if r.url.endswith("/user/token/refresh/") else None,
+    )
+    page.goto("/orders")
+    expect(page.locator("h1")).to_have_text("我的订单")
+    expect(page.get_by_text("还没有订单")).to_be_visible()
+    expect(account_menu(page)).to_contain_text(user.username)
+    assert refreshed == [200]
+    stored = page.evaluate("JSON.parse(localStorage.getItem('luffy.auth')).token")
+    assert str(AccessToken(stored)["user_id"]) == str(user.pk)  # a valid, fresh access token

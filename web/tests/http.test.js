@@ -21,7 +21,12 @@ http.defaults.adapter = async (config) => {
 afterEach(() => {
   answers = []
   seen.length = 0
-  setAuthHooks({ token: () => '', refresh: async () => false, expired: () => {} })
+  setAuthHooks({
+    token: () => '',
+    refresh: async () => false,
+    expired: () => {},
+    ready: () => Promise.resolve(),
+  })
 })
 
 describe('http', () => {
@@ -65,6 +70,18 @@ describe('http', () => {
     answers.push({ status: 200, data: { code: 100, msg: 'ok' } })
     await expect(http.get('me/')).resolves.toEqual({ code: 100, msg: 'ok' })
     expect(seen.map((c) => c.headers.Authorization)).toEqual(['jwt old', 'jwt new'])
+  })
+
+  it('waits for a refresh in flight instead of sending the token being replaced', async () => {
+    let token = 'old'
+    let finish
+    const refreshing = new Promise((resolve) => (finish = resolve)).then(() => (token = 'new'))
+    setAuthHooks({ token: () => token, ready: () => refreshing })
+    answers.push({ status: 200, data: { code: 100, msg: 'ok' } })
+    const request = http.get('me/')
+    finish()
+    await request
+    expect(seen.map((c) => c.headers.Authorization)).toEqual(['jwt new'])
   })
 
   it('gives up and reports expiry when the refresh fails', async () => {

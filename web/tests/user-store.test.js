@@ -11,7 +11,9 @@ vi.mock('../src/api/user', () => ({
 }))
 
 const userApi = await import('../src/api/user')
-const { useUserStore, REFRESH_MARGIN_SECONDS } = await import('../src/stores/user')
+const { installAuth, useUserStore, MIN_REFRESH_SECONDS, REFRESH_MARGIN_SECONDS } = await import(
+  '../src/stores/user'
+)
 
 function jwt(exp) {
   const payload = btoa(JSON.stringify({ exp })).replace(/=+$/, '')
@@ -59,6 +61,24 @@ describe('user store', () => {
     expect(userApi.refreshToken).not.toHaveBeenCalled()
     vi.advanceTimersByTime(10 * 1000)
     expect(userApi.refreshToken).toHaveBeenCalledWith('r1')
+  })
+
+  it('refreshes an expired token at page load before anything else', async () => {
+    const past = Math.floor(Date.now() / 1000) - 3600
+    localStorage.setItem('luffy.auth', JSON.stringify({ token: jwt(past), refresh: 'r1', username: 'demo' }))
+    userApi.refreshToken.mockResolvedValue({ token: jwt(9e9) })
+    installAuth(useUserStore())
+    expect(userApi.refreshToken).toHaveBeenCalledWith('r1')
+  })
+
+  it('does not spin when every new token already looks expired (a clock far off)', async () => {
+    const store = useUserStore()
+    const past = Math.floor(Date.now() / 1000) - 3600
+    userApi.refreshToken.mockResolvedValue({ token: jwt(past) })
+    store.applyLogin({ token: jwt(past), refresh: 'r1', username: 'demo' })
+    expect(userApi.refreshToken).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(MIN_REFRESH_SECONDS * 1000)
+    expect(userApi.refreshToken).toHaveBeenCalledTimes(1)
   })
 
   it('ends the session when the refresh token is refused', async () => {

@@ -53,6 +53,9 @@ const auth = {
   token: () => '',
   refresh: async () => false,
   expired: () => {},
+  // Resolves once a token refresh in flight has finished (requests wait rather than send a
+  // token that is being replaced).
+  ready: () => Promise.resolve(),
 }
 
 export function setAuthHooks(hooks) {
@@ -61,8 +64,10 @@ export function setAuthHooks(hooks) {
 
 export const http = axios.create({ baseURL: '/api/v1/', timeout: 15000 })
 
-http.interceptors.request.use((config) => {
-  const token = config.skipAuth ? '' : auth.token()
+http.interceptors.request.use(async (config) => {
+  if (config.skipAuth) return config
+  await auth.ready()
+  const token = auth.token()
   if (token) config.headers.Authorization = `jwt ${token}`
   return config
 })
@@ -75,6 +80,8 @@ http.interceptors.response.use(
     if (response && response.status === 401 && config && !config.skipAuth && !config.retried) {
       if (auth.token()) {
         config.retried = true
+        // Another request already got a new token while this one was out: just send it again.
+        if (config.headers.Authorization !== `jwt ${auth.token()}`) return http(config)
         if (await auth.refresh()) return http(config)
         auth.expired()
       }

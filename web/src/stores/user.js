@@ -7,6 +7,7 @@ import { tokenExpiry } from '../utils/jwt'
 const STORAGE_KEY = 'luffy.auth'
 // Refresh this long before the access token expires, so no request goes out with a dead token.
 export const REFRESH_MARGIN_SECONDS = 60
+export const MIN_REFRESH_SECONDS = 30
 
 function load() {
   try {
@@ -97,13 +98,23 @@ export const useUserStore = defineStore('user', {
         })
       return refreshing
     },
-    /** Refresh REFRESH_MARGIN_SECONDS before the access token expires (at once if it has). */
-    scheduleRefresh(now = Date.now()) {
+    /**
+     * Refresh REFRESH_MARGIN_SECONDS before the access token expires. On page load a token that
+     * has expired (the tab slept overnight) is refreshed at once, before any request goes out;
+     * otherwise never sooner than MIN_REFRESH_SECONDS, so a browser whose clock is far off
+     * cannot spin on refreshes that all look expired.
+     */
+    scheduleRefresh({ now = Date.now(), atStart = false } = {}) {
       clearTimeout(refreshTimer)
       refreshTimer = null
       const exp = tokenExpiry(this.token)
       if (!exp || !this.refresh) return null
-      const delay = Math.max(0, exp * 1000 - now - REFRESH_MARGIN_SECONDS * 1000)
+      let delay = Math.max(0, exp * 1000 - now - REFRESH_MARGIN_SECONDS * 1000)
+      if (delay === 0 && atStart) {
+        this.refreshToken()
+        return 0
+      }
+      delay = Math.max(delay, MIN_REFRESH_SECONDS * 1000)
       // setTimeout overflows past ~24.8 days; a token that long-lived is rescheduled on load.
       refreshTimer = setTimeout(() => this.refreshToken(), Math.min(delay, 2 ** 31 - 1))
       return delay
@@ -125,10 +136,11 @@ export function installAuth(store) {
   setAuthHooks({
     token: () => store.token,
     refresh: () => store.refreshToken(),
+    ready: () => (refreshing ? refreshing.then(() => undefined) : Promise.resolve()),
     expired: () => {
       store.clear()
       store.openLogin('password')
     },
   })
-  store.scheduleRefresh()
+  store.scheduleRefresh({ atStart: true })
 }
