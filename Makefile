@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-mariadb test-redis lint format clean bench serve
+.PHONY: setup run test test-web test-sqlite test-mariadb test-redis lint format clean bench serve
 
 setup:
 	@scripts/bootstrap.sh
@@ -17,7 +17,7 @@ run: setup
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py load_demo
-	@echo "==> serving on http://127.0.0.1:$(PORT)/api/v1/course/list/ (admin: /admin/, docs: /api/docs/)"
+	@echo "==> the shop: http://127.0.0.1:$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production-like on this machine: DEBUG off, collectstatic, check --deploy, gunicorn with
@@ -25,8 +25,15 @@ run: setup
 serve: setup
 	@PORT=$(PORT) scripts/serve.sh
 
-# Lint, then the whole suite on SQLite, then again on a throwaway MariaDB on loopback.
-test: setup lint test-sqlite test-redis test-mariadb
+# Lint, the storefront's unit tests, then the whole suite on SQLite (with the browser tests in
+# Chromium), the cache and throttle tests on Redis, then the suite again on a throwaway
+# MariaDB on loopback (without the browser tests, with the two-node drill).
+test: setup lint test-web test-sqlite test-redis test-mariadb
+
+test-web:
+	@scripts/bootstrap.sh --browser
+	@echo "==> storefront unit tests (vitest)"
+	cd web && npm test --silent
 
 lint:
 	$(PY) -m ruff check .
@@ -52,7 +59,7 @@ test-mariadb:
 	@scripts/bootstrap.sh --nginx
 	@scripts/bootstrap.sh --redis
 	scripts/mariadb.sh start
-	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest $(PYTEST_ARGS); \
+	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
 	  status=$$?; scripts/mariadb.sh stop; exit $$status
 
 # Load benchmark: throwaway MariaDB (127.0.0.1:3309), gunicorn and wrk; about 10 minutes.
@@ -69,4 +76,4 @@ clean:
 	scripts/mariadb.sh stop
 	scripts/redis.sh stop
 	MARIADB_PORT=3309 scripts/mariadb.sh stop
-	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles
+	rm -rf .venv .tmp .pytest_cache .ruff_cache staticfiles web/node_modules web/dist tests/web/artifacts

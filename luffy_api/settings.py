@@ -71,8 +71,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 
 # Public base URL of this API (used for absolute links handed to third parties).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-# Public base URL of the Vue app (Alipay sends the buyer back there).
-FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://127.0.0.1:8080").rstrip("/")
+# Public base URL of the Vue storefront (Alipay sends the buyer back there). Django serves the
+# built storefront itself (web/dist at /), so by default it is this same site.
+FRONTEND_URL = (os.environ.get("FRONTEND_URL", "").strip() or SITE_URL).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "apps.user",
     "apps.course",
     "apps.order",
+    "apps.home",
     "apps.health",
     "utils",  # the throttle counters' table
 ]
@@ -100,7 +102,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "utils.request_id.RequestIdMiddleware",  # outermost: every answer and log line has the id
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "utils.storefront.StorefrontWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -269,6 +271,10 @@ STORAGES = {
         )
     },
 }
+# The built Vue storefront (`cd web && npm run build`, done by `make run`): WhiteNoise serves its
+# files at /, utils/storefront.py answers index.html for its pages (luffy_api/urls.py).
+STOREFRONT_DIR = BASE_DIR / "web" / "dist"
+WHITENOISE_ROOT = STOREFRONT_DIR
 # Serve MEDIA_ROOT from Django itself (development, and the demo `make run`).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 # Uploads bigger than this are refused before they reach a view.
@@ -379,6 +385,29 @@ ORDER_PAY_TIMEOUT_MINUTES = env_int("ORDER_PAY_TIMEOUT_MINUTES", 15)
 # verified notifies (evidence for support and accounting) this many days.
 ALIPAY_NOTIFY_REJECTED_RETENTION_DAYS = env_int("ALIPAY_NOTIFY_REJECTED_RETENTION_DAYS", 7)
 ALIPAY_NOTIFY_VERIFIED_RETENTION_DAYS = env_int("ALIPAY_NOTIFY_VERIFIED_RETENTION_DAYS", 730)
+
+# --- Local Alipay cashier (development only, apps/cashier) ---------------------------------------
+# With DEBUG on and no ALIPAY_APP_ID, the pay URL opens a cashier served by this project, which
+# signs and checks everything like Alipay with development keys generated into
+# LOCAL_CASHIER_KEY_DIR on first run. It accepts any payment: never with DEBUG off.
+LOCAL_CASHIER = env_bool("LOCAL_CASHIER", DEBUG and not ALIPAY["APP_ID"])
+LOCAL_CASHIER_KEY_DIR = Path(
+    os.environ.get("LOCAL_CASHIER_KEY_DIR", "").strip() or BASE_DIR / ".tmp" / "dev-alipay"
+)
+if LOCAL_CASHIER:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "LOCAL_CASHIER is on but DJANGO_DEBUG is off. The local cashier accepts every "
+            "payment and must never run in production: unset LOCAL_CASHIER."
+        )
+    from apps.cashier.devkeys import alipay_overrides, ensure_dev_keys
+
+    INSTALLED_APPS.append("apps.cashier")
+    ALIPAY.update(
+        alipay_overrides(
+            ensure_dev_keys(LOCAL_CASHIER_KEY_DIR), gateway=f"{SITE_URL}/cashier/gateway.do"
+        )
+    )
 
 # --- Security (production) ----------------------------------------------------------------------
 if not DEBUG:

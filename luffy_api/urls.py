@@ -1,20 +1,22 @@
-"""URL map: the versioned API under /api/v1/, its schema and docs, and the admin."""
+"""URL map: the versioned API under /api/v1/, its schema and docs, the admin, and the storefront."""
 
 import os
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.order.views import OwnedCourseListView
+from utils.media_serve import serve_media
+from utils.storefront import PAGE_PATTERN, storefront_page
 
 api_v1 = [
     path("user/courses/", OwnedCourseListView.as_view(), name="user-courses"),
     path("user/", include("apps.user.urls")),
     path("course/", include("apps.course.urls")),
     path("order/", include("apps.order.urls")),
+    path("home/", include("apps.home.urls")),
 ]
 
 urlpatterns = [
@@ -26,18 +28,27 @@ urlpatterns = [
 ]
 
 # Local media (uploaded images and videos) when no object storage is configured. In production
-# a front web server or Qiniu serves media; Django only does it when asked to (SERVE_MEDIA).
+# a front web server or Qiniu serves media; Django only does it when asked to (SERVE_MEDIA),
+# with Range support so that <video> can seek.
 if settings.SERVE_MEDIA:
     prefix = settings.MEDIA_URL.lstrip("/")
     urlpatterns.append(
-        re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+        re_path(rf"^{prefix}(?P<path>.*)$", serve_media, {"document_root": settings.MEDIA_ROOT})
     )
+
+# The local Alipay cashier: development only (settings refuse LOCAL_CASHIER with DEBUG off).
+# First, so that no catch-all route can shadow it.
+if settings.LOCAL_CASHIER:
+    urlpatterns.insert(0, path("cashier/", include("apps.cashier.urls")))
 
 # `make bench` only: a bare JSON view measuring what the stack itself allows (bench/ceiling.py).
 if os.environ.get("BENCH_CEILING_VIEW") == "1":
     from bench.ceiling import ceiling
 
     urlpatterns.append(path("bench/ceiling/", ceiling, name="bench-ceiling"))
+
+# Last: every other path is a storefront page (Vue Router, history mode) and gets index.html.
+urlpatterns.append(re_path(PAGE_PATTERN, storefront_page, name="storefront"))
 
 handler400 = "utils.exceptions.handler400"
 handler403 = "utils.exceptions.handler403"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu machine for this project: the system packages mysqlclient builds
-# against, a virtualenv in .venv, and the pinned Python requirements. Safe to run again: it only
-# does what is missing. Needs root or sudo the first time (for apt-get).
+# against, a virtualenv in .venv, the pinned Python requirements, Node and the built storefront
+# (web/dist). Safe to run again: it only does what is missing. Needs root or sudo the first time
+# (for apt-get). `--browser` adds Chromium and a Chinese font for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,14 @@ if [ "${1:-}" = "--bench" ]; then
   exit 0
 fi
 
+# `make test`: the browser tests drive Debian's Chromium (Playwright cannot download browsers
+# here); the font draws the Chinese pages in screenshots.
+if [ "${1:-}" = "--browser" ]; then
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  apt_install fonts-wqy-zenhei
+  exit 0
+fi
+
 # mysqlclient has no Linux wheels: it compiles against the MariaDB client library.
 if ! pkg-config --exists mysqlclient 2>/dev/null && ! pkg-config --exists libmariadb 2>/dev/null; then
   apt_install pkg-config default-libmysqlclient-dev gcc
@@ -73,5 +82,38 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing Python requirements"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi
+
+# --- The storefront (web/) ----------------------------------------------------------------------
+# Built here, not committed. Vite 6 needs Node 18.19+ (Debian 12's apt gives 18.19; newer is fine).
+node_ok() {
+  command -v node >/dev/null && command -v npm >/dev/null && node -e '
+    const [major, minor] = process.versions.node.split(".").map(Number);
+    process.exit(major > 18 || (major === 18 && minor >= 19) ? 0 : 1)'
+}
+if ! node_ok; then
+  apt_install nodejs npm
+  node_ok || {
+    echo "!! web/ needs Node.js 18.19 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
+    echo "   Install a newer nodejs package (e.g. from NodeSource) and run make again." >&2
+    exit 1
+  }
+fi
+
+# npm ci when the lock file changed; a build when anything the bundle is made of changed.
+stamp=web/node_modules/.luffy-lock.sha
+want=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing web/ packages (npm ci)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+fi
+stamp=web/dist/.luffy-build.sha
+want=$(find web/src web/public web/index.html web/vite.config.js web/package.json web/package-lock.json \
+  -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+if [ ! -f web/dist/index.html ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> building the storefront (web/dist)"
+  (cd web && npm run build --silent >/dev/null)
   echo "$want" > "$stamp"
 fi

@@ -9,7 +9,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.support.media"]  # the fake_qiniu fixture
+pytest_plugins = [
+    "tests.support.media",  # the fake_qiniu fixture
+    "tests.support.cashier",  # local_cashier: the shop paying through apps/cashier
+]
 
 
 def _uses_database(request: pytest.FixtureRequest) -> bool:

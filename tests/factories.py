@@ -81,3 +81,13 @@ class SectionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"课时{n}")
     section_link = factory.Sequence(lambda n: f"videos/{n}.mp4")
     duration = "10:00"
+
+
+class BannerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "home.Banner"
+
+    title = factory.Sequence(lambda n: f"轮播图{n}")
+    image = factory.django.ImageField(filename="banner.png", width=32, height=12, format="PNG")
+    link = factory.Sequence(lambda n: f"/course/{n + 1}")
+    orders = factory.Sequence(lambda n: n)

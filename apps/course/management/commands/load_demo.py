@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.course.demo_media import DEMO_VIDEO_KEY, attach_demo_media
 from apps.course.models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
 
 DEMO_USER = {"username": "demo", "mobile": "13800000001", "password": "luffy-demo-2026"}
@@ -98,6 +99,8 @@ class Command(BaseCommand):
             }
             course, _ = Course.objects.update_or_create(name=name, defaults=defaults)
             self._chapters(course)
+        demo_courses = Course.objects.filter(name__in=[c[0] for c in COURSES]).order_by("orders")
+        attach_demo_media(list(demo_courses), list(teachers.values()))
         self._user(DEMO_USER, staff=False)
         self._user(STAFF_USER, staff=True)
         self.stdout.write(
@@ -127,7 +130,7 @@ class Command(BaseCommand):
                     defaults={
                         "orders": s,
                         "section_type": CourseSection.SectionType.VIDEO,
-                        "section_link": f"demo/{course.pk}/{c}-{s}.mp4",
+                        "section_link": DEMO_VIDEO_KEY,  # one short real MP4 for every lesson
                         "duration": f"{5 + s}:{10 * s:02d}",
                         "free_trail": c == 1 and s == 1,
                     },

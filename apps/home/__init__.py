@@ -1,0 +1,1 @@
+"""The home page's content staff manage: the banner carousel."""

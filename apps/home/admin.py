@@ -1,0 +1,31 @@
+"""Staff manage the carousel here: order and visibility edited in the list, with a preview."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .models import Banner
+
+
+@admin.register(Banner)
+class BannerAdmin(admin.ModelAdmin):
+    list_display = ["id", "preview", "title", "link", "orders", "is_show", "updated_at"]
+    list_display_links = ["id", "preview", "title"]
+    list_editable = ["orders", "is_show"]
+    list_filter = ["is_show"]
+    search_fields = ["title"]
+    readonly_fields = ["preview_large"]
+    fields = ["title", "image", "preview_large", "link", "orders", "is_show"]
+
+    @admin.display(description="预览")
+    def preview(self, banner: Banner) -> str:
+        if not banner.image:
+            return "-"
+        return format_html('<img src="{}" alt="" style="height:40px">', banner.image.url)
+
+    @admin.display(description="当前图片")
+    def preview_large(self, banner: Banner) -> str:
+        if not banner.image:
+            return "-"
+        return format_html('<img src="{}" alt="" style="max-width:600px">', banner.image.url)

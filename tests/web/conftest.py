@@ -1,0 +1,141 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against a live server with the built
+storefront, the demo catalog and the local Alipay cashier.
+
+Chromium cannot be downloaded here, so Playwright launches the system executable
+(`LUFFY_CHROMIUM`, default /usr/bin/chromium); `make test` installs it. A missing browser or a
+missing build fails these tests: it never skips them. Screenshots go to tests/web/artifacts/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from playwright.sync_api import Browser, Page, sync_playwright
+from rest_framework_simplejwt.tokens import RefreshToken
+
+CHROMIUM = os.environ.get("LUFFY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # A video started by a test's click plays with sound, as it does for a person clicking.
+    "--autoplay-policy=no-user-gesture-required",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `scripts/bootstrap.sh --browser`.")
+    if not (settings.STOREFRONT_DIR / "index.html").exists():
+        pytest.fail("web/dist is not built: run `make setup` (or `cd web && npm run build`).")
+    # Playwright's sync API keeps an asyncio loop running in this thread while it is started,
+    # which makes Django refuse ORM calls from the test itself; the live server's threads are
+    # not affected. Allowed only while the browser runs (one module), then restored.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def shop(local_cashier, settings):
+    """The live server with the storefront, local media and the local cashier; the demo catalog."""
+    settings.ROOT_URLCONF = "tests.web.urls"
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return local_cashier
+
+
+@pytest.fixture
+def page(browser: Browser, shop, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=shop.site_url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
+    yield page
+    page.shots.take("end")  # type: ignore[attr-defined]
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+class Shots:
+    """Numbered full-page screenshots of one test, kept as artifacts (gitignored)."""
+
+    def __init__(self, page: Page, test_name: str) -> None:
+        self.page = page
+        self.prefix = re.sub(r"[^\w-]+", "_", test_name)
+        self.count = 0
+
+    def take(self, label: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.count += 1
+        path = ARTIFACTS / f"{self.prefix}-{self.count:02d}-{label}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def log_in(page: Page, user, *, access_expired: bool = False) -> RefreshToken:
+    """Arrive logged in, the way the storefront keeps a session: tokens in localStorage."""
+    refresh = RefreshToken.for_user(user)
+    access = refresh.access_token
+    if access_expired:
+        access.set_exp(lifetime=-timedelta(minutes=1))
+    auth = {
+        "token": str(access),
+        "refresh": str(refresh),
+        "username": user.username,
+        "icon": "",
+    }
+    page.add_init_script(f"localStorage.setItem('luffy.auth', JSON.stringify({auth!r}))")
+    return refresh
+
+
+class SmsOutbox(logging.Handler):
+    """Codes the development SMS backend (`SMS_BACKEND=log`) writes to the log, by mobile."""
+
+    PATTERN = re.compile(r"SMS code for (\d+): (\d{6})")
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.codes: dict[str, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self.PATTERN.search(record.getMessage())
+        if match:
+            self.codes.setdefault(match.group(1), []).append(match.group(2))
+
+    def last_code(self, mobile: str) -> str:
+        return self.codes[mobile][-1]
+
+
+@pytest.fixture
+def sms_outbox() -> Iterator[SmsOutbox]:
+    outbox = SmsOutbox()
+    logger = logging.getLogger("luffy.sms")
+    previous = logger.level
+    logger.addHandler(outbox)
+    logger.setLevel(logging.INFO)
+    yield outbox
+    logger.removeHandler(outbox)
+    logger.setLevel(previous)

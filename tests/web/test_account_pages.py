@@ -1,0 +1,163 @@
+"""A visitor logs in (password or SMS code), registers and logs out in the login dialog; every
+refusal the API gives is shown there."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Page, expect
+from rest_framework_simplejwt.tokens import AccessToken
+
+from apps.course.management.commands.load_demo import DEMO_USER
+from tests.factories import TEST_PASSWORD, UserFactory
+from tests.web.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def open_dialog(page: Page, tab: str):
+    page.goto("/")
+    page.locator("header").get_by_role("button", name="登录").click()
+    dialog = page.locator(".login-dialog")
+    dialog.get_by_role("tab", name=tab).click()
+    return dialog
+
+
+def form(dialog):
+    """The visible tab of the dialog (every tab's form is in the page, the others hidden)."""
+    return dialog.get_by_role("tabpanel")
+
+
+def account_menu(page: Page):
+    return page.locator("header .user-name")
+
+
+def test_password_login_shows_the_account_menu_and_logout_returns_to_the_login_button(page: Page):
+    dialog = open_dialog(page, "密码登录")
+    form(dialog).get_by_placeholder("用户名 / 手机号 / 邮箱").fill(DEMO_USER["mobile"])
+    form(dialog).get_by_placeholder("密码").fill(DEMO_USER["password"])
+    page.shots.take("filled")
+    form(dialog).get_by_role("button", name="登录", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(account_menu(page)).to_contain_text(DEMO_USER["username"])
+
+    account_menu(page).hover()
+    page.get_by_role("menuitem", name="我的订单").click()
+    expect(page).to_have_url(re.compile("/orders$"))
+    expect(page.locator("h1")).to_have_text("我的订单")
+    page.shots.take("orders")
+
+    account_menu(page).hover()
+    page.get_by_role("menuitem", name="退出").click()
+    expect(page.locator("header").get_by_role("button", name="登录")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/$"))
+    assert page.evaluate("localStorage.getItem('luffy.auth')") is None
+
+
+def test_a_wrong_password_shows_the_servers_message_and_logs_nobody_in(page: Page):
+    dialog = open_dialog(page, "密码登录")
+    form(dialog).get_by_placeholder("用户名 / 手机号 / 邮箱").fill(DEMO_USER["username"])
+    form(dialog).get_by_placeholder("密码").fill("not-the-password")
+    form(dialog).get_by_role("button", name="登录", exact=True).click()
+    expect(dialog.get_by_role("alert")).to_contain_text("用户名或密码错误")
+    page.shots.take("refused")
+    expect(account_menu(page)).to_have_count(0)
+
+
+def test_sms_login_with_the_code_from_the_development_sms_backend(page: Page, sms_outbox):
+    user = UserFactory()
+    dialog = open_dialog(page, "短信登录")
+    form(dialog).get_by_placeholder("手机号").fill(user.mobile)
+    form(dialog).get_by_role("button", name="获取验证码").click()
+    expect(form(dialog).get_by_role("button", name=re.compile(r"\d+秒后重发"))).to_be_disabled()
+    expect(dialog.get_by_text("验证码已发送")).to_be_visible()
+    form(dialog).get_by_placeholder("6 位验证码").fill(sms_outbox.last_code(user.mobile))
+    page.shots.take("code")
+    form(dialog).get_by_role("button", name="登录", exact=True).click()
+    expect(account_menu(page)).to_contain_text(user.username)
+
+
+def test_a_second_code_within_the_minute_shows_how_long_to_wait(page: Page, sms_outbox):
+    user = UserFactory()
+    dialog = open_dialog(page, "短信登录")
+    form(dialog).get_by_placeholder("手机号").fill(user.mobile)
+    form(dialog).get_by_role("button", name="获取验证码").click()
+    expect(dialog.get_by_text("验证码已发送")).to_be_visible()
+    # A fresh page forgets the countdown; the server does not.
+    dialog = open_dialog(page, "短信登录")
+    form(dialog).get_by_placeholder("手机号").fill(user.mobile)
+    form(dialog).get_by_role("button", name="获取验证码").click()
+    expect(dialog.get_by_role("alert")).to_contain_text(re.compile(r"请 \d+ 秒后再试"))
+    expect(form(dialog).get_by_role("button", name=re.compile(r"\d+秒后重发"))).to_be_disabled()
+    page.shots.take("throttled")
+    assert len(sms_outbox.codes[user.mobile]) == 1
+
+
+def test_registration_by_mobile_logs_the_new_user_in(page: Page, sms_outbox):
+    mobile = "13912345678"
+    dialog = open_dialog(page, "注册")
+    form(dialog).get_by_placeholder("手机号").fill(mobile)
+    form(dialog).get_by_role("button", name="获取验证码").click()
+    expect(dialog.get_by_text("验证码已发送")).to_be_visible()
+    form(dialog).get_by_placeholder("6 位验证码").fill(sms_outbox.last_code(mobile))
+    form(dialog).get_by_placeholder("至少 8 位,不要全是数字").fill(TEST_PASSWORD)
+    page.shots.take("filled")
+    form(dialog).get_by_role("button", name="注册并登录").click()
+    expect(account_menu(page)).to_be_visible()
+    user = get_user_model().objects.get(mobile=mobile)
+    expect(account_menu(page)).to_contain_text(user.username)
+    assert user.check_password(TEST_PASSWORD)
+
+
+def test_registration_errors_appear_next_to_the_field_and_in_the_dialog(page: Page, sms_outbox):
+    mobile = "13912345679"
+    dialog = open_dialog(page, "注册")
+    form(dialog).get_by_placeholder("手机号").fill(mobile)
+    form(dialog).get_by_role("button", name="获取验证码").click()
+    expect(dialog.get_by_text("验证码已发送")).to_be_visible()
+    form(dialog).get_by_placeholder("6 位验证码").fill(
+        "000000" if sms_outbox.last_code(mobile) != "000000" else "111111"
+    )
+    form(dialog).get_by_placeholder("至少 8 位,不要全是数字").fill(TEST_PASSWORD)
+    form(dialog).get_by_role("button", name="注册并登录").click()
+    expect(dialog.get_by_role("alert")).to_be_visible()
+    page.shots.take("refused")
+    assert not get_user_model().objects.filter(mobile=mobile).exists()
+
+
+def test_a_page_that_needs_an_account_asks_to_log_in_and_continues_there(page: Page):
+    page.goto("/my/courses")
+    dialog = page.locator(".login-dialog")
+    expect(dialog).to_be_visible()
+    form(dialog).get_by_placeholder("用户名 / 手机号 / 邮箱").fill(DEMO_USER["username"])
+    form(dialog).get_by_placeholder("密码").fill(DEMO_USER["password"])
+    form(dialog).get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(re.compile("/my/courses$"))
+    expect(page.locator("h1")).to_have_text("我的课程")
+
+
+def test_an_unknown_page_says_so_inside_the_shop(page: Page):
+    response = page.goto("/no/such/page")
+    assert response.status == 200  # index.html; the router draws the 404 page
+    expect(page.get_by_text("页面不存在", exact=True)).to_be_visible()
+    page.get_by_role("button", name="回到首页").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def test_an_expired_access_token_is_refreshed_and_the_page_loads(page: Page):
+    user = UserFactory()
+    log_in(page, user, access_expired=True)
+    refreshed = []
+    page.on(
+        "response",
+        lambda r: refreshed.append(r.status) if r.url.endswith("/user/token/refresh/") else None,
+    )
+    page.goto("/orders")
+    expect(page.locator("h1")).to_have_text("我的订单")
+    expect(page.get_by_text("还没有订单")).to_be_visible()
+    expect(account_menu(page)).to_contain_text(user.username)
+    assert refreshed == [200]
+    stored = page.evaluate("JSON.parse(localStorage.getItem('luffy.auth')).token")
+    assert str(AccessToken(stored)["user_id"]) == str(user.pk)  # a valid, fresh access token

@@ -1,0 +1,16 @@
+"""The site's URLconf for browser tests: the local cashier and local media on the live server.
+
+The suite runs with DEBUG off, so neither is mounted by luffy_api/urls.py; `make run` mounts both.
+"""
+
+from django.conf import settings
+from django.urls import re_path
+
+from tests.support.cashier_urls import handler400, handler403, handler404, handler500  # noqa: F401
+from tests.support.cashier_urls import urlpatterns as cashier_urlpatterns
+from utils.media_serve import serve_media
+
+urlpatterns = [
+    re_path(r"^media/(?P<path>.*)$", serve_media, {"document_root": settings.MEDIA_ROOT}),
+    *cashier_urlpatterns,
+]

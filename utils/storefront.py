@@ -1,0 +1,54 @@
+"""Serving the built Vue storefront (web/dist): index.html for its pages, hashed assets forever.
+
+WhiteNoise serves the files of `web/dist` at the site root (WHITENOISE_ROOT); this module adds the
+history-mode fallback (every page path answers index.html, the router then draws the page) and the
+"forever" cache for Vite's content-hashed `/assets/` files.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
+from whitenoise.middleware import WhiteNoiseMiddleware
+
+# Paths the storefront never answers: they belong to Django (unknown /api/ paths stay JSON 404s).
+RESERVED_PREFIXES = ("api/", "admin/", "static/", "media/", "cashier/")
+PAGE_PATTERN = r"^(?!(?:{}))".format(
+    "|".join(p.replace("/", r"(?:/|$)") for p in RESERVED_PREFIXES)
+)
+
+MISSING_BUILD = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>路飞学城:前端尚未构建</title></head>
+<body style="font-family:sans-serif;max-width:640px;margin:60px auto;line-height:1.7">
+<h1>路飞学城的前端还没有构建</h1>
+<p>没有找到 <code>web/dist/index.html</code>。请运行 <code>make run</code>(会自动安装 Node 并构建),
+或者手动构建:<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>。</p>
+<p>The storefront has not been built: run <code>make run</code>, or
+<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>.
+The API is at <a href="/api/docs/">/api/docs/</a>.</p>
+</body></html>"""
+
+
+@require_safe
+def storefront_page(request: HttpRequest, path: str = "") -> HttpResponse:
+    """index.html for any storefront page, revalidated on every visit so a deploy shows at once."""
+    index = settings.STOREFRONT_DIR / "index.html"
+    try:
+        html = index.read_bytes()
+    except FileNotFoundError:
+        # 503, not 500: nothing is broken in the code, the build step has not run yet.
+        response = HttpResponse(MISSING_BUILD, status=503, content_type="text/html; charset=utf-8")
+    else:
+        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+class StorefrontWhiteNoiseMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise that also knows Vite's hashed `/assets/index-B2BhwRft.js` names are immutable."""
+
+    def immutable_file_test(self, path: str, url: str) -> bool:
+        if url.startswith("/assets/"):
+            return True
+        return super().immutable_file_test(path, url)

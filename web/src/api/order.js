@@ -1,0 +1,11 @@
+// Orders: apps/order (place and pay, payment status, the buyer's orders, cancel).
+import { http } from './http'
+
+export const pay = ({ courses, totalAmount, subject = '' }) =>
+  http.post('order/pay/', { courses, total_amount: totalAmount, subject })
+// {code: 100} paid, {code: 101} not yet; 404 unknown order.
+export const paymentStatus = (outTradeNo) =>
+  http.get('order/success/', { params: { out_trade_no: outTradeNo } })
+export const orders = (params = {}) => http.get('order/', { params })
+export const order = (outTradeNo) => http.get(`order/${encodeURIComponent(outTradeNo)}/`)
+export const cancel = (outTradeNo) => http.post(`order/${encodeURIComponent(outTradeNo)}/cancel/`)

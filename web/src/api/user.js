@@ -1,0 +1,18 @@
+// Accounts: apps/user (login, SMS codes, registration, tokens, profile).
+import { http } from './http'
+
+export const checkMobile = (mobile) => http.get('user/user/mobile/', { params: { mobile } })
+export const sendSmsCode = (mobile) => http.get('user/user/send_sms/', { params: { mobile } })
+export const passwordLogin = ({ username, password }) =>
+  http.post('user/user/mul_login/', { username, password }, { skipAuth: true })
+export const smsLogin = ({ mobile, code }) =>
+  http.post('user/user/mobile_login/', { mobile, code }, { skipAuth: true })
+export const register = ({ mobile, code, password }) =>
+  http.post('user/user/mobile_register/', { mobile, code, password }, { skipAuth: true })
+// Answers {token} and, once rotation is on, a new {refresh} too.
+export const refreshToken = (refresh) =>
+  http.post('user/token/refresh/', { refresh }, { skipAuth: true, retried: true })
+// Blacklists the refresh token; servers without the endpoint answer 404 (the caller ignores it).
+export const logout = (refresh) => http.post('user/user/logout/', { refresh }, { retried: true })
+export const me = () => http.get('user/user/me/')
+export const ownedCourses = (params = {}) => http.get('user/courses/', { params })

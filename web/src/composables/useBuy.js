@@ -1,0 +1,67 @@
+// 立即购买: place the order at the price shown, then Alipay, the study page, or the new price.
+import { ref } from 'vue'
+import { useRouter } from 'vue-router'
+import { useUserStore } from '../stores/user'
+import { pay } from '../api/order'
+import { courseDetail } from '../api/course'
+
+export function useBuy() {
+  const user = useUserStore()
+  const router = useRouter()
+  const buying = ref(false)
+
+  async function place(course, totalAmount) {
+    try {
+      const body = await pay({ courses: [course.id], totalAmount, subject: course.name })
+      if (body.pay_url) {
+        window.location.assign(body.pay_url)
+        return
+      }
+      ElMessage.success('已开通,马上开始学习吧')
+      router.push(`/learn/${course.id}`)
+    } catch (err) {
+      if (err.status === 409) {
+        ElMessage.info('您已拥有这门课程')
+        router.push(`/learn/${course.id}`)
+        return
+      }
+      if (err.status === 400 && err.errors && err.errors.total_amount) {
+        await confirmNewPrice(course)
+        return
+      }
+      ElMessage.error(err.display)
+    }
+  }
+
+  // The price moved between the page and the order: show the new one and let the buyer decide.
+  async function confirmNewPrice(course) {
+    const fresh = await courseDetail(course.id)
+    try {
+      await ElMessageBox.confirm(
+        `「${fresh.name}」的价格已变动,当前价格 ¥${fresh.real_price}(页面显示 ¥${course.real_price})。是否按新价格购买?`,
+        '价格已变动',
+        { confirmButtonText: `按 ¥${fresh.real_price} 购买`, cancelButtonText: '取消', type: 'warning' },
+      )
+    } catch {
+      return
+    }
+    await place(fresh, fresh.real_price)
+  }
+
+  async function buy(course) {
+    if (!user.isLoggedIn) {
+      ElMessage.warning('请先登录')
+      user.openLogin('password')
+      return
+    }
+    if (buying.value) return
+    buying.value = true
+    try {
+      await place(course, course.real_price)
+    } finally {
+      buying.value = false
+    }
+  }
+
+  return { buy, buying }
+}

@@ -1,0 +1,31 @@
+// Paging and filter state kept in the URL's query, so reload, back and shared links show the same page.
+import { computed } from 'vue'
+import { useRoute, useRouter } from 'vue-router'
+
+export const DEFAULT_PAGE_SIZE = 10
+
+function positive(value, fallback) {
+  const n = Number.parseInt(value, 10)
+  return Number.isFinite(n) && n > 0 ? n : fallback
+}
+
+export function useListQuery() {
+  const route = useRoute()
+  const router = useRouter()
+  const page = computed(() => positive(route.query.page, 1))
+  const size = computed(() => positive(route.query.size, DEFAULT_PAGE_SIZE))
+
+  /** Change some query values; anything but paging itself sends the buyer back to page 1. */
+  function update(changes) {
+    const query = { ...route.query, ...changes }
+    if (!('page' in changes)) delete query.page
+    for (const [key, value] of Object.entries(query)) {
+      if (value === '' || value === null || value === undefined) delete query[key]
+    }
+    if (query.page === 1) delete query.page
+    if (query.size === DEFAULT_PAGE_SIZE) delete query.size
+    router.push({ path: route.path, query })
+  }
+
+  return { route, page, size, update }
+}

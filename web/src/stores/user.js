@@ -1,0 +1,146 @@
+// Who is logged in, the login dialog, and keeping the access token fresh.
+import { defineStore } from 'pinia'
+import * as userApi from '../api/user'
+import { setAuthHooks } from '../api/http'
+import { tokenExpiry } from '../utils/jwt'
+
+const STORAGE_KEY = 'luffy.auth'
+// Refresh this long before the access token expires, so no request goes out with a dead token.
+export const REFRESH_MARGIN_SECONDS = 60
+export const MIN_REFRESH_SECONDS = 30
+
+function load() {
+  try {
+    return JSON.parse(localStorage.getItem(STORAGE_KEY)) || {}
+  } catch {
+    return {}
+  }
+}
+
+let refreshTimer = null
+let refreshing = null
+
+export const useUserStore = defineStore('user', {
+  state: () => {
+    const saved = load()
+    return {
+      token: saved.token || '',
+      refresh: saved.refresh || '',
+      username: saved.username || '',
+      icon: saved.icon || '',
+      dialogVisible: false,
+      dialogTab: 'password',
+      // Where to go once the visitor has logged in (a page that needs an account).
+      afterLogin: null,
+    }
+  },
+  getters: {
+    isLoggedIn: (state) => Boolean(state.token),
+  },
+  actions: {
+    openLogin(tab = 'password', afterLogin = null) {
+      this.dialogTab = tab
+      this.afterLogin = afterLogin
+      this.dialogVisible = true
+    },
+    closeLogin() {
+      this.dialogVisible = false
+    },
+    save() {
+      const { token, refresh, username, icon } = this
+      localStorage.setItem(STORAGE_KEY, JSON.stringify({ token, refresh, username, icon }))
+    },
+    applyLogin(body) {
+      this.token = body.token
+      this.refresh = body.refresh || this.refresh
+      this.username = body.username || this.username
+      this.icon = body.icon || this.icon
+      this.save()
+      this.scheduleRefresh()
+    },
+    clear() {
+      clearTimeout(refreshTimer)
+      refreshTimer = null
+      this.token = ''
+      this.refresh = ''
+      this.username = ''
+      this.icon = ''
+      localStorage.removeItem(STORAGE_KEY)
+    },
+    async passwordLogin(form) {
+      this.applyLogin(await userApi.passwordLogin(form))
+    },
+    async smsLogin(form) {
+      this.applyLogin(await userApi.smsLogin(form))
+    },
+    async register(form) {
+      await userApi.register(form)
+      // Registration answers no token: log in with what the buyer just typed.
+      this.applyLogin(await userApi.passwordLogin({ username: form.mobile, password: form.password }))
+    },
+    /** Swap the refresh token for a new access token; false when the session is over. */
+    refreshToken() {
+      if (!this.refresh) return Promise.resolve(false)
+      // Requests that fail together share one refresh.
+      refreshing ||= userApi
+        .refreshToken(this.refresh)
+        .then((body) => {
+          // With rotation on, the old refresh token is dead: keep the new one.
+          this.applyLogin({ token: body.token, refresh: body.refresh })
+          return true
+        })
+        .catch((err) => {
+          if (err.status === 401 || err.status === 400) this.clear()
+          return false
+        })
+        .finally(() => {
+          refreshing = null
+        })
+      return refreshing
+    },
+    /**
+     * Refresh REFRESH_MARGIN_SECONDS before the access token expires. On page load a token that
+     * has expired (the tab slept overnight) is refreshed at once, before any request goes out;
+     * otherwise never sooner than MIN_REFRESH_SECONDS, so a browser whose clock is far off
+     * cannot spin on refreshes that all look expired.
+     */
+    scheduleRefresh({ now = Date.now(), atStart = false } = {}) {
+      clearTimeout(refreshTimer)
+      refreshTimer = null
+      const exp = tokenExpiry(this.token)
+      if (!exp || !this.refresh) return null
+      let delay = Math.max(0, exp * 1000 - now - REFRESH_MARGIN_SECONDS * 1000)
+      if (delay === 0 && atStart) {
+        this.refreshToken()
+        return 0
+      }
+      delay = Math.max(delay, MIN_REFRESH_SECONDS * 1000)
+      // setTimeout overflows past ~24.8 days; a token that long-lived is rescheduled on load.
+      refreshTimer = setTimeout(() => this.refreshToken(), Math.min(delay, 2 ** 31 - 1))
+      return delay
+    },
+    async logout() {
+      try {
+        if (this.refresh) await userApi.logout(this.refresh)
+      } catch {
+        // 404 (no logout endpoint on this server) or a dead token: logged out locally either way.
+      } finally {
+        this.clear()
+      }
+    },
+  },
+})
+
+/** Connects the API layer to this store: the login header, refresh on 401, and expiry. */
+export function installAuth(store) {
+  setAuthHooks({
+    token: () => store.token,
+    refresh: () => store.refreshToken(),
+    ready: () => (refreshing ? refreshing.then(() => undefined) : Promise.resolve()),
+    expired: () => {
+      store.clear()
+      store.openLogin('password')
+    },
+  })
+  store.scheduleRefresh({ atStart: true })
+}

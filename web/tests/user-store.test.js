@@ -1,0 +1,110 @@
+// The user store: login state kept in localStorage, refresh rotation, refresh before expiry, logout.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+
+vi.mock('../src/api/user', () => ({
+  passwordLogin: vi.fn(),
+  smsLogin: vi.fn(),
+  register: vi.fn(),
+  refreshToken: vi.fn(),
+  logout: vi.fn(),
+}))
+
+const userApi = await import('../src/api/user')
+const { installAuth, useUserStore, MIN_REFRESH_SECONDS, REFRESH_MARGIN_SECONDS } = await import(
+  '../src/stores/user'
+)
+
+function jwt(exp) {
+  const payload = btoa(JSON.stringify({ exp })).replace(/=+$/, '')
+  return `header.${payload}.signature`
+}
+
+beforeEach(() => {
+  localStorage.clear()
+  setActivePinia(createPinia())
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+  vi.clearAllMocks()
+})
+
+describe('user store', () => {
+  it('keeps a login across page loads', async () => {
+    userApi.passwordLogin.mockResolvedValue({ token: jwt(9e9), refresh: 'r1', username: 'demo', icon: '' })
+    await useUserStore().passwordLogin({ username: 'demo', password: 'x' })
+    setActivePinia(createPinia())
+    const again = useUserStore()
+    expect(again.isLoggedIn).toBe(true)
+    expect(again.username).toBe('demo')
+  })
+
+  it('uses the refresh token the refresh answer rotates in, and keeps the old one otherwise', async () => {
+    const store = useUserStore()
+    store.applyLogin({ token: jwt(9e9), refresh: 'r1', username: 'demo' })
+    userApi.refreshToken.mockResolvedValueOnce({ token: jwt(9e9 + 1), refresh: 'r2' })
+    expect(await store.refreshToken()).toBe(true)
+    expect(store.refresh).toBe('r2')
+    userApi.refreshToken.mockResolvedValueOnce({ token: jwt(9e9 + 2) })
+    await store.refreshToken()
+    expect(store.refresh).toBe('r2')
+    expect(userApi.refreshToken).toHaveBeenLastCalledWith('r2')
+  })
+
+  it('refreshes the access token a minute before it expires', async () => {
+    const now = Date.now()
+    const store = useUserStore()
+    userApi.refreshToken.mockResolvedValue({ token: jwt(9e9) })
+    store.applyLogin({ token: jwt(Math.floor(now / 1000) + 600), refresh: 'r1', username: 'demo' })
+    vi.advanceTimersByTime((600 - REFRESH_MARGIN_SECONDS - 5) * 1000)
+    expect(userApi.refreshToken).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(10 * 1000)
+    expect(userApi.refreshToken).toHaveBeenCalledWith('r1')
+  })
+
+  it('refreshes an expired token at page load before anything else', async () => {
+    const past = Math.floor(Date.now() / 1000) - 3600
+    localStorage.setItem('luffy.auth', JSON.stringify({ token: jwt(past), refresh: 'r1', username: 'demo' }))
+    userApi.refreshToken.mockResolvedValue({ token: jwt(9e9) })
+    installAuth(useUserStore())
+    expect(userApi.refreshToken).toHaveBeenCalledWith('r1')
+  })
+
+  it('does not spin when every new token already looks expired (a clock far off)', async () => {
+    const store = useUserStore()
+    const past = Math.floor(Date.now() / 1000) - 3600
+    userApi.refreshToken.mockResolvedValue({ token: jwt(past) })
+    store.applyLogin({ token: jwt(past), refresh: 'r1', username: 'demo' })
+    expect(userApi.refreshToken).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(MIN_REFRESH_SECONDS * 1000)
+    expect(userApi.refreshToken).toHaveBeenCalledTimes(1)
+  })
+
+  it('ends the session when the refresh token is refused', async () => {
+    const store = useUserStore()
+    store.applyLogin({ token: jwt(9e9), refresh: 'r1', username: 'demo' })
+    userApi.refreshToken.mockRejectedValue({ status: 401 })
+    expect(await store.refreshToken()).toBe(false)
+    expect(store.isLoggedIn).toBe(false)
+    expect(localStorage.getItem('luffy.auth')).toBeNull()
+  })
+
+  it('logs out locally even when the server has no logout endpoint (404)', async () => {
+    const store = useUserStore()
+    store.applyLogin({ token: jwt(9e9), refresh: 'r1', username: 'demo' })
+    userApi.logout.mockRejectedValue({ status: 404 })
+    await store.logout()
+    expect(userApi.logout).toHaveBeenCalledWith('r1')
+    expect(store.isLoggedIn).toBe(false)
+  })
+
+  it('logs in with the new account after registering', async () => {
+    userApi.register.mockResolvedValue({ code: 100 })
+    userApi.passwordLogin.mockResolvedValue({ token: jwt(9e9), refresh: 'r', username: 'u13912345678' })
+    const store = useUserStore()
+    await store.register({ mobile: '13912345678', code: '123456', password: 'pw-123456' })
+    expect(userApi.passwordLogin).toHaveBeenCalledWith({ username: '13912345678', password: 'pw-123456' })
+    expect(store.username).toBe('u13912345678')
+  })
+})
