@@ -244,7 +244,8 @@ USE_TZ = True
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (and, with DEBUG off, where the manifest of hashed names is read).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", "").strip() or BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Where clients fetch local media (MEDIA_ROOT) from; absolute links in API bodies use it and

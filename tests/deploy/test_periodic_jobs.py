@@ -20,8 +20,14 @@ ENV_FILE = "/etc/luffy/luffy.env"
 
 
 def manage(*args: str) -> subprocess.CompletedProcess[str]:
-    """manage.py in a clean environment: development settings, no Alipay, no .env."""
-    env = {"PATH": os.environ["PATH"], "LUFFY_IGNORE_DOTENV": "1", "DJANGO_DEBUG": "true"}
+    """manage.py in a clean environment: development settings, no Alipay (not even the local
+    cashier that DEBUG would turn on), no .env."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "LUFFY_IGNORE_DOTENV": "1",
+        "DJANGO_DEBUG": "true",
+        "LOCAL_CASHIER": "false",
+    }
     return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -90,7 +96,10 @@ def test_the_app_service_runs_gunicorn_with_the_projects_config_and_reloads_on_h
 
 def run_job(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env_file = tmp_path / "luffy.env"
-    env_file.write_text(f"DJANGO_DEBUG=true\nDATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}\n")
+    env_file.write_text(
+        "DJANGO_DEBUG=true\nLOCAL_CASHIER=false\n"
+        f"DATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}\n"
+    )
     return subprocess.run(  # noqa: S603 - the project's own script
         [str(ROOT / "deploy" / "run-job.sh"), *args],
         env={"PATH": os.environ["PATH"], "LUFFY_ENV_FILE": str(env_file), "TMPDIR": str(tmp_path)},
