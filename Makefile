@@ -12,6 +12,8 @@ setup:
 # Demo server on the embedded defaults: SQLite, local media, no keys. Debug is on for this target
 # only (.env.example keeps it off); `make run DJANGO_DEBUG=false` or an exported value wins.
 run: export DJANGO_DEBUG ?= true
+# Links in API bodies and the local cashier's addresses are built on SITE_URL: the port served.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: setup
 	@[ -f .env ] || { cp .env.example .env; echo "==> created .env from .env.example"; }
 	$(PY) manage.py migrate --noinput -v0

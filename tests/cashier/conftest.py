@@ -63,6 +63,8 @@ def place(local_cashier, buyer, paid_course):
     def do(courses=None):
         courses = courses or [paid_course]
         total = sum((c.price for c in courses), Decimal("0.00"))
-        return order_services.place_order(buyer, [c.pk for c in courses], total)
+        return order_services.place_order(
+            buyer, course_ids=[c.pk for c in courses], total_amount=total
+        )
 
     return do

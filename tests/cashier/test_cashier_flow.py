@@ -201,7 +201,7 @@ def test_when_the_notify_is_lost_reconcile_orders_settles_the_order(local_cashie
     fetch(f"{local_cashier.site_url}/cashier/confirm/", {"ticket": ticket})
     assert not Order.objects.get(pk=placed.order.pk).is_paid
 
-    settled = services.reconcile_orders(since=timezone.now() - timedelta(hours=1))
+    result = services.reconcile_orders(since=timezone.now() - timedelta(hours=1))
 
-    assert settled == [placed.order.out_trade_no]
+    assert result.settled == [placed.order.out_trade_no] and result.failed == []
     assert Order.objects.get(pk=placed.order.pk).is_paid

@@ -33,7 +33,7 @@ def media_root(settings, tmp_path) -> Path:
 
 
 def load() -> None:
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--force", stdout=StringIO())
 
 
 def fetch(url: str, **headers: str):

@@ -59,7 +59,11 @@ def browser() -> Iterator[Browser]:
 def shop(local_cashier, settings):
     """The live server with the storefront, local media and the local cashier; the demo catalog."""
     settings.ROOT_URLCONF = "tests.web.urls"
-    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    # Links in API bodies are built on configuration, never on the request's Host: the live
+    # server is the site here.
+    settings.SITE_URL = local_cashier.site_url
+    settings.MEDIA_BASE_URL = f"{local_cashier.site_url}{settings.MEDIA_URL}"
+    call_command("load_demo", "--force", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return local_cashier
 
 
