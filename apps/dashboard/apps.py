@@ -1,0 +1,18 @@
+"""The admin's front page (sales at a glance) and the admin site's header and links."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DashboardConfig(AppConfig):
+    name = "apps.dashboard"
+    verbose_name = _("销售概况")
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        admin.site.site_header = _("路飞学城 管理后台")
+        admin.site.site_title = _("路飞学城 管理后台")
+        admin.site.index_title = _("站点管理")
+        admin.site.site_url = "/"  # "查看站点": the storefront
+        admin.site.index_template = "admin/dashboard/index.html"
