@@ -19,9 +19,9 @@ class DateRangeFilter(admin.FieldListFilter):
         self.param_to = f"{field_path}__range_to"
         super().__init__(field, request, params, model, model_admin, field_path)
         self.title = _("%(field)s(日期范围)") % {"field": field.verbose_name}
-        self.value_from = self._date(params.pop(self.param_from, [""]))
-        self.value_to = self._date(params.pop(self.param_to, [""]))
-        self.used_parameters = {}
+        # The base class moved our two parameters from `params` to `used_parameters`.
+        self.value_from = self._date(self.used_parameters.get(self.param_from, [""]))
+        self.value_to = self._date(self.used_parameters.get(self.param_to, [""]))
 
     @staticmethod
     def _date(values) -> date | None:

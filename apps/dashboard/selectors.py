@@ -21,6 +21,11 @@ from apps.order.models import PAID_STATES, Order, OrderDetail, Refund
 ZERO = Decimal("0.00")
 
 
+def _money(value: Decimal | None) -> Decimal:
+    """Two places whatever the backend returns (SQLite's SUM can drop trailing zeros)."""
+    return (value or ZERO).quantize(ZERO)
+
+
 @dataclass(frozen=True)
 class Totals:
     revenue: Decimal
@@ -72,7 +77,7 @@ def _paid(start: datetime, end: datetime):
 
 def _totals(start: datetime, end: datetime) -> Totals:
     row = _paid(start, end).aggregate(revenue=Sum("total_amount"), orders=Count("id"))
-    return Totals(revenue=row["revenue"] or ZERO, orders=row["orders"])
+    return Totals(revenue=_money(row["revenue"]), orders=row["orders"])
 
 
 def daily_sales(*, first: date, last: date) -> list[DayTotals]:
@@ -94,7 +99,7 @@ def daily_sales(*, first: date, last: date) -> list[DayTotals]:
         day = first + timedelta(days=offset)
         row = by_day.get(day, {})
         days.append(
-            DayTotals(day=day, revenue=row.get("revenue") or ZERO, orders=row.get("orders") or 0)
+            DayTotals(day=day, revenue=_money(row.get("revenue")), orders=row.get("orders") or 0)
         )
     return days
 
@@ -115,7 +120,7 @@ def top_courses(*, start: datetime, end: datetime, limit: int = 10) -> list[Cour
         CourseRevenue(
             course_id=row["course_id"],
             name=row["course__name"],
-            revenue=row["revenue"],
+            revenue=_money(row["revenue"]),
             sold=row["sold"],
         )
         for row in rows
@@ -127,7 +132,7 @@ def refund_totals(*, start: datetime, end: datetime) -> RefundTotals:
         status=Refund.Status.SUCCEEDED, created_at__gte=start, created_at__lt=end
     ).aggregate(amount=Sum("amount"), count=Count("id"))
     pending = Refund.objects.filter(status=Refund.Status.PENDING).count()
-    return RefundTotals(amount=done["amount"] or ZERO, count=done["count"], pending=pending)
+    return RefundTotals(amount=_money(done["amount"]), count=done["count"], pending=pending)
 
 
 def sales_summary(*, now: datetime | None = None, days: int = 30, top: int = 10) -> SalesSummary:
