@@ -82,15 +82,19 @@ class SectionInline(SectionDisplay, admin.StackedInline):
     readonly_fields = SECTION_READONLY
 
 
+NESTED_TEMPLATE = "admin/course/nested_stacked.html"  # the stock one says "Remove" in English
+
+
 class NestedSectionInline(SectionDisplay, nested_admin.NestedStackedInline):
+    template = NESTED_TEMPLATE
     model = CourseSection
     extra = 0
     fields = SECTION_FIELDS
     readonly_fields = SECTION_READONLY
-    classes = ["collapse-sections"]
 
 
 class ChapterInline(nested_admin.NestedStackedInline):
+    template = NESTED_TEMPLATE
     model = CourseChapter
     extra = 0
     fields = [("chapter", "name"), "summary", ("orders", "is_show", "is_delete")]

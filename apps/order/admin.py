@@ -28,6 +28,7 @@ from .models import (
     PaymentNotification,
     Refund,
 )
+from .notify_text import notify_detail_text
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -282,11 +283,17 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
         "outcome",
         "client_ip",
         "body_bytes",
-        "detail",
+        "detail_text",
     ]
     list_filter = ["outcome", "verified", "trade_status", "received_at"]
     search_fields = ["out_trade_no", "notify_id"]
     date_hierarchy = "received_at"
+    exclude = ["detail"]
+    readonly_fields = ["detail_text"]
+
+    @admin.display(description=_("说明"))
+    def detail_text(self, notification: PaymentNotification) -> str:
+        return notify_detail_text(notification.detail) or "-"
 
 
 @admin.register(Refund)

@@ -2,7 +2,9 @@
 e-mail or username; SMS codes read-only."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,41 @@ from django.utils.translation import gettext_lazy as _
 from apps.order.models import CourseEntitlement, ManualGrant, Order
 
 from .models import SmsCode, User
+
+_ACTIONS = {
+    "add": _("可以添加"),
+    "change": _("可以修改"),
+    "delete": _("可以删除"),
+    "view": _("可以查看"),
+}
+
+
+def permission_label(perm: Permission) -> str:
+    """ "订单 | 订单记录 | 可以查看订单记录": Django stores the names in English ("Can view …")."""
+    model = perm.content_type.model_class()
+    if model is None:
+        return str(perm)
+    opts = model._meta
+    action = perm.codename.split("_", 1)[0]
+    app = apps_verbose_name(opts.app_label)
+    name = f"{_ACTIONS[action]}{opts.verbose_name}" if action in _ACTIONS else perm.name
+    return f"{app} | {opts.verbose_name} | {name}"
+
+
+def apps_verbose_name(label: str) -> str:
+    from django.apps import apps
+
+    return str(apps.get_app_config(label).verbose_name)
+
+
+class PermissionLabels:
+    """Permission pickers (user, group) labelled in the staff's language."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name in ("permissions", "user_permissions"):
+            field.label_from_instance = permission_label
+        return field
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -60,8 +97,16 @@ class UserGrantInline(ReadOnlyInline):
     verbose_name_plural = _("人工开通记录")
 
 
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(PermissionLabels, DjangoGroupAdmin):
+    pass
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PermissionLabels, DjangoUserAdmin):
     list_display = ["id", "username", "mobile", "email", "is_staff", "is_active", "date_joined"]
     search_fields = ["username", "mobile", "email"]
     fieldsets = [
