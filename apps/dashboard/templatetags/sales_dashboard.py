@@ -58,14 +58,16 @@ def build_chart(days: list[DayTotals]) -> Chart:
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     top = _nice_max(max((d.revenue for d in days), default=Decimal(0)))
-    top_orders = _nice_max(max((d.orders for d in days), default=0))
+    # Whole orders at each of the five ticks: a top divisible by 4.
+    top_orders = int(_nice_max(max((d.orders for d in days), default=0)))
+    top_orders = max(4, -(-top_orders // 4) * 4)
     slot = plot_w / max(len(days), 1)
     baseline = PAD_TOP + plot_h
     bars, points = [], []
     for i, d in enumerate(days):
         h = float(d.revenue / top) * plot_h
         x = PAD_LEFT + i * slot
-        dot_y = baseline - float(Decimal(d.orders) / top_orders) * plot_h
+        dot_y = baseline - d.orders / top_orders * plot_h
         points.append(f"{x + slot / 2:.1f},{dot_y:.1f}")
         bars.append(
             Bar(
