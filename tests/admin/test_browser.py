@@ -13,7 +13,8 @@ import pytest
 from django.utils import timezone
 
 from apps.course.models import CourseSection
-from tests.factories import CourseFactory, OrderFactory, OrderLineFactory
+from apps.order.models import CourseEntitlement
+from tests.factories import CourseFactory, OrderFactory, OrderLineFactory, SectionFactory
 
 LESSON = Path(__file__).resolve().parents[1] / "course" / "data" / "lesson.mp4"
 
@@ -119,7 +120,8 @@ ENGLISH_UI = [
     "History", "View site", "Luffy", "Welcome", "Today", "All", "Yes", "No", "Go", "Select",
     "Error", "error", "By", "Show counts", "Clear", "Recent actions", "None", "Unknown",
     "Site administration", "Django administration", "Password", "Token", "Access",
-    "Model name", "Add link", "Change or view list link", "Blacklist", "Outstanding",
+    "Model name", "Add link", "Change or view list link", "Blacklist", "Outstanding", "Can",
+    "Choose", "Remove", "throttle",
 ]  # fmt: skip
 
 
@@ -135,13 +137,16 @@ def test_no_english_ui_words_on_the_chinese_admin_pages(admin_page):
     from django.contrib import admin
 
     page = admin_page
-    CourseFactory()
-    _paid(1, "9.90")
+    section = SectionFactory()
+    order = _paid(1, "9.90")
+    CourseEntitlement.objects.create(user=order.user, course=section.chapter.course, order=order)
     urls = ["/admin/"]
     for model in admin.site._registry:
         opts = model._meta
         urls.append(f"/admin/{opts.app_label}/{opts.model_name}/")
         urls.append(f"/admin/{opts.app_label}/{opts.model_name}/add/")
+        if (first := model._default_manager.order_by("pk").first()) is not None:
+            urls.append(f"/admin/{opts.app_label}/{opts.model_name}/{first.pk}/change/")
     found = {}
     for url in urls:
         response = page.goto(url)
