@@ -199,3 +199,20 @@ def test_a_grant_without_a_reason_is_refused(staff_client):
 
     assert response.status_code == 200
     assert not CourseEntitlement.objects.exists()
+
+
+def test_staff_who_may_only_view_orders_cannot_cancel_them(make_order):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client = Client()
+    client.force_login(viewer)
+    order = make_order([CourseFactory()])
+
+    page = client.get(CHANGELIST)
+    client.post(CHANGELIST, {"action": "cancel_unpaid_action", "_selected_action": [order.pk]})
+
+    assert "cancel_unpaid_action" not in page.text
+    order.refresh_from_db()
+    assert order.order_status == Order.Status.UNPAID
