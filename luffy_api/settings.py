@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us, not fetched from a CDN
+    "nested_admin",  # chapters with their sections on the course page
+    "apps.dashboard",  # the admin's front page: sales at a glance; admin header and links
     "apps.user",
     "apps.course",
     "apps.order",
@@ -240,6 +242,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"  # Alipay timestamps are naive Beijing time.
 USE_I18N = True
+# Our own catalogue (zh_Hans): strings written in English in the code, and other packages' gaps.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Static and media ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from apps.course.models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+from apps.order.models import Order, OrderDetail
 from apps.user.models import User
 
 TEST_PASSWORD = "Luffy-test-pass-42"
@@ -91,3 +92,33 @@ class BannerFactory(factory.django.DjangoModelFactory):
     image = factory.django.ImageField(filename="banner.png", width=32, height=12, format="PNG")
     link = factory.Sequence(lambda n: f"/course/{n + 1}")
     orders = factory.Sequence(lambda n: n)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An unpaid order; `paid=True` (with `pay_time=`) for a paid one. Lines: `OrderLineFactory`."""
+
+    class Meta:
+        model = Order
+
+    subject = "路飞学城课程"
+    total_amount = Decimal("99.00")
+    out_trade_no = factory.Sequence(lambda n: f"T{n:020d}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
+    user = factory.SubFactory(UserFactory)
+
+    class Params:
+        paid = factory.Trait(
+            order_status=Order.Status.PAID,
+            trade_no=factory.Sequence(lambda n: f"2026{n:024d}"),
+            pay_time=factory.LazyFunction(timezone.now),
+        )
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderDetail
+
+    order = factory.SubFactory(OrderFactory)
+    course = factory.SubFactory(CourseFactory)
+    price = factory.LazyAttribute(lambda line: line.course.price)
+    real_price = factory.LazyAttribute(lambda line: line.price)

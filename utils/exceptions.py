@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -74,6 +75,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = PayloadTooLarge()
     elif isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
         exc = exceptions.ParseError("请求格式无效")
+    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
+        # DRF's message carries the json module's English reason: one sentence in our language.
+        exc = exceptions.ParseError(_("The request body is not valid JSON"))
     elif isinstance(exc, RecursionError):  # JSON nested deeper than the parser can follow
         exc = exceptions.ParseError("JSON 嵌套过深")
     elif _database_busy(exc):

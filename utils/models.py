@@ -30,6 +30,8 @@ class ThrottleCounter(models.Model):
 
     class Meta:
         db_table = "luffy_throttle_counter"
+        verbose_name = "限流计数"
+        verbose_name_plural = verbose_name
 
     def __str__(self) -> str:
         return f"{self.key}: {self.hits} until {self.expires_at:%H:%M:%S}"

@@ -1,12 +1,18 @@
-"""Staff screens for the catalog. Chapters are edited inline under their course, sections
-inline under their chapter (the chapter row links to it)."""
+"""Staff screens for the catalog. A course's chapters and their sections are edited on the
+course page (nested inlines, django-nested-admin); the counters are computed, never typed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import nested_admin
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from libs.qiniu import QiniuError
 from libs.qiniu.storage import undo_uploads_on_error
@@ -46,31 +52,67 @@ class TeacherAdmin(StorageErrorsAsMessages, CatalogAdmin):
     search_fields = ["name", "title"]
 
 
-class ChapterInline(admin.StackedInline):
-    model = CourseChapter
-    extra = 0
-    fields = ["chapter", "name", "summary", "orders", "is_show", "is_delete"]
-    show_change_link = True  # opens the chapter with its sections
+SECTION_FIELDS = [
+    ("name", "section_type", "duration", "free_trail"),
+    ("video", "section_link"),
+    ("video_key", "video_size_display", "video_etag"),
+    ("orders", "is_show", "is_delete"),
+]
+SECTION_READONLY = ["video_key", "video_size_display", "video_etag"]
 
 
-class SectionInline(admin.StackedInline):
-    model = CourseSection
-    extra = 0
-    fields = [
-        ("name", "section_type", "duration", "free_trail"),
-        ("video", "section_link"),
-        ("video_key", "video_size", "video_etag"),
-        ("orders", "is_show", "is_delete"),
-    ]
-    readonly_fields = ["video_key", "video_size", "video_etag"]
-
-    @admin.display(description="对象 key")
+class SectionDisplay:
+    @admin.display(description=_("对象 key"))
     def video_key(self, section: CourseSection) -> str:
         return section.video.name if section.video else "-"
 
+    @admin.display(description=_("视频大小"))
+    def video_size_display(self, section: CourseSection) -> str:
+        if section.video_size is None:
+            return "-"
+        return f"{filesizeformat(section.video_size)} ({section.video_size:,} 字节)"
+
+
+class SectionInline(SectionDisplay, admin.StackedInline):
+    """Sections on their chapter's own page."""
+
+    model = CourseSection
+    extra = 0
+    fields = SECTION_FIELDS
+    readonly_fields = SECTION_READONLY
+
+
+NESTED_TEMPLATE = "admin/course/nested_stacked.html"  # the stock one says "Remove" in English
+
+
+class NestedSectionInline(SectionDisplay, nested_admin.NestedStackedInline):
+    template = NESTED_TEMPLATE
+    model = CourseSection
+    extra = 0
+    fields = SECTION_FIELDS
+    readonly_fields = SECTION_READONLY
+
+
+class ChapterInline(nested_admin.NestedStackedInline):
+    template = NESTED_TEMPLATE
+    model = CourseChapter
+    extra = 0
+    fields = [("chapter", "name"), "summary", ("orders", "is_show", "is_delete")]
+    inlines = [NestedSectionInline]
+    show_change_link = True
+
+
+def count_sections(course_id: int) -> tuple[int, int]:
+    """(sections, published sections) of a course, deleted ones and deleted chapters left out."""
+    live = Q(is_delete=False, chapter__is_delete=False)
+    row = CourseSection.objects.filter(live, chapter__course_id=course_id).aggregate(
+        total=Count("id"), shown=Count("id", filter=Q(is_show=True, chapter__is_show=True))
+    )
+    return row["total"], row["shown"]
+
 
 @admin.register(Course)
-class CourseAdmin(StorageErrorsAsMessages, CatalogAdmin):
+class CourseAdmin(StorageErrorsAsMessages, nested_admin.NestedModelAdmin, CatalogAdmin):
     list_display = [
         "id",
         "name",
@@ -79,8 +121,10 @@ class CourseAdmin(StorageErrorsAsMessages, CatalogAdmin):
         "teacher",
         "status",
         "price",
-        "discount_price",
+        "current_price_display",
+        "discount_window",
         "students",
+        "sections",
         "orders",
         "is_show",
         "is_delete",
@@ -90,6 +134,8 @@ class CourseAdmin(StorageErrorsAsMessages, CatalogAdmin):
     list_select_related = ["course_category", "teacher"]
     autocomplete_fields = ["teacher", "course_category"]
     inlines = [ChapterInline]
+    # Counted by the services (students: grants and refunds) and on save (sections).
+    readonly_fields = ["students", "sections", "pub_sections"]
     fieldsets = [
         (
             None,
@@ -109,7 +155,7 @@ class CourseAdmin(StorageErrorsAsMessages, CatalogAdmin):
             },
         ),
         (
-            "价格",
+            _("价格"),
             {
                 "fields": [
                     "price",
@@ -120,9 +166,32 @@ class CourseAdmin(StorageErrorsAsMessages, CatalogAdmin):
                 ]
             },
         ),
-        ("统计", {"fields": ["students", "sections", "pub_sections"]}),
-        ("展示", {"fields": ["orders", "is_show", "is_delete"]}),
+        (_("统计"), {"fields": ["students", "sections", "pub_sections"]}),
+        (_("展示"), {"fields": ["orders", "is_show", "is_delete"]}),
     ]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).with_current_price()
+
+    @admin.display(description=_("当前售价"), ordering="current_price")
+    def current_price_display(self, course: Course) -> str:
+        return f"¥{course.real_price}"
+
+    @admin.display(description=_("优惠期"), ordering="discount_start")
+    def discount_window(self, course: Course) -> str:
+        if course.discount_price is None or not course.discount_start or not course.discount_end:
+            return "-"
+        start = date_format(timezone.localtime(course.discount_start), "Y-m-d H:i")
+        end = date_format(timezone.localtime(course.discount_end), "Y-m-d H:i")
+        state = _("进行中") if course.discount_active() else ""
+        return f"¥{course.discount_price} {start} ~ {end} {state}".strip()
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        course = form.instance
+        total, shown = count_sections(course.pk)
+        Course.objects.filter(pk=course.pk).update(sections=total, pub_sections=shown)
+        course.sections, course.pub_sections = total, shown
 
 
 @admin.register(CourseChapter)
@@ -136,12 +205,14 @@ class CourseChapterAdmin(StorageErrorsAsMessages, CatalogAdmin):
 
 
 @admin.register(CourseSection)
-class CourseSectionAdmin(StorageErrorsAsMessages, CatalogAdmin):
+class CourseSectionAdmin(SectionDisplay, StorageErrorsAsMessages, CatalogAdmin):
     list_display = [
         "id",
         "name",
         "chapter",
         "section_type",
+        "duration",
+        "video_size_display",
         "free_trail",
         "orders",
         "is_show",
@@ -149,8 +220,7 @@ class CourseSectionAdmin(StorageErrorsAsMessages, CatalogAdmin):
     ]
     list_filter = ["section_type", "free_trail", *CatalogAdmin.list_filter]
     search_fields = ["name", "chapter__name", "chapter__course__name"]
-    fields = [*SectionInline.fields[:-1], ("chapter", "orders", "is_show", "is_delete")]
-    readonly_fields = SectionInline.readonly_fields
-    video_key = SectionInline.video_key
+    fields = [*SECTION_FIELDS[:-1], ("chapter", "orders", "is_show", "is_delete")]
+    readonly_fields = SECTION_READONLY
     list_select_related = ["chapter__course"]
     autocomplete_fields = ["chapter"]

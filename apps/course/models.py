@@ -15,6 +15,8 @@ from django.utils import timezone
 from libs.qiniu import stream_etag
 from utils.models import BaseModel
 
+from .mp4 import format_duration, mp4_duration
+
 CENT = Decimal("0.01")
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -257,6 +259,10 @@ class CourseSection(BaseModel):
         if self.video and not self.video._committed:
             self.video_size = self.video.size
             self.video_etag = stream_etag(self.video.file)
+            # A new file's own length wins over what was typed for the old one; not an MP4: kept.
+            length = mp4_duration(self.video.file)
+            if length is not None:
+                self.duration = format_duration(length)
         elif not self.video:
             self.video_size, self.video_etag = None, ""
         super().save(*args, **kwargs)

@@ -5,16 +5,30 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import APIException
 
-from . import services
-from .models import CourseEntitlement, Order, OrderDetail, PaymentNotification, Refund
+from apps.dashboard.filters import DateRangeFilter
+
+from . import export, services
+from .models import (
+    PAID_STATES,
+    CourseEntitlement,
+    ManualGrant,
+    Order,
+    OrderDetail,
+    PaymentNotification,
+    Refund,
+)
+from .notify_text import notify_detail_text
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -85,6 +99,27 @@ def refund_order_action(modeladmin, request: HttpRequest, queryset) -> HttpRespo
     return HttpResponseRedirect(reverse("admin:order_order_refund", args=[queryset.get().pk]))
 
 
+@admin.action(description=_("取消所选的未支付订单"), permissions=["cancel"])
+def cancel_unpaid_action(modeladmin, request: HttpRequest, queryset) -> None:
+    cancelled, refused = 0, []
+    for order in queryset.filter(order_status=Order.Status.UNPAID):
+        try:
+            services.cancel_unpaid_order(order, staff=request.user)
+        except APIException as exc:
+            refused.append(f"{order.out_trade_no}: {_message(exc)}")
+        else:
+            cancelled += 1
+    skipped = queryset.exclude(order_status=Order.Status.UNPAID).count()
+    if cancelled:
+        modeladmin.message_user(request, _("已取消 %(n)d 个订单") % {"n": cancelled})
+    if skipped:
+        modeladmin.message_user(
+            request, _("%(n)d 个订单不是未支付状态,未取消") % {"n": skipped}, messages.WARNING
+        )
+    for text in refused:
+        modeladmin.message_user(request, text, messages.ERROR)
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = [
@@ -98,13 +133,35 @@ class OrderAdmin(ReadOnlyAdmin):
         "pay_time",
         "created_time",
     ]
-    list_filter = ["order_status", "pay_type", "created_time", "pay_time"]
+    list_filter = [
+        "order_status",
+        "pay_type",
+        ("created_time", DateRangeFilter),
+        ("pay_time", DateRangeFilter),
+    ]
     search_fields = ["out_trade_no", "trade_no", "user__username", "user__mobile"]
     date_hierarchy = "created_time"
     list_select_related = ["user"]
     readonly_fields = ["refund_link"]
     inlines = [OrderDetailInline, RefundInline]
-    actions = [refund_order_action]
+    actions = [refund_order_action, cancel_unpaid_action]
+    change_list_template = "admin/order/order/change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """The list with the totals of every order the filters select (not only this page)."""
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", {}).get("cl")
+        if cl is not None:
+            totals = cl.queryset.order_by().aggregate(amount=Sum("total_amount"), count=Count("id"))
+            paid = (
+                cl.queryset.order_by()
+                .filter(order_status__in=list(PAID_STATES))
+                .aggregate(amount=Sum("total_amount"), count=Count("id"))
+            )
+            response.context_data["totals"] = {"all": totals, "paid": paid}
+            query = request.GET.urlencode()
+            response.context_data["export_query"] = f"?{query}" if query else ""
+        return response
 
     @admin.display(description="退款")
     def refund_link(self, order: Order) -> str:
@@ -112,6 +169,10 @@ class OrderAdmin(ReadOnlyAdmin):
             return "-"
         url = reverse("admin:order_order_refund", args=[order.pk])
         return format_html('<a class="button" href="{}">退款…</a>', url)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        # The rows are read-only here; cancelling is a state change staff may be given apart.
+        return request.user.has_perm("order.change_order")
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -121,10 +182,36 @@ class OrderAdmin(ReadOnlyAdmin):
 
     def get_urls(self) -> list:
         refund = self.admin_site.admin_view(self.refund_view)
+        export_csv = self.admin_site.admin_view(self.export_view)
         return [
             path("<int:object_id>/refund/", refund, name="order_order_refund"),
+            path("export.csv", export_csv, {"fmt": "csv"}, name="order_order_export_csv"),
+            path("export.xlsx", export_csv, {"fmt": "xlsx"}, name="order_order_export_xlsx"),
             *super().get_urls(),
         ]
+
+    def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        """The orders the change list shows (same filters and search), with their lines."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            cl = self.get_changelist_instance(request)
+        except (admin.options.IncorrectLookupParameters, ValidationError):
+            self.message_user(request, _("筛选条件有误,未导出"), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:order_order_changelist"))
+        rows = export.export_rows(cl.queryset)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+        if fmt == "xlsx":
+            response = HttpResponse(
+                export.xlsx_bytes(rows),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        else:
+            response = StreamingHttpResponse(
+                export.csv_chunks(rows), content_type="text/csv; charset=utf-8"
+            )
+        response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.{fmt}"'
+        return response
 
     def refund_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """The intermediate page: choose the lines and give a reason, then refund."""
@@ -200,11 +287,17 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
         "outcome",
         "client_ip",
         "body_bytes",
-        "detail",
+        "detail_text",
     ]
     list_filter = ["outcome", "verified", "trade_status", "received_at"]
     search_fields = ["out_trade_no", "notify_id"]
     date_hierarchy = "received_at"
+    exclude = ["detail"]
+    readonly_fields = ["detail_text"]
+
+    @admin.display(description=_("说明"))
+    def detail_text(self, notification: PaymentNotification) -> str:
+        return notify_detail_text(notification.detail) or "-"
 
 
 @admin.register(Refund)
@@ -223,3 +316,52 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["out_request_no", "order__out_trade_no", "trade_no"]
     list_select_related = ["order", "staff"]
+
+
+class ManualGrantForm(forms.ModelForm):
+    class Meta:
+        model = ManualGrant
+        fields = ["user", "course", "reason"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        user, course = data.get("user"), data.get("course")
+        if user and course and CourseEntitlement.objects.filter(user=user, course=course).exists():
+            raise ValidationError(_("该用户已拥有这门课程"))
+        return data
+
+
+@admin.register(ManualGrant)
+class ManualGrantAdmin(admin.ModelAdmin):
+    """Add = give a course by hand through `services.grant_course`; records are never edited."""
+
+    form = ManualGrantForm
+    list_display = ["created_at", "user", "course", "reason", "staff"]
+    list_filter = ["created_at"]
+    search_fields = ["user__username", "user__mobile", "course__name", "reason"]
+    list_select_related = ["user", "course", "staff"]
+    autocomplete_fields = ["user", "course"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: ManualGrant, form, change) -> None:
+        grant = services.grant_course(
+            obj.user, course=obj.course, staff=request.user, reason=obj.reason
+        )
+        obj.pk, obj.staff, obj.entitlement, obj.created_at = (
+            grant.pk,
+            grant.staff,
+            grant.entitlement,
+            grant.created_at,
+        )
+
+    def changeform_view(self, request, *args, **kwargs) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except APIException as exc:  # lost a race with a payment of the same course
+            self.message_user(request, _message(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

@@ -57,6 +57,10 @@ class Order(models.Model):
             models.Index(fields=["user", "-created_time"], name="order_user_recent"),
             models.Index(fields=["order_status", "expires_at"], name="order_status_expiry"),
             models.Index(fields=["order_status", "created_time"], name="order_status_created"),
+            # The sales dashboard: a range of pay_time, read from the index alone (status, amount).
+            models.Index(
+                fields=["pay_time", "order_status", "total_amount"], name="order_paid_sales"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -100,7 +104,8 @@ class OrderDetail(models.Model):
 
 
 class CourseEntitlement(models.Model):
-    """A user owns a course, granted by a paid (or free) order."""
+    """A user owns a course, granted by a paid (or free) order, or by staff (no order: see
+    `ManualGrant` for who and why)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -112,7 +117,12 @@ class CourseEntitlement(models.Model):
         Course, on_delete=models.PROTECT, related_name="entitlements", verbose_name="课程"
     )
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, related_name="entitlements", verbose_name="来源订单"
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entitlements",
+        verbose_name="来源订单",
     )
     created_time = models.DateTimeField("获得时间", auto_now_add=True)
 
@@ -226,3 +236,43 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.out_request_no} ¥{self.amount} {self.status}"
+
+
+class ManualGrant(models.Model):
+    """A course staff gave a user by hand, who did it and why (the entitlement has no order)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="manual_grants",
+        verbose_name="用户",
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="manual_grants", verbose_name="课程"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="grants_made",
+        verbose_name="操作员",
+    )
+    reason = models.CharField("开通原因", max_length=256)
+    # Kept when the course is taken back later (the record of the grant stays).
+    entitlement = models.OneToOneField(
+        CourseEntitlement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="manual_grant",
+        verbose_name="开通记录",
+    )
+    created_at = models.DateTimeField("开通时间", auto_now_add=True)
+
+    class Meta:
+        db_table = "luffy_manual_grant"
+        verbose_name = "人工开通课程"
+        verbose_name_plural = verbose_name
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ← {self.course_id}: {self.reason}"

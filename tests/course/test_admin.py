@@ -59,6 +59,11 @@ def course_form(category, teacher, **overrides) -> dict:
             f"coursechapters-{i}-summary": "",
             f"coursechapters-{i}-orders": 0,
             f"coursechapters-{i}-is_show": "on",
+            # Each chapter carries its sections' formset (nested inlines on the course page).
+            f"coursechapters-{i}-coursesections-TOTAL_FORMS": 0,
+            f"coursechapters-{i}-coursesections-INITIAL_FORMS": 0,
+            f"coursechapters-{i}-coursesections-MIN_NUM_FORMS": 0,
+            f"coursechapters-{i}-coursesections-MAX_NUM_FORMS": 1000,
         }
     return data | overrides
 

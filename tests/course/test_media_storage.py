@@ -213,7 +213,8 @@ def test_staff_uploads_a_video_in_the_chapter_form(
     page = staff_client.get(change_url(chapter))
 
     assert page.status_code == 200
-    for shown in (key, str(size), section.video_etag):
+    # The size as people read it, with the exact bytes: "1.0 MB (1,048,576 字节)".
+    for shown in (key, f"({size:,} 字节)", section.video_etag):
         assert shown in page.text, shown
 
 

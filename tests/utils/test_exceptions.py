@@ -40,3 +40,12 @@ def test_other_operational_errors_stay_logged_500s(message, caplog):
     assert response.data == {"code": 500, "msg": "服务器内部错误"}
     assert not response.has_header("Retry-After")
     assert any(r.exc_info and message in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_malformed_json_is_refused_in_chinese_without_the_parsers_english(api_client):
+    response = api_client.post(
+        "/api/v1/user/token/refresh/", data="{not json", content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"code": 400, "msg": "请求体不是有效的 JSON"}

@@ -28,6 +28,7 @@ from .settlement import (
     refresh_from_alipay,
     settle_payment,
 )
+from .staff import cancel_unpaid_order, grant_course
 
 __all__ = [
     "EXPIRY_GRACE",
@@ -37,7 +38,9 @@ __all__ = [
     "Settlement",
     "SettlementRejected",
     "cancel_order",
+    "cancel_unpaid_order",
     "expire_orders",
+    "grant_course",
     "lock_for_grant",
     "mark_closed",
     "new_out_trade_no",

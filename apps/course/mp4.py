@@ -1,0 +1,86 @@
+"""A video's duration read from its MP4 header: the `mvhd` box inside `moov` (ISO/IEC 14496-12).
+
+Only box headers are read (seeking over the media data), so a large upload costs a few reads.
+Anything that is not a readable MP4 gives None; the caller keeps what staff typed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+from datetime import timedelta
+from typing import BinaryIO
+
+_MAX_BOXES = 10_000  # a hostile file of tiny boxes cannot keep us busy
+
+
+def _boxes(stream: BinaryIO, start: int, end: int | None):
+    """(type, payload start, payload end) of each box in [start, end)."""
+    pos = start
+    for _ in range(_MAX_BOXES):
+        if end is not None and pos + 8 > end:
+            return
+        stream.seek(pos)
+        header = stream.read(8)
+        if len(header) < 8:
+            return
+        size, kind = struct.unpack(">I4s", header)
+        head = 8
+        if size == 1:  # 64-bit size follows
+            big = stream.read(8)
+            if len(big) < 8:
+                return
+            size, head = struct.unpack(">Q", big)[0], 16
+        elif size == 0:  # to the end of the enclosing box (or file)
+            if end is None:
+                stream.seek(0, 2)
+                size = stream.tell() - pos
+            else:
+                size = end - pos
+        if size < head:
+            return
+        yield kind, pos + head, pos + size
+        pos += size
+
+
+def mp4_duration(stream: BinaryIO) -> timedelta | None:
+    """The movie's duration from `moov/mvhd`, or None when the file has none (not an MP4)."""
+    try:
+        stream.seek(0)
+        for kind, body, body_end in _boxes(stream, 0, None):
+            if kind != b"moov":
+                continue
+            for inner, start, _end in _boxes(stream, body, body_end):
+                if inner != b"mvhd":
+                    continue
+                stream.seek(start)
+                version = stream.read(1)
+                stream.read(3)  # flags
+                if version == b"\x01":
+                    data = stream.read(28)
+                    if len(data) < 28:
+                        return None
+                    timescale, duration = struct.unpack(">16xIQ", data)
+                else:
+                    data = stream.read(16)
+                    if len(data) < 16:
+                        return None
+                    timescale, duration = struct.unpack(">8xII", data)
+                if not timescale or duration in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+                    return None
+                return timedelta(seconds=duration / timescale)
+            return None
+        return None
+    except (OSError, struct.error):
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            stream.seek(0)
+
+
+def format_duration(length: timedelta) -> str:
+    """ "05:07", or "1:02:03" past an hour (seconds rounded)."""
+    total = round(length.total_seconds())
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"

@@ -1,0 +1,79 @@
+"""A section's duration read from its MP4 (`moov/mvhd`), on a real file and on built boxes."""
+
+from __future__ import annotations
+
+import io
+import struct
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.course.demo_media import DEMO_VIDEO_FILE
+from apps.course.mp4 import format_duration, mp4_duration
+from tests.factories import SectionFactory
+
+LESSON = DEMO_VIDEO_FILE  # the demo lesson: 6 s, H.264, 107 KiB
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def mvhd(version: int, timescale: int, duration: int) -> bytes:
+    if version == 1:
+        body = struct.pack(">B3xQQIQ", 1, 0, 0, timescale, duration)
+    else:
+        body = struct.pack(">B3xIIII", 0, 0, 0, timescale, duration)
+    return box(b"mvhd", body + b"\0" * 80)
+
+
+def test_the_real_lesson_lasts_six_seconds():
+    with LESSON.open("rb") as f:
+        assert mp4_duration(f) == timedelta(seconds=6)
+
+
+def test_a_version_1_header_after_a_large_mdat_is_found():
+    data = box(b"ftyp", b"isom\0\0\0\0") + box(b"mdat", b"\0" * 5000)
+    data += box(b"moov", mvhd(1, 90_000, 90_000 * 3723))
+
+    length = mp4_duration(io.BytesIO(data))
+
+    assert length == timedelta(seconds=3723)
+    assert format_duration(length) == "1:02:03"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"not an mp4 file at all",
+        box(b"ftyp", b"isom") + box(b"moov", box(b"trak", b"")),  # no mvhd
+        box(b"moov", mvhd(0, 0, 100)),  # timescale 0
+        struct.pack(">I4s", 4, b"moov") + b"junk",  # size smaller than its header
+        box(b"moov", b"\0\0\0\x10mvhd\0\0"),  # cut short
+    ],
+)
+def test_anything_else_has_no_duration(data):
+    assert mp4_duration(io.BytesIO(data)) is None
+
+
+@pytest.mark.django_db
+def test_uploading_an_mp4_sets_the_sections_duration_and_size():
+    video = SimpleUploadedFile("lesson.mp4", LESSON.read_bytes(), content_type="video/mp4")
+
+    section = SectionFactory(duration="99:00", video=video)
+
+    section.refresh_from_db()
+    assert section.duration == "00:06"
+    assert section.video_size == LESSON.stat().st_size
+
+
+@pytest.mark.django_db
+def test_a_video_that_is_not_an_mp4_keeps_the_typed_duration():
+    video = SimpleUploadedFile("talk.webm", b"\x1a\x45\xdf\xa3 webm", content_type="video/webm")
+
+    section = SectionFactory(duration="12:34", video=video)
+
+    section.refresh_from_db()
+    assert section.duration == "12:34"
