@@ -94,6 +94,20 @@ class Node:
         return sum(1 for x in lines if " gunicorn.access " in x and pattern in x)
 
 
+def served_by(nodes: list[Node], pattern: str, total: int, timeout: float = 5.0) -> list[int]:
+    """How many requests matching `pattern` each node answered, once their sum reaches `total`.
+
+    gunicorn writes a request's access line after the answer has left, so a client can be
+    faster than the last lines; give them a moment instead of reading a count that is short.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = [node.served(pattern) for node in nodes]
+        if sum(counts) >= total or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.1)
+
+
 @dataclass
 class Nginx:
     """nginx as root of a temporary prefix, running the project's site config."""
