@@ -8,10 +8,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.order.views import OwnedCourseListView
-
 api_v1 = [
-    path("user/courses/", OwnedCourseListView.as_view(), name="user-courses"),
     path("user/", include("apps.user.urls")),
     path("course/", include("apps.course.urls")),
     path("order/", include("apps.order.urls")),

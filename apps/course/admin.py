@@ -57,7 +57,7 @@ class SectionInline(admin.StackedInline):
     model = CourseSection
     extra = 0
     fields = [
-        ("name", "section_type", "duration", "free_trail"),
+        ("name", "section_type", "duration", "free_trial"),
         ("video", "section_link"),
         ("video_key", "video_size", "video_etag"),
         ("orders", "is_show", "is_delete"),
@@ -142,12 +142,12 @@ class CourseSectionAdmin(StorageErrorsAsMessages, CatalogAdmin):
         "name",
         "chapter",
         "section_type",
-        "free_trail",
+        "free_trial",
         "orders",
         "is_show",
         "is_delete",
     ]
-    list_filter = ["section_type", "free_trail", *CatalogAdmin.list_filter]
+    list_filter = ["section_type", "free_trial", *CatalogAdmin.list_filter]
     search_fields = ["name", "chapter__name", "chapter__course__name"]
     fields = [*SectionInline.fields[:-1], ("chapter", "orders", "is_show", "is_delete")]
     readonly_fields = SectionInline.readonly_fields

@@ -26,6 +26,21 @@ class TeacherSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "role", "role_name", "title", "signature", "image", "brief"]
 
 
+class ChapterQuerySerializer(serializers.Serializer):
+    """`?course=<id>` of the chapter tree: ASCII digits only (no sign, space, full-width digit)."""
+
+    course = serializers.RegexField(
+        r"\A[0-9]{1,18}\Z",
+        trim_whitespace=False,
+        error_messages={
+            key: "请提供有效的课程编号" for key in ("required", "blank", "null", "invalid")
+        },
+    )
+
+    def validate_course(self, value: str) -> int:
+        return int(value)
+
+
 class SectionLinkMixin(serializers.Serializer):
     """`section_link`: a playable URL for free-trial sections and for owners of the course, null
     for everyone else. Needs `owned_course_ids` in the context (sections carry `course_id`)."""
@@ -39,13 +54,18 @@ class SectionLinkMixin(serializers.Serializer):
         return section_media_url(section)
 
 
-class SectionPreviewSerializer(SectionLinkMixin, serializers.ModelSerializer):
+class FreeTrialMixin(serializers.Serializer):
+    # The tutorial's spelling stays on the wire; the model field is spelt right.
+    free_trail = serializers.BooleanField(source="free_trial", required=False, label="是否可试看")
+
+
+class SectionPreviewSerializer(FreeTrialMixin, SectionLinkMixin, serializers.ModelSerializer):
     class Meta:
         model = CourseSection
         fields = ["id", "name", "section_link", "duration", "free_trail"]
 
 
-class SectionSerializer(SectionLinkMixin, serializers.ModelSerializer):
+class SectionSerializer(FreeTrialMixin, SectionLinkMixin, serializers.ModelSerializer):
     class Meta:
         model = CourseSection
         fields = ["id", "name", "orders", "section_type", "section_link", "duration", "free_trail"]

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
 from utils.schema import error_response
+from utils.serializers import validated
 
 from . import selectors
 from .cache import CachedAnonymousReads
@@ -20,6 +21,7 @@ from .filters import CourseFilter
 from .models import Course
 from .serializers import (
     CategorySerializer,
+    ChapterQuerySerializer,
     ChapterSerializer,
     CourseDetailSerializer,
     CourseSerializer,
@@ -129,12 +131,9 @@ class ChapterListView(CachedAnonymousReads, APIView):
         responses={200: ChapterSerializer(many=True), 404: error_response("No such course")},
     )
     def get(self, request: Request) -> Response:
-        raw = request.query_params.get("course", "")
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-            raise exceptions.ValidationError({"course": ["请提供有效的课程编号"]})
-        if not Course.objects.visible().filter(pk=int(raw)).exists():
+        course_id = validated(ChapterQuerySerializer, request.query_params)["course"]
+        if not Course.objects.visible().filter(pk=course_id).exists():
             raise exceptions.NotFound("课程不存在")
-        course_id = int(raw)
         context = {
             "request": request,
             "owned_course_ids": owned_course_ids(request.user, [course_id]),

@@ -14,7 +14,9 @@ MAX_COURSES_PER_ORDER = 50
 
 
 class PayRequestSerializer(serializers.Serializer):
+    # `courses` on the wire, `course_ids` for services.place_order(**validated_data).
     courses = serializers.ListField(
+        source="course_ids",
         child=serializers.IntegerField(min_value=1, max_value=2**53),
         min_length=1,
         max_length=MAX_COURSES_PER_ORDER,
@@ -30,6 +32,15 @@ class PayRequestSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     pay_type = serializers.ChoiceField(
         choices=Order.PayType.choices, required=False, default=Order.PayType.ALIPAY
+    )
+
+
+class PayStatusQuerySerializer(serializers.Serializer):
+    out_trade_no = serializers.CharField(
+        max_length=64,
+        error_messages={
+            key: "请提供有效的订单号" for key in ("required", "blank", "null", "max_length")
+        },
     )
 
 
@@ -52,7 +63,7 @@ class OrderDetailSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     order_status_name = serializers.CharField(source="get_order_status_display", read_only=True)
     pay_type_name = serializers.CharField(source="get_pay_type_display", read_only=True)
-    order_courses = OrderDetailSerializer(many=True, read_only=True)
+    order_courses = OrderDetailSerializer(source="lines", many=True, read_only=True)
 
     class Meta:
         model = Order

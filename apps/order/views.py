@@ -16,16 +16,21 @@ from rest_framework.views import APIView
 
 from apps.course.models import Course
 from apps.course.views import CourseListMixin
-from apps.user.serializers import EnvelopeSerializer
 from libs import iPay
 from utils.logging import get_logger
 from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
+from utils.serializers import EnvelopeSerializer, validated
 
 from . import selectors, services
 from .models import Order
 from .notify import handle_notify, log_refused
-from .serializers import OrderSerializer, PayRequestSerializer, PayResponseSerializer
+from .serializers import (
+    OrderSerializer,
+    PayRequestSerializer,
+    PayResponseSerializer,
+    PayStatusQuerySerializer,
+)
 from .throttles import PayStatusThrottle
 
 logger = get_logger("order.notify")
@@ -51,16 +56,8 @@ class PayView(APIView):
         },
     )
     def post(self, request: Request) -> APIResponse:
-        serializer = PayRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        placed = services.place_order(
-            request.user,
-            course_ids=data["courses"],
-            total_amount=data["total_amount"],
-            subject=data["subject"],
-            pay_type=data["pay_type"],
-        )
+        data = validated(PayRequestSerializer, request.data)
+        placed = services.place_order(buyer=request.user, **data)
         if not placed.created:
             return APIResponse(
                 msg="您已有这些课程的待支付订单,请继续支付",
@@ -90,9 +87,7 @@ class PayStatusView(APIView):
         responses={200: EnvelopeSerializer, 404: error_response("Unknown order")},
     )
     def get(self, request: Request) -> APIResponse:
-        out_trade_no = request.query_params.get("out_trade_no", "").strip()
-        if not out_trade_no or len(out_trade_no) > 64:
-            raise exceptions.ValidationError({"out_trade_no": ["请提供有效的订单号"]})
+        out_trade_no = validated(PayStatusQuerySerializer, request.query_params)["out_trade_no"]
         order = Order.objects.filter(out_trade_no=out_trade_no).first()
         if order is None:
             raise exceptions.NotFound("订单不存在")

@@ -12,16 +12,16 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
+from utils.serializers import EnvelopeSerializer, validated
 
 from . import services
 from .serializers import (
-    EnvelopeSerializer,
     LoginResponseSerializer,
     MobileLoginSerializer,
     MobileQuerySerializer,
     MobileRegisterSerializer,
-    MulLoginSerializer,
     PasswordChangeSerializer,
+    PasswordLoginSerializer,
     PasswordResetSerializer,
     ProfileResponseSerializer,
     RefreshSerializer,
@@ -31,12 +31,6 @@ from .serializers import (
 from .throttles import LoginIpThrottle, MobileCheckThrottle, SmsIpThrottle, SmsMobileThrottle
 
 MOBILE_PARAM = OpenApiParameter("mobile", str, required=True, description="中国大陆手机号")
-
-
-def _valid(serializer_class: type, data: object) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _authenticate_header(request: Request) -> str:
@@ -62,7 +56,7 @@ class UserViewSet(ViewSet):
     @extend_schema(parameters=[MOBILE_PARAM], responses=EnvelopeSerializer)
     @action(methods=["get"], detail=False, throttle_classes=[MobileCheckThrottle])
     def mobile(self, request: Request) -> APIResponse:
-        mobile = _valid(MobileQuerySerializer, request.query_params)["mobile"]
+        mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
         if services.is_registered(mobile):
             return APIResponse(msg="手机号已注册")
         return APIResponse(code=NOT_YET, msg="手机号未注册")
@@ -73,14 +67,14 @@ class UserViewSet(ViewSet):
     )
     @action(methods=["get"], detail=False, throttle_classes=[SmsMobileThrottle, SmsIpThrottle])
     def send_sms(self, request: Request) -> APIResponse:
-        mobile = _valid(MobileQuerySerializer, request.query_params)["mobile"]
+        mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
         services.send_sms_code(mobile)
         return APIResponse(msg="验证码已发送")
 
-    @extend_schema(request=MulLoginSerializer, responses=LoginResponseSerializer)
+    @extend_schema(request=PasswordLoginSerializer, responses=LoginResponseSerializer)
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mul_login(self, request: Request) -> APIResponse:
-        data = _valid(MulLoginSerializer, request.data)
+        data = validated(PasswordLoginSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:
             raise exceptions.ValidationError({"non_field_errors": ["用户名或密码错误"]})
@@ -89,7 +83,7 @@ class UserViewSet(ViewSet):
     @extend_schema(request=MobileLoginSerializer, responses=LoginResponseSerializer)
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mobile_login(self, request: Request) -> APIResponse:
-        data = _valid(MobileLoginSerializer, request.data)
+        data = validated(MobileLoginSerializer, request.data)
         user = services.user_by_mobile(data["mobile"])
         services.verify_sms_code(data["mobile"], data["code"])
         return APIResponse(msg="登录成功", **services.login_payload(user, request))
@@ -100,7 +94,7 @@ class UserViewSet(ViewSet):
     )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mobile_register(self, request: Request) -> APIResponse:
-        data = _valid(MobileRegisterSerializer, request.data)
+        data = validated(MobileRegisterSerializer, request.data)
         services.register_by_mobile(data["mobile"], data["code"], data["password"])
         return APIResponse(msg="注册成功", status=status.HTTP_201_CREATED)
 
@@ -121,7 +115,7 @@ class UserViewSet(ViewSet):
         methods=["post"], detail=False, authentication_classes=[], permission_classes=[AllowAny]
     )
     def logout(self, request: Request) -> APIResponse:
-        data = _valid(RefreshSerializer, request.data)
+        data = validated(RefreshSerializer, request.data)
         outcome = services.revoke_refresh_token(data["refresh"])
         return APIResponse(msg=LOGOUT_MESSAGES[outcome])
 
@@ -138,7 +132,7 @@ class UserViewSet(ViewSet):
         throttle_classes=[LoginIpThrottle],
     )
     def password(self, request: Request) -> APIResponse:
-        data = _valid(PasswordChangeSerializer, request.data)
+        data = validated(PasswordChangeSerializer, request.data)
         tokens = services.change_password(request.user, **data)
         return APIResponse(msg="密码已修改", token=tokens.access, refresh=tokens.refresh)
 
@@ -150,7 +144,7 @@ class UserViewSet(ViewSet):
     )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def password_reset(self, request: Request) -> APIResponse:
-        data = _valid(PasswordResetSerializer, request.data)
+        data = validated(PasswordResetSerializer, request.data)
         services.reset_password_by_sms(**data)
         return APIResponse(msg="密码已重置,请重新登录")
 
@@ -165,6 +159,6 @@ class TokenRefreshView(APIView):
 
     @extend_schema(request=RefreshSerializer, responses=TokenPairResponseSerializer)
     def post(self, request: Request) -> APIResponse:
-        data = _valid(RefreshSerializer, request.data)
+        data = validated(RefreshSerializer, request.data)
         tokens = services.rotate_refresh_token(data["refresh"])
         return APIResponse(msg="刷新成功", token=tokens.access, refresh=tokens.refresh)

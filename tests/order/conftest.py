@@ -153,7 +153,7 @@ def make_order(alipay, user):
         ids = [c.pk for c in courses]
         priced = Course.objects.with_current_price().filter(pk__in=ids)
         total = sum((c.real_price for c in priced), Decimal("0.00"))
-        order = services.place_order(owner or user, course_ids=ids, total_amount=total).order
+        order = services.place_order(buyer=owner or user, course_ids=ids, total_amount=total).order
         now = timezone.now()
         changes = {}
         if created_ago is not None:

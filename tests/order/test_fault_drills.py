@@ -698,15 +698,15 @@ class Traffic:
 
 def assert_consistent() -> None:
     """Orders and grants are whole: what a crash at any instant must leave behind."""
-    assert not Order.objects.filter(order_courses__isnull=True).exists(), "order without details"
+    assert not Order.objects.filter(lines__isnull=True).exists(), "order without details"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*) FROM luffy_order_detail d LEFT JOIN luffy_order o "
             "ON o.id = d.order_id WHERE o.id IS NULL"
         )
         assert cursor.fetchone()[0] == 0, "order detail without an order"
-    for order in Order.objects.prefetch_related("order_courses"):
-        details = list(order.order_courses.all())
+    for order in Order.objects.prefetch_related("lines"):
+        details = list(order.lines.all())
         assert order.total_amount == sum(d.real_price for d in details)
         if order.order_status == Order.Status.PAID:
             assert order.trade_no and order.pay_time is not None
@@ -865,12 +865,12 @@ def test_gunicorn_killed_mid_traffic_then_redelivery_settles_every_order_exactly
     assert lost_placements >= traffic.answers_dropped >= 1
     assert len(rows) >= KILL_AFTER // 3, summary
     assert_consistent()
-    orders = {o.out_trade_no: o for o in Order.objects.prefetch_related("order_courses")}
+    orders = {o.out_trade_no: o for o in Order.objects.prefetch_related("lines")}
     for no, order in orders.items():
         assert order.order_status == Order.Status.PAID, no
         assert order.trade_no == traffic.notifies[no]["trade_no"], no
         if no in traffic.placed:
-            details = [d.course_id for d in order.order_courses.all()]
+            details = [d.course_id for d in order.lines.all()]
             assert (order.user_id, details) == traffic.placed[no]
     entitlements = CourseEntitlement.objects.count()
     assert entitlements == OrderDetail.objects.count()

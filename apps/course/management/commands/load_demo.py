@@ -129,7 +129,7 @@ class Command(BaseCommand):
                         "section_type": CourseSection.SectionType.VIDEO,
                         "section_link": f"demo/{course.pk}/{c}-{s}.mp4",
                         "duration": f"{5 + s}:{10 * s:02d}",
-                        "free_trail": c == 1 and s == 1,
+                        "free_trial": c == 1 and s == 1,
                     },
                 )
 
