@@ -149,7 +149,7 @@ def django_env(database_url: str, keys: KeyFiles, secret_key: str) -> dict[str, 
     unthrottled = "1000000/min"
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "luffy_api.settings",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",  # production + the ceiling view
             "LUFFY_IGNORE_DOTENV": "1",
             "PYTHONUNBUFFERED": "1",
             "DJANGO_DEBUG": "false",
@@ -170,7 +170,6 @@ def django_env(database_url: str, keys: KeyFiles, secret_key: str) -> dict[str, 
             "ALIPAY_SELLER_ID": config.ALIPAY_SELLER_ID,
             "ALIPAY_GATEWAY": config.ALIPAY_GATEWAY,
             "ALIPAY_SANDBOX": "false",
-            "BENCH_CEILING_VIEW": "1",
         }
     )
     return env

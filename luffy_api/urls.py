@@ -1,12 +1,12 @@
 """URL map: the versioned API under /api/v1/, its schema and docs, and the admin."""
 
-import os
-
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from utils.exceptions import api_not_found
 
 api_v1 = [
     path("user/", include("apps.user.urls")),
@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/", api_not_found),  # last under api/: a JSON 404 even with DEBUG on
 ]
 
 # Local media (uploaded images and videos) when no object storage is configured. In production
@@ -29,12 +30,6 @@ if settings.SERVE_MEDIA:
     urlpatterns.append(
         re_path(rf"^{prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     )
-
-# `make bench` only: a bare JSON view measuring what the stack itself allows (bench/ceiling.py).
-if os.environ.get("BENCH_CEILING_VIEW") == "1":
-    from bench.ceiling import ceiling
-
-    urlpatterns.append(path("bench/ceiling/", ceiling, name="bench-ceiling"))
 
 handler400 = "utils.exceptions.handler400"
 handler403 = "utils.exceptions.handler403"
