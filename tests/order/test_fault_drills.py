@@ -23,7 +23,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -296,7 +296,7 @@ def flaky_alipay(alipay, settings, request):
     the other modes keep the 2 s timeout, so a loaded machine cannot turn them into timeouts."""
     mode = request.getfixturevalue("mode")
     if mode == "slow":
-        settings.ALIPAY = {**settings.ALIPAY, "TIMEOUT_SECONDS": 1}
+        settings.ALIPAY = replace(settings.ALIPAY, timeout_seconds=1)
         alipay.delay = 2
     elif mode == "bad_sign":
         _stranger_private_pem()  # the stranger's key is generated once, ahead of the query
@@ -353,7 +353,7 @@ def test_reconcile_with_alipay_failing_logs_each_order_and_settles_nothing(
 @pytest.fixture
 def stalling_alipay(alipay, settings):
     """Alipay hanging for 2 s on every call (timeout 2 s, answer after 3 s): a wide window."""
-    settings.ALIPAY = {**settings.ALIPAY, "TIMEOUT_SECONDS": 2}
+    settings.ALIPAY = replace(settings.ALIPAY, timeout_seconds=2)
     alipay.mode, alipay.delay = "slow", 3
     return alipay
 
