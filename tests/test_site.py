@@ -72,3 +72,12 @@ def test_an_api_url_without_its_slash_still_redirects_to_it(client, settings, de
     response = client.get("/api/v1/course/list?page=2")
     assert response.status_code == 301
     assert response["Location"] == "/api/v1/course/list/?page=2"
+
+
+@pytest.mark.django_db
+def test_a_post_to_an_unknown_api_url_is_a_json_404_not_a_csrf_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/v1/order/%C2%84/cancel/")
+    assert response.status_code == 404
+    assert response.json() == {"code": 404, "msg": "未找到"}

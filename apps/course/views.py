@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
@@ -13,9 +18,9 @@ from rest_framework.views import APIView
 from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
 from utils.schema import error_response
-from utils.serializers import validated
+from utils.serializers import EnvelopeCodeField, validated
 
-from . import selectors
+from . import openapi, selectors
 from .cache import CachedAnonymousReads
 from .filters import CourseFilter
 from .models import Course
@@ -30,14 +35,18 @@ from .serializers import (
 
 class CategoryView(CachedAnonymousReads, APIView):
     @extend_schema(
+        summary="List course categories",
+        description="The categories shown in the shop, in the staff's order. Use an `id` as "
+        "`course_category` to filter the course list.",
+        examples=[openapi.CATEGORIES],
         responses=inline_serializer(
             "CategoryList",
             {
-                "code": serializers.IntegerField(),
+                "code": EnvelopeCodeField(),
                 "msg": serializers.CharField(),
                 "result": CategorySerializer(many=True),
             },
-        )
+        ),
     )
     def get(self, request: Request) -> APIResponse:
         data = CategorySerializer(selectors.visible_categories(), many=True).data
@@ -66,6 +75,15 @@ class CourseListMixin:
         return context
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List courses",
+        description="Courses on sale, of every type, 10 a page by default. Filter by category, "
+        "type and the price paid now; order by `ordering`. `section_list` previews the first "
+        "sections of each course. " + openapi.SECTION_LINK_RULE,
+        examples=[openapi.COURSE_PAGE],
+    )
+)
 class CourseListView(CachedAnonymousReads, CourseListMixin, ListAPIView):
     """Shown, online courses of every type; filter, order and page through them."""
 
@@ -96,11 +114,28 @@ class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
             )
         return selectors.search_courses(selectors.visible_courses(), words)
 
-    @extend_schema(parameters=[SEARCH_PARAM])
+    @extend_schema(
+        summary="Search courses",
+        description="Courses whose name, brief or price match every word of `search` (at most "
+        f"{selectors.MAX_SEARCH_WORDS} words, {selectors.MAX_SEARCH_LENGTH} characters; an empty "
+        "search is a 400). Takes the list's filters, ordering and paging. "
+        + openapi.SECTION_LINK_RULE,
+        parameters=[SEARCH_PARAM],
+        examples=[openapi.COURSE_PAGE],
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get one course",
+        description="A course on sale with its category and section previews; `owned` is true "
+        "when the logged-in user has bought it. A hidden, deleted or offline course is a 404. "
+        + openapi.SECTION_LINK_RULE,
+        examples=[openapi.COURSE_DETAIL],
+    )
+)
 class CourseDetailView(CachedAnonymousReads, RetrieveAPIView):
     serializer_class = CourseDetailSerializer
 
@@ -127,6 +162,11 @@ class ChapterListView(CachedAnonymousReads, APIView):
     """The chapter tree of one visible course, in order (not paginated)."""
 
     @extend_schema(
+        summary="List the chapters and sections of a course",
+        description="Every chapter of a course on sale with its sections, in order, not "
+        "paged, and not in the envelope (a bare array). A `course` that is not a number is a "
+        "400, an unknown or hidden course a 404. " + openapi.SECTION_LINK_RULE,
+        examples=[openapi.CHAPTERS],
         parameters=[COURSE_PARAM],
         responses={200: ChapterSerializer(many=True), 404: error_response("No such course")},
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
 from utils.public_urls import MediaURLField
+from utils.serializers import EnvelopeCodeField, MoneyField
 
 from .models import Order, OrderDetail
 
@@ -23,10 +22,7 @@ class PayRequestSerializer(serializers.Serializer):
         allow_empty=False,
         error_messages={"empty": "请选择要购买的课程", "min_length": "请选择要购买的课程"},
     )
-    total_amount = serializers.DecimalField(
-        max_digits=10,
-        decimal_places=2,
-        min_value=Decimal("0"),
+    total_amount = MoneyField(
         help_text="The total the buyer saw; must equal the server's price to the cent",
     )
     subject = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
@@ -45,7 +41,7 @@ class PayStatusQuerySerializer(serializers.Serializer):
 
 
 class PayResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     pay_url = serializers.URLField(allow_null=True, help_text="null when nothing is left to pay")
     out_trade_no = serializers.CharField()
@@ -54,6 +50,8 @@ class PayResponseSerializer(serializers.Serializer):
 class OrderDetailSerializer(serializers.ModelSerializer):
     course_name = serializers.CharField(source="course.name", read_only=True)
     course_img = MediaURLField(source="course.course_img")
+    price = MoneyField(label="课程原价")
+    real_price = MoneyField(label="课程实价")
 
     class Meta:
         model = OrderDetail
@@ -63,6 +61,7 @@ class OrderDetailSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     order_status_name = serializers.CharField(source="get_order_status_display", read_only=True)
     pay_type_name = serializers.CharField(source="get_pay_type_display", read_only=True)
+    total_amount = MoneyField(read_only=True, label="订单总价")
     order_courses = OrderDetailSerializer(source="lines", many=True, read_only=True)
 
     class Meta:

@@ -6,7 +6,12 @@ import ipaddress
 
 from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -14,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from apps.course import openapi as course_openapi
 from apps.course.models import Course
 from apps.course.views import CourseListMixin
 from libs import iPay
@@ -22,7 +28,7 @@ from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
 from utils.serializers import EnvelopeSerializer, validated
 
-from . import selectors, services
+from . import openapi, selectors, services
 from .models import Order
 from .notify import handle_notify, log_refused
 from .serializers import (
@@ -40,6 +46,9 @@ class PayView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Place an order and get where to pay it",
+        description=openapi.PAY_DESCRIPTION,
+        examples=[openapi.PAY_REQUEST, openapi.PAY_CREATED, openapi.PAY_FREE, openapi.PAY_REUSED],
         request=PayRequestSerializer,
         responses={
             201: PayResponseSerializer,
@@ -83,6 +92,9 @@ class PayStatusView(APIView):
     throttle_classes = [PayStatusThrottle]
 
     @extend_schema(
+        summary="Check whether an order is paid",
+        description=openapi.PAY_STATUS_DESCRIPTION,
+        examples=[openapi.PAID, openapi.NOT_PAID_YET],
         parameters=[OUT_TRADE_NO_PARAM],
         responses={200: EnvelopeSerializer, 404: error_response("Unknown order")},
     )
@@ -118,6 +130,8 @@ class AlipayNotifyView(APIView):
     throttle_classes: list = []
 
     @extend_schema(
+        summary="Alipay's payment notify (Alipay only)",
+        description=openapi.NOTIFY_DESCRIPTION,
         request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`success`"),
@@ -173,6 +187,15 @@ class PaySuccessView(APIView):
         return view(request, *args, **kwargs)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List my orders",
+        description="The logged-in user's orders, newest first, 10 a page, each with its lines "
+        "(`order_courses`). `order_status`: 0 unpaid, 1 paid, 2 cancelled, 3 timed out, "
+        "4 refunded, 5 partly refunded.",
+        examples=[openapi.ORDER_PAGE],
+    )
+)
 class OrderListView(ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer
@@ -183,6 +206,14 @@ class OrderListView(ListAPIView):
         return selectors.orders_of(self.request.user)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get one of my orders",
+        description="One order of the logged-in user by its `out_trade_no`; someone else's "
+        "order is a 404, like an unknown one.",
+        examples=[openapi.ORDER_EXAMPLE],
+    )
+)
 class OrderDetailView(RetrieveAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer
@@ -198,6 +229,11 @@ class OrderCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Cancel one of my unpaid orders",
+        description="Closes the Alipay trade and cancels the order, so it can no longer be "
+        "paid. Cancelling a cancelled order again is 200; a paid, refunded or timed-out order is "
+        "a 409 (refunds go through the shop's staff).",
+        examples=[openapi.CANCELLED],
         request=None,
         responses={200: EnvelopeSerializer, 409: error_response("Paid orders cannot be cancelled")},
     )
@@ -206,6 +242,14 @@ class OrderCancelView(APIView):
         return APIResponse(msg="订单已取消")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the courses I own",
+        description="Courses the logged-in user has bought (or was granted free), with the "
+        "course list's filters, ordering and paging; `section_link` is set on every section.",
+        examples=[course_openapi.COURSE_PAGE],
+    )
+)
 class OwnedCourseListView(CourseListMixin, ListAPIView):
     """Courses the logged-in user owns (with the catalog's filters and ordering)."""
 

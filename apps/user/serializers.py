@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from utils.public_urls import absolute_url
+from utils.serializers import EnvelopeCodeField
 
 from .models import MOBILE_REGEX, User
 
@@ -50,7 +51,7 @@ class PasswordResetSerializer(MobileLoginSerializer):
 
 
 class LoginResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     token = serializers.CharField(help_text="Access token: send as `Authorization: jwt <token>`")
     refresh = serializers.CharField()
@@ -59,7 +60,7 @@ class LoginResponseSerializer(serializers.Serializer):
 
 
 class TokenPairResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     token = serializers.CharField(help_text="New access token")
     refresh = serializers.CharField(help_text="New refresh token: the one sent is now void")
@@ -78,6 +79,6 @@ class UserProfileSerializer(serializers.ModelSerializer):
 
 
 class ProfileResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     result = UserProfileSerializer()

@@ -14,7 +14,7 @@ from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
 from utils.serializers import EnvelopeSerializer, validated
 
-from . import services
+from . import openapi, services
 from .serializers import (
     LoginResponseSerializer,
     MobileLoginSerializer,
@@ -53,7 +53,14 @@ class UserViewSet(ViewSet):
     def get_authenticate_header(self, request: Request) -> str:
         return _authenticate_header(request)
 
-    @extend_schema(parameters=[MOBILE_PARAM], responses=EnvelopeSerializer)
+    @extend_schema(
+        summary="Check whether a mobile number is registered",
+        description="`code` 100: registered (offer login); 101: not registered (offer sign-up). "
+        "An invalid number is a 400.",
+        examples=[openapi.REGISTERED, openapi.NOT_REGISTERED],
+        parameters=[MOBILE_PARAM],
+        responses=EnvelopeSerializer,
+    )
     @action(methods=["get"], detail=False, throttle_classes=[MobileCheckThrottle])
     def mobile(self, request: Request) -> APIResponse:
         mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
@@ -62,6 +69,12 @@ class UserViewSet(ViewSet):
         return APIResponse(code=NOT_YET, msg="手机号未注册")
 
     @extend_schema(
+        summary="Send an SMS code",
+        description="Sends a 6-digit code to the number, for `mobile_login`, "
+        "`mobile_register` and `password_reset`. The code is valid SMS_CODE_TTL_SECONDS "
+        "(300 by default) and for a few attempts; one SMS per number per minute (429 with "
+        "`wait` otherwise).",
+        examples=[openapi.SMS_SENT],
         parameters=[MOBILE_PARAM],
         responses={200: EnvelopeSerializer, 503: error_response("The SMS provider refused")},
     )
@@ -71,7 +84,14 @@ class UserViewSet(ViewSet):
         services.send_sms_code(mobile)
         return APIResponse(msg="验证码已发送")
 
-    @extend_schema(request=PasswordLoginSerializer, responses=LoginResponseSerializer)
+    @extend_schema(
+        summary="Log in with a password",
+        description="`username` may be the username, the mobile number or the e-mail. A wrong "
+        "pair is a 400; attempts are limited per client address (429). " + openapi.TOKENS,
+        examples=[openapi.PASSWORD_LOGIN, openapi.LOGGED_IN],
+        request=PasswordLoginSerializer,
+        responses=LoginResponseSerializer,
+    )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mul_login(self, request: Request) -> APIResponse:
         data = validated(PasswordLoginSerializer, request.data)
@@ -80,7 +100,14 @@ class UserViewSet(ViewSet):
             raise exceptions.ValidationError({"non_field_errors": ["用户名或密码错误"]})
         return APIResponse(msg="登录成功", **services.login_payload(user, request))
 
-    @extend_schema(request=MobileLoginSerializer, responses=LoginResponseSerializer)
+    @extend_schema(
+        summary="Log in with an SMS code",
+        description="A code from `send_sms` proves the number; the number must be registered. "
+        + openapi.TOKENS,
+        examples=[openapi.MOBILE_LOGIN, openapi.LOGGED_IN],
+        request=MobileLoginSerializer,
+        responses=LoginResponseSerializer,
+    )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mobile_login(self, request: Request) -> APIResponse:
         data = validated(MobileLoginSerializer, request.data)
@@ -89,6 +116,10 @@ class UserViewSet(ViewSet):
         return APIResponse(msg="登录成功", **services.login_payload(user, request))
 
     @extend_schema(
+        summary="Register with a mobile number",
+        description="A code from `send_sms` proves the number; the password must pass the "
+        "password rules (400 with the reasons). Log in afterwards.",
+        examples=[openapi.MOBILE_REGISTER, openapi.REGISTERED_NOW],
         request=MobileRegisterSerializer,
         responses={201: EnvelopeSerializer, 409: error_response("Mobile already registered")},
     )
@@ -98,13 +129,20 @@ class UserViewSet(ViewSet):
         services.register_by_mobile(data["mobile"], data["code"], data["password"])
         return APIResponse(msg="注册成功", status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=ProfileResponseSerializer)
+    @extend_schema(
+        summary="Get my profile",
+        description="The logged-in user's account details.",
+        examples=[openapi.PROFILE],
+        responses=ProfileResponseSerializer,
+    )
     @action(methods=["get"], detail=False, permission_classes=[IsAuthenticated])
     def me(self, request: Request) -> APIResponse:
         data = UserProfileSerializer(request.user, context={"request": request}).data
         return APIResponse(result=data)
 
     @extend_schema(
+        summary="Log out",
+        examples=[openapi.REFRESH_REQUEST, openapi.LOGGED_OUT],
         request=RefreshSerializer,
         responses=EnvelopeSerializer,
         description="Blacklists the refresh token. Sending the same token again is still 200 "
@@ -120,6 +158,8 @@ class UserViewSet(ViewSet):
         return APIResponse(msg=LOGOUT_MESSAGES[outcome])
 
     @extend_schema(
+        summary="Change my password",
+        examples=[openapi.PASSWORD_CHANGE, openapi.PASSWORD_CHANGED],
         request=PasswordChangeSerializer,
         responses=TokenPairResponseSerializer,
         description="Every token issued before stops working; the answer carries a fresh pair "
@@ -137,6 +177,8 @@ class UserViewSet(ViewSet):
         return APIResponse(msg="密码已修改", token=tokens.access, refresh=tokens.refresh)
 
     @extend_schema(
+        summary="Reset a forgotten password",
+        examples=[openapi.PASSWORD_RESET, openapi.PASSWORD_RESET_DONE],
         request=PasswordResetSerializer,
         responses=EnvelopeSerializer,
         description="Forgotten password: a code from send_sms proves the mobile. Every token "
@@ -157,7 +199,15 @@ class TokenRefreshView(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return _authenticate_header(request)
 
-    @extend_schema(request=RefreshSerializer, responses=TokenPairResponseSerializer)
+    @extend_schema(
+        summary="Get a new token pair",
+        description="Trades a refresh token for a new access and refresh token; the one sent "
+        "is void from now on (rotation). An expired, void or foreign token is a 401: log in "
+        "again.",
+        examples=[openapi.REFRESH_REQUEST, openapi.REFRESHED],
+        request=RefreshSerializer,
+        responses=TokenPairResponseSerializer,
+    )
     def post(self, request: Request) -> APIResponse:
         data = validated(RefreshSerializer, request.data)
         tokens = services.rotate_refresh_token(data["refresh"])
