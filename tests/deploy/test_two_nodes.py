@@ -35,8 +35,9 @@ from tests.conftest import access_token
 from tests.factories import TEST_PASSWORD, CourseFactory, UserFactory
 from tests.order.conftest import APP_ID, SELLER_ID, alipay, alipay_keys, gateway  # noqa: F401
 from tests.order.test_fault_drills import alipay_notify, assert_consistent, database_url
+from utils.gunicorn_process import free_port
 
-from .cluster import NGINX, Nginx, Node, Redis, free_port
+from .cluster import NGINX, Nginx, Node, Redis
 
 pytestmark = [
     pytest.mark.mysql_only,
