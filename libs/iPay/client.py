@@ -44,6 +44,11 @@ def load_settings() -> AlipaySettings | None:
     return settings_from_mapping(conf)
 
 
+def _trade_ref(out_trade_no: str, trade_no: str) -> dict[str, str]:
+    """Which trade a refund call names: Alipay's trade_no when known, else our out_trade_no."""
+    return {"trade_no": trade_no} if trade_no else {"out_trade_no": out_trade_no}
+
+
 class AlipayClient:
     def __init__(self, conf: AlipaySettings) -> None:
         self.settings = conf
@@ -194,11 +199,8 @@ class AlipayClient:
             "refund_amount": format_amount(amount),
             "out_request_no": out_request_no,
             "refund_reason": reason[:256],
+            **_trade_ref(out_trade_no, trade_no),
         }
-        if trade_no:
-            kwargs["trade_no"] = trade_no
-        else:
-            kwargs["out_trade_no"] = out_trade_no
         result = self._call("api_alipay_trade_refund", **kwargs)
         code = str(result.get("code") or "")
         if code == "10000":
@@ -220,11 +222,7 @@ class AlipayClient:
     ) -> RefundResult:
         """What became of one refund request. Not found means it was never made: sending the
         same out_request_no again is safe. Raises AlipayUnavailable."""
-        kwargs: dict[str, Any] = {"out_request_no": out_request_no}
-        if trade_no:
-            kwargs["trade_no"] = trade_no
-        else:
-            kwargs["out_trade_no"] = out_trade_no
+        kwargs = {"out_request_no": out_request_no, **_trade_ref(out_trade_no, trade_no)}
         result = self._call("api_alipay_trade_fastpay_refund_query", **kwargs)
         code = str(result.get("code") or "")
         if code != "10000":
