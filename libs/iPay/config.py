@@ -107,6 +107,10 @@ def settings_from_env(
     ALIPAY_SANDBOX is set); `notify_url` and `return_url` are the defaults (from SITE_URL and
     FRONTEND_URL) that ALIPAY_NOTIFY_URL and ALIPAY_RETURN_URL replace.
     """
+    try:
+        timeout = env_int("ALIPAY_TIMEOUT_SECONDS", 15, env=env)
+    except EnvError as exc:
+        raise AlipayConfigError(str(exc)) from None
     return settings_from_mapping(
         {
             "APP_ID": env_str("ALIPAY_APP_ID", env=env),
@@ -119,6 +123,6 @@ def settings_from_env(
             "SELLER_ID": env_str("ALIPAY_SELLER_ID", env=env),
             "NOTIFY_URL": env_str("ALIPAY_NOTIFY_URL", notify_url, env=env),
             "RETURN_URL": env_str("ALIPAY_RETURN_URL", return_url, env=env),
-            "TIMEOUT_SECONDS": env_int("ALIPAY_TIMEOUT_SECONDS", 15, env=env),
+            "TIMEOUT_SECONDS": timeout,
         }
     )
