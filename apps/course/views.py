@@ -6,7 +6,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import exceptions, serializers
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 
 from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
-from utils.schema import error_response
+from utils.schema import documented_get, error_response
 from utils.serializers import EnvelopeCodeField, validated
 
 from . import openapi, selectors
@@ -75,14 +74,12 @@ class CourseListMixin:
         return context
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="List courses",
-        description="Courses on sale, of every type, 10 a page by default. Filter by category, "
-        "type and the price paid now; order by `ordering`. `section_list` previews the first "
-        "sections of each course. " + openapi.SECTION_LINK_RULE,
-        examples=[openapi.COURSE_PAGE],
-    )
+@documented_get(
+    "List courses",
+    "Courses on sale, of every type, 10 a page by default. Filter by category, "
+    "type and the price paid now; order by `ordering`. `section_list` previews the first "
+    "sections of each course. " + openapi.SECTION_LINK_RULE,
+    openapi.COURSE_PAGE,
 )
 class CourseListView(CachedAnonymousReads, CourseListMixin, ListAPIView):
     """Shown, online courses of every type; filter, order and page through them."""
@@ -127,14 +124,12 @@ class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="Get one course",
-        description="A course on sale with its category and section previews; `owned` is true "
-        "when the logged-in user has bought it. A hidden, deleted or offline course is a 404. "
-        + openapi.SECTION_LINK_RULE,
-        examples=[openapi.COURSE_DETAIL],
-    )
+@documented_get(
+    "Get one course",
+    "A course on sale with its category and section previews; `owned` is true "
+    "when the logged-in user has bought it. A hidden, deleted or offline course is a 404. "
+    + openapi.SECTION_LINK_RULE,
+    openapi.COURSE_DETAIL,
 )
 class CourseDetailView(CachedAnonymousReads, RetrieveAPIView):
     serializer_class = CourseDetailSerializer

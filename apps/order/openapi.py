@@ -43,33 +43,21 @@ PAY_REQUEST = OpenApiExample(
     value={"courses": [1, 2], "total_amount": "398.00"},
     request_only=True,
 )
-PAY_CREATED = OpenApiExample(
-    "New order (201)",
-    value={
-        "code": 100,
-        "msg": "订单已创建,请前往支付宝支付",
-        "pay_url": PAY_URL,
-        "out_trade_no": OUT_TRADE_NO,
-    },
-    response_only=True,
-    status_codes=["201"],
-)
-PAY_FREE = OpenApiExample(
-    "Free courses (201)",
-    value={"code": 100, "msg": "课程已开通", "pay_url": None, "out_trade_no": OUT_TRADE_NO},
-    response_only=True,
-    status_codes=["201"],
-)
-PAY_REUSED = OpenApiExample(
-    "Open order handed out again (200)",
-    value={
-        "code": 100,
-        "msg": "您已有这些课程的待支付订单,请继续支付",
-        "pay_url": PAY_URL,
-        "out_trade_no": OUT_TRADE_NO,
-    },
-    response_only=True,
-    status_codes=["200"],
+
+
+def pay_answer(name: str, status: int, msg: str, pay_url: str | None) -> OpenApiExample:
+    return OpenApiExample(
+        name,
+        value={"code": 100, "msg": msg, "pay_url": pay_url, "out_trade_no": OUT_TRADE_NO},
+        response_only=True,
+        status_codes=[str(status)],
+    )
+
+
+PAY_CREATED = pay_answer("New order (201)", 201, "订单已创建,请前往支付宝支付", PAY_URL)
+PAY_FREE = pay_answer("Free courses (201)", 201, "课程已开通", None)
+PAY_REUSED = pay_answer(
+    "Open order handed out again (200)", 200, "您已有这些课程的待支付订单,请继续支付", PAY_URL
 )
 PAID = OpenApiExample("Paid (100)", value={"code": 100, "msg": "支付成功"}, response_only=True)
 NOT_PAID_YET = OpenApiExample(

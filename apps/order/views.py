@@ -10,7 +10,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -25,7 +24,7 @@ from apps.course.views import CourseListMixin
 from libs import iPay
 from utils.logging import get_logger
 from utils.response import NOT_YET, APIResponse
-from utils.schema import error_response
+from utils.schema import documented_get, error_response
 from utils.serializers import EnvelopeSerializer, validated
 
 from . import openapi, selectors, services
@@ -187,14 +186,12 @@ class PaySuccessView(APIView):
         return view(request, *args, **kwargs)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="List my orders",
-        description="The logged-in user's orders, newest first, 10 a page, each with its lines "
-        "(`order_courses`). `order_status`: 0 unpaid, 1 paid, 2 cancelled, 3 timed out, "
-        "4 refunded, 5 partly refunded.",
-        examples=[openapi.ORDER_PAGE],
-    )
+@documented_get(
+    "List my orders",
+    "The logged-in user's orders, newest first, 10 a page, each with its lines "
+    "(`order_courses`). `order_status`: 0 unpaid, 1 paid, 2 cancelled, 3 timed out, "
+    "4 refunded, 5 partly refunded.",
+    openapi.ORDER_PAGE,
 )
 class OrderListView(ListAPIView):
     permission_classes = [IsAuthenticated]
@@ -206,13 +203,11 @@ class OrderListView(ListAPIView):
         return selectors.orders_of(self.request.user)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="Get one of my orders",
-        description="One order of the logged-in user by its `out_trade_no`; someone else's "
-        "order is a 404, like an unknown one.",
-        examples=[openapi.ORDER_EXAMPLE],
-    )
+@documented_get(
+    "Get one of my orders",
+    "One order of the logged-in user by its `out_trade_no`; someone else's "
+    "order is a 404, like an unknown one.",
+    openapi.ORDER_EXAMPLE,
 )
 class OrderDetailView(RetrieveAPIView):
     permission_classes = [IsAuthenticated]
@@ -242,13 +237,11 @@ class OrderCancelView(APIView):
         return APIResponse(msg="订单已取消")
 
 
-@extend_schema_view(
-    get=extend_schema(
-        summary="List the courses I own",
-        description="Courses the logged-in user has bought (or was granted free), with the "
-        "course list's filters, ordering and paging; `section_link` is set on every section.",
-        examples=[course_openapi.COURSE_PAGE],
-    )
+@documented_get(
+    "List the courses I own",
+    "Courses the logged-in user has bought (or was granted free), with the "
+    "course list's filters, ordering and paging; `section_link` is set on every section.",
+    course_openapi.COURSE_PAGE,
 )
 class OwnedCourseListView(CourseListMixin, ListAPIView):
     """Courses the logged-in user owns (with the catalog's filters and ordering)."""
