@@ -14,7 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from libs.iPay.config import settings_from_env as alipay_settings_from_env
+from libs.iPay.config import env_mapping as alipay_env_mapping
+from libs.iPay.config import settings_from_mapping as alipay_settings_from_mapping
 from libs.qiniu.config import settings_from_env as qiniu_settings_from_env
 from libs.tencent.config import settings_from_env as tencent_settings_from_env
 from luffy_api.dev_secret import load_or_create_dev_secret_key
@@ -334,8 +335,9 @@ TENCENT_SMS = tencent_settings_from_env(os.environ)  # checked by the tencent ba
 # keys: payments answer "payment not configured" and free orders still work.
 # Sandbox by default while debugging only; .env.example leaves both off.
 ALIPAY_SANDBOX = env_bool("ALIPAY_SANDBOX", DEBUG)
-# None when not configured; a half or unusable configuration stops the server here.
-ALIPAY = alipay_settings_from_env(
+# The variables for now; checked and frozen into an AlipaySettings at the end of this file, once
+# everything that may fill them in (the local cashier in development) has run.
+ALIPAY = alipay_env_mapping(
     os.environ,
     sandbox=ALIPAY_SANDBOX,
     notify_url=f"{SITE_URL}/api/v1/order/success/",
@@ -397,3 +399,8 @@ LOGGING = {
         "luffy": {"level": LOG_LEVEL, "propagate": True},
     },
 }
+
+# --- Providers, checked -------------------------------------------------------------------------
+# settings.ALIPAY is an AlipaySettings, or None when Alipay is not configured: a half or unusable
+# configuration stops the server here, naming the variable to fix (libs/iPay/config.py).
+ALIPAY = alipay_settings_from_mapping(ALIPAY)

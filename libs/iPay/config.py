@@ -98,10 +98,10 @@ def settings_from_mapping(conf: Mapping[str, Any]) -> AlipaySettings | None:
     )
 
 
-def settings_from_env(
+def env_mapping(
     env: Mapping[str, str], *, sandbox: bool, notify_url: str, return_url: str
-) -> AlipaySettings | None:
-    """AlipaySettings from ALIPAY_* variables; None when Alipay is not configured at all.
+) -> dict[str, Any]:
+    """The ALIPAY_* variables in the shape settings_from_mapping reads (not checked yet).
 
     `sandbox` picks the default gateway (settings.ALIPAY_SANDBOX, which follows DEBUG unless
     ALIPAY_SANDBOX is set); `notify_url` and `return_url` are the defaults (from SITE_URL and
@@ -111,18 +111,25 @@ def settings_from_env(
         timeout = env_int("ALIPAY_TIMEOUT_SECONDS", 15, env=env)
     except EnvError as exc:
         raise AlipayConfigError(str(exc)) from None
+    return {
+        "APP_ID": env_str("ALIPAY_APP_ID", env=env),
+        "APP_PRIVATE_KEY": env.get("ALIPAY_APP_PRIVATE_KEY", ""),
+        "APP_PRIVATE_KEY_FILE": env_str("ALIPAY_APP_PRIVATE_KEY_FILE", env=env),
+        "PUBLIC_KEY": env.get("ALIPAY_PUBLIC_KEY", ""),
+        "PUBLIC_KEY_FILE": env_str("ALIPAY_PUBLIC_KEY_FILE", env=env),
+        "SANDBOX": sandbox,
+        "GATEWAY": env_str("ALIPAY_GATEWAY", env=env),
+        "SELLER_ID": env_str("ALIPAY_SELLER_ID", env=env),
+        "NOTIFY_URL": env_str("ALIPAY_NOTIFY_URL", notify_url, env=env),
+        "RETURN_URL": env_str("ALIPAY_RETURN_URL", return_url, env=env),
+        "TIMEOUT_SECONDS": timeout,
+    }
+
+
+def settings_from_env(
+    env: Mapping[str, str], *, sandbox: bool, notify_url: str, return_url: str
+) -> AlipaySettings | None:
+    """AlipaySettings from ALIPAY_* variables; None when Alipay is not configured at all."""
     return settings_from_mapping(
-        {
-            "APP_ID": env_str("ALIPAY_APP_ID", env=env),
-            "APP_PRIVATE_KEY": env.get("ALIPAY_APP_PRIVATE_KEY", ""),
-            "APP_PRIVATE_KEY_FILE": env_str("ALIPAY_APP_PRIVATE_KEY_FILE", env=env),
-            "PUBLIC_KEY": env.get("ALIPAY_PUBLIC_KEY", ""),
-            "PUBLIC_KEY_FILE": env_str("ALIPAY_PUBLIC_KEY_FILE", env=env),
-            "SANDBOX": sandbox,
-            "GATEWAY": env_str("ALIPAY_GATEWAY", env=env),
-            "SELLER_ID": env_str("ALIPAY_SELLER_ID", env=env),
-            "NOTIFY_URL": env_str("ALIPAY_NOTIFY_URL", notify_url, env=env),
-            "RETURN_URL": env_str("ALIPAY_RETURN_URL", return_url, env=env),
-            "TIMEOUT_SECONDS": timeout,
-        }
+        env_mapping(env, sandbox=sandbox, notify_url=notify_url, return_url=return_url)
     )
