@@ -1,7 +1,7 @@
 """The benchmark's ceiling: a bare Django view (no DRF, no database) behind the same stack.
 
-Mounted at /bench/ceiling/ only when BENCH_CEILING_VIEW=1 (see luffy_api/urls.py), which only
-`make bench` sets. Its throughput is what gunicorn, the middleware and the machine allow at
+Mounted at /bench/ceiling/ by bench/urls.py, the URLconf of bench/settings.py, which only
+`make bench` uses. Its throughput is what gunicorn, the middleware and the machine allow at
 best; every endpoint is reported as a fraction of it.
 """
 

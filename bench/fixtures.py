@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import alipay, config
-from .seed import Seeded, username
+from .seeded import Seeded, username
 
 PAY_LINES = 2_000
 BEIJING = timezone(timedelta(hours=8))

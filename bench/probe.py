@@ -1,7 +1,7 @@
 """In-process measurements next to the load test: SQL per request, query plans, RSA2 cost.
 
 Run by bench/run.py as `python -m bench.probe WORKDIR` in the same environment as gunicorn
-(production settings, the bench database, BENCH_CEILING_VIEW=1), before the load starts.
+(bench.settings: production plus the ceiling view, the bench database), before the load starts.
 
 Single-request time: the median wall time of each endpoint called one request at a time
 in-process (no HTTP, no queueing behind other requests), for comparison with wrk's latencies.

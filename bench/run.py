@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from utils.gunicorn_process import GunicornFailed, GunicornProcess
+
 from . import config, load, report
 from .alipay import KeyFiles, generate_keys
 
@@ -149,7 +151,7 @@ def django_env(database_url: str, keys: KeyFiles, secret_key: str) -> dict[str, 
     unthrottled = "1000000/min"
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "luffy_api.settings",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",  # production + the ceiling view
             "LUFFY_IGNORE_DOTENV": "1",
             "PYTHONUNBUFFERED": "1",
             "DJANGO_DEBUG": "false",
@@ -170,7 +172,6 @@ def django_env(database_url: str, keys: KeyFiles, secret_key: str) -> dict[str, 
             "ALIPAY_SELLER_ID": config.ALIPAY_SELLER_ID,
             "ALIPAY_GATEWAY": config.ALIPAY_GATEWAY,
             "ALIPAY_SANDBOX": "false",
-            "BENCH_CEILING_VIEW": "1",
         }
     )
     return env
@@ -200,68 +201,36 @@ def run_python(
         raise BenchError(f"python -m {module} failed ({status}); see {logfile}\n{tail}")
 
 
-class Gunicorn:
-    def __init__(self, env: dict[str, str], logfile: Path) -> None:
-        self.logfile = logfile
-        self.url = f"http://127.0.0.1:{config.HTTP_PORT}"
-        command = [
-            str(config.VENV_BIN / "gunicorn"),
+def start_gunicorn(env: dict[str, str], logfile: Path, stack: ExitStack) -> GunicornProcess:
+    """The app under gunicorn with production settings (bench.settings), ready to be loaded;
+    stopped when `stack` closes, even if it never answered."""
+    server = GunicornProcess(
+        [
             "luffy_api.wsgi:application",
             f"--workers={config.GUNICORN_WORKERS}",
             "--worker-class=sync",
-            f"--bind=127.0.0.1:{config.HTTP_PORT}",
             "--backlog=2048",
             "--timeout=120",
             "--graceful-timeout=5",
-        ]
-        with open(logfile, "w") as out:
-            self.process = subprocess.Popen(  # noqa: S603
-                command,
-                cwd=config.ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stopped as a whole
-            )
+        ],
+        env=env,
+        log_path=logfile,
+        port=config.HTTP_PORT,
+        ready_path=config.CEILING.path,
+    )
+    stack.callback(server.stop)  # before starting: a signal during the wait stops it too
+    try:
+        return server.start(timeout=60)
+    except GunicornFailed as exc:
+        raise BenchError(str(exc)) from None
 
-    def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if _get(self.url + config.CEILING.path, timeout=2) == 200:
-                return
-            time.sleep(0.3)
-        tail = self.logfile.read_text()[-3000:]
-        raise BenchError(f"gunicorn did not answer on {self.url}:\n{tail}")
 
-    def worker_pids(self) -> list[int]:
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    pids.append(int(entry.name))
-        return sorted(pids)
-
-    def peak_rss_kb(self) -> dict[str, Any]:
-        return {
-            "workers": [_status_kb(pid, "VmHWM") for pid in self.worker_pids()],
-            "master": _status_kb(self.process.pid, "VmHWM"),
-        }
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group we started, by its id
-            self.process.wait(timeout=10)
+def peak_rss_kb(server: GunicornProcess) -> dict[str, Any]:
+    assert server.proc is not None  # noqa: S101
+    return {
+        "workers": [_status_kb(pid, "VmHWM") for pid in server.worker_pids()],
+        "master": _status_kb(server.proc.pid, "VmHWM"),
+    }
 
 
 def _get(url: str, timeout: float) -> int | None:
@@ -395,10 +364,8 @@ def run_size(
     first_new_order = size.orders + config.NOTIFY_ORDERS + 2
 
     log(f"  gunicorn: {config.GUNICORN_WORKERS} sync workers on 127.0.0.1:{config.HTTP_PORT}")
-    server = Gunicorn(env, LOG_DIR / f"gunicorn-{size.name}.log")
-    stack.callback(server.stop)
-    server.wait_ready()
-    ours = [server.process.pid, *server.worker_pids(), *([mariadb] if mariadb else [])]
+    server = start_gunicorn(env, LOG_DIR / f"gunicorn-{size.name}.log", stack)
+    ours = [server.proc.pid, *server.worker_pids(), *([mariadb] if mariadb else [])]
 
     rsa = probe["rsa"]
     endpoints: dict[str, Any] = {}
@@ -425,8 +392,8 @@ def run_size(
         )
     if endpoints["notify"]["wraps"]:
         log("  note: wrk ran out of notify bodies and resent some (more duplicates than 50%)")
-    rss = server.peak_rss_kb()
-    server.stop()
+    rss = peak_rss_kb(server)
+    server.stop(timeout=15)
     facts = db_facts(server_url, size.database, first_new_order)
     return {
         "label": size.label,

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
@@ -39,7 +39,8 @@ from typing import Any
 
 import django
 
-from . import config
+from . import config, fixtures
+from .seeded import CourseInfo, Seeded, username
 
 BATCH = 10_000  # rows per executemany()
 HISTORY_PART = 50_000  # orders per task of the history processes
@@ -100,38 +101,6 @@ def _ts(moment: datetime) -> str:
 def _compact(moment: datetime) -> str:
     """20 digits of time, the start of an out_trade_no like services.new_out_trade_no()."""
     return moment.isoformat(" ", "microseconds").translate(_COMPACT)
-
-
-def username(user_id: int) -> str:
-    return f"user{user_id:07d}"
-
-
-@dataclass(frozen=True)
-class CourseInfo:
-    id: int
-    name: str
-    price: Decimal
-    real_price: Decimal
-    visible: bool
-
-
-@dataclass
-class Seeded:
-    """What the request files need to know about the rows just written."""
-
-    courses: list[CourseInfo]
-    history_users: int
-    placement_user_ids: list[int]
-    notify_orders: list[tuple[str, Decimal]]  # (out_trade_no, total_amount), unpaid
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def visible_ids(self) -> list[int]:
-        return [c.id for c in self.courses if c.visible]
-
-    @property
-    def buyable(self) -> list[CourseInfo]:
-        return [c for c in self.courses if c.visible and c.real_price > 0]
 
 
 def check_columns() -> None:
@@ -495,8 +464,6 @@ def main(argv: list[str]) -> int:
     workdir, alipay_private_key = Path(argv[1]), Path(argv[2])
     django.setup()
     from django.core.management import call_command
-
-    from . import fixtures
 
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)

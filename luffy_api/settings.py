@@ -14,8 +14,12 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from libs.qiniu.config import QiniuConfigError, settings_from_env
+from libs.iPay.config import env_mapping as alipay_env_mapping
+from libs.iPay.config import settings_from_mapping as alipay_settings_from_mapping
+from libs.qiniu.config import settings_from_env as qiniu_settings_from_env
+from libs.tencent.config import settings_from_env as tencent_settings_from_env
 from luffy_api.dev_secret import load_or_create_dev_secret_key
+from utils.env import env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,27 +27,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # developer's local .env cannot change what the suite sees.
 if not os.environ.get("LUFFY_IGNORE_DOTENV"):
     load_dotenv(BASE_DIR / ".env", override=False)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}.") from exc
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -258,10 +241,8 @@ MEDIA_BASE_URL = (os.environ.get("MEDIA_BASE_URL", "").strip() or SITE_URL + MED
 MEDIA_BASE_URL += "/"
 # Media (course and teacher images, avatars, section videos) goes to Qiniu when QINIU_* is set,
 # to MEDIA_ROOT otherwise. See libs/qiniu and .env.example.
-try:
-    QINIU = settings_from_env(os.environ)
-except QiniuConfigError as exc:
-    raise ImproperlyConfigured(str(exc)) from None
+# A half configuration stops the server here: QiniuConfigError is an ImproperlyConfigured.
+QINIU = qiniu_settings_from_env(os.environ)
 STORAGES = {
     "default": {
         "BACKEND": "libs.qiniu.storage.QiniuStorage"
@@ -358,33 +339,21 @@ SPECTACULAR_SETTINGS = {
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "log").strip().lower()
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300)
 SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
-TENCENT_SMS = {
-    "SECRET_ID": os.environ.get("TENCENT_SMS_SECRET_ID", ""),
-    "SECRET_KEY": os.environ.get("TENCENT_SMS_SECRET_KEY", ""),
-    "SDK_APP_ID": os.environ.get("TENCENT_SMS_SDK_APP_ID", ""),
-    "SIGN_NAME": os.environ.get("TENCENT_SMS_SIGN_NAME", ""),
-    "TEMPLATE_ID": os.environ.get("TENCENT_SMS_TEMPLATE_ID", ""),
-    "REGION": os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou"),
-    "ENDPOINT": os.environ.get("TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
-}
+TENCENT_SMS = tencent_settings_from_env(os.environ)  # checked by the tencent backend
 
 # --- Alipay (libs.iPay) ---------------------------------------------------------------------------
 # Keys are PEM text or a path to a PEM file (the *_FILE variants); see .env.example. No app id or
 # keys: payments answer "payment not configured" and free orders still work.
-ALIPAY = {
-    "APP_ID": os.environ.get("ALIPAY_APP_ID", "").strip(),
-    "APP_PRIVATE_KEY": os.environ.get("ALIPAY_APP_PRIVATE_KEY", ""),
-    "APP_PRIVATE_KEY_FILE": os.environ.get("ALIPAY_APP_PRIVATE_KEY_FILE", "").strip(),
-    "PUBLIC_KEY": os.environ.get("ALIPAY_PUBLIC_KEY", ""),
-    "PUBLIC_KEY_FILE": os.environ.get("ALIPAY_PUBLIC_KEY_FILE", "").strip(),
-    "SANDBOX": env_bool("ALIPAY_SANDBOX", DEBUG),
-    "GATEWAY": os.environ.get("ALIPAY_GATEWAY", "").strip(),
-    "SELLER_ID": os.environ.get("ALIPAY_SELLER_ID", "").strip(),
-    "NOTIFY_URL": os.environ.get("ALIPAY_NOTIFY_URL", "").strip()
-    or f"{SITE_URL}/api/v1/order/success/",
-    "RETURN_URL": os.environ.get("ALIPAY_RETURN_URL", "").strip() or f"{FRONTEND_URL}/pay/success",
-    "TIMEOUT_SECONDS": env_int("ALIPAY_TIMEOUT_SECONDS", 15),
-}
+# Sandbox by default while debugging only; .env.example leaves both off.
+ALIPAY_SANDBOX = env_bool("ALIPAY_SANDBOX", DEBUG)
+# The variables for now; checked and frozen into an AlipaySettings at the end of this file, once
+# everything that may fill them in (the local cashier in development) has run.
+ALIPAY = alipay_env_mapping(
+    os.environ,
+    sandbox=ALIPAY_SANDBOX,
+    notify_url=f"{SITE_URL}/api/v1/order/success/",
+    return_url=f"{FRONTEND_URL}/pay/success",
+)
 ORDER_PAY_TIMEOUT_MINUTES = env_int("ORDER_PAY_TIMEOUT_MINUTES", 15)
 # `manage.py prune_notifications` keeps summaries of refused notifies this many days, and
 # verified notifies (evidence for support and accounting) this many days.
@@ -464,3 +433,8 @@ LOGGING = {
         "luffy": {"level": LOG_LEVEL, "propagate": True},
     },
 }
+
+# --- Providers, checked -------------------------------------------------------------------------
+# settings.ALIPAY is an AlipaySettings, or None when Alipay is not configured: a half or unusable
+# configuration stops the server here, naming the variable to fix (libs/iPay/config.py).
+ALIPAY = alipay_settings_from_mapping(ALIPAY)

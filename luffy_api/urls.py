@@ -1,18 +1,15 @@
 """URL map: the versioned API under /api/v1/, its schema and docs, the admin, and the storefront."""
 
-import os
-
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.order.views import OwnedCourseListView
+from utils.exceptions import api_not_found
 from utils.media_serve import serve_media
 from utils.storefront import PAGE_PATTERN, storefront_page
 
 api_v1 = [
-    path("user/courses/", OwnedCourseListView.as_view(), name="user-courses"),
     path("user/", include("apps.user.urls")),
     path("course/", include("apps.course.urls")),
     path("order/", include("apps.order.urls")),
@@ -25,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/", api_not_found),  # last under api/: a JSON 404 even with DEBUG on
 ]
 
 # Local media (uploaded images and videos) when no object storage is configured. In production
@@ -40,12 +38,6 @@ if settings.SERVE_MEDIA:
 # First, so that no catch-all route can shadow it.
 if settings.LOCAL_CASHIER:
     urlpatterns.insert(0, path("cashier/", include("apps.cashier.urls")))
-
-# `make bench` only: a bare JSON view measuring what the stack itself allows (bench/ceiling.py).
-if os.environ.get("BENCH_CEILING_VIEW") == "1":
-    from bench.ceiling import ceiling
-
-    urlpatterns.append(path("bench/ceiling/", ceiling, name="bench-ceiling"))
 
 # Last: every other path is a storefront page (Vue Router, history mode) and gets index.html.
 urlpatterns.append(re_path(PAGE_PATTERN, storefront_page, name="storefront"))

@@ -8,6 +8,8 @@
 # MARIADB_BUFFER_POOL sets the InnoDB buffer pool (default 256M; the benchmark uses more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/throwaway.sh
+. scripts/throwaway.sh
 
 PORT=${MARIADB_PORT:-3307}
 BUFFER_POOL=${MARIADB_BUFFER_POOL:-256M}
@@ -47,17 +49,4 @@ SQL
   echo "MariaDB $(mariadbd --version | awk '{print $3}') on 127.0.0.1:$PORT"
 }
 
-stop_quietly() {
-  if [ -f "$PIDFILE" ]; then
-    kill "$(cat "$PIDFILE")" 2>/dev/null || true
-    for _ in $(seq 1 40); do [ -f "$PIDFILE" ] || break; sleep 0.25; done
-  fi
-  rm -rf "$DIR"
-}
-
-case "${1:-}" in
-  start) start ;;
-  stop) stop_quietly ;;
-  url) echo "mysql://luffy:luffy@127.0.0.1:$PORT/luffy" ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
-esac
+throwaway_main "${1:-}" "mysql://luffy:luffy@127.0.0.1:$PORT/luffy"

@@ -6,6 +6,8 @@
 # It listens on 127.0.0.1:${REDIS_PORT:-6390} with its files under .tmp/redis-<port>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/throwaway.sh
+. scripts/throwaway.sh
 
 PORT=${REDIS_PORT:-6390}
 DIR=$PWD/.tmp/redis-$PORT
@@ -28,17 +30,4 @@ start() {
   echo "Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$PORT"
 }
 
-stop_quietly() {
-  if [ -f "$PIDFILE" ]; then
-    kill "$(cat "$PIDFILE")" 2>/dev/null || true
-    for _ in $(seq 1 40); do [ -f "$PIDFILE" ] || break; sleep 0.25; done
-  fi
-  rm -rf "$DIR"
-}
-
-case "${1:-}" in
-  start) start ;;
-  stop) stop_quietly ;;
-  url) echo "redis://127.0.0.1:$PORT/0" ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
-esac
+throwaway_main "${1:-}" "redis://127.0.0.1:$PORT/0"

@@ -53,3 +53,31 @@ def test_unknown_urls_answer_a_json_404(client):
     response = client.get("/api/v1/nowhere/")
     assert response.status_code == 404
     assert response.json() == {"code": 404, "msg": "未找到"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/nowhere/", "/api/v1/nowhere", "/api/v2/course/list/"])
+def test_unknown_api_urls_answer_a_json_404_even_with_debug_on(client, settings, path):
+    settings.DEBUG = True
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": 404, "msg": "未找到"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_api_url_without_its_slash_still_redirects_to_it(client, settings, debug):
+    settings.DEBUG = debug
+    response = client.get("/api/v1/course/list?page=2")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/course/list/?page=2"
+
+
+@pytest.mark.django_db
+def test_a_post_to_an_unknown_api_url_is_a_json_404_not_a_csrf_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/v1/order/%C2%84/cancel/")
+    assert response.status_code == 404
+    assert response.json() == {"code": 404, "msg": "未找到"}

@@ -12,10 +12,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -113,6 +122,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 # middleware), so clients of /api/ never receive an HTML page.
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse({"code": 404, "msg": "未找到"}, status=404)
+
+
+@csrf_exempt  # it changes nothing: a POST to an unknown URL gets the 404, not the CSRF page
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """The last route under /api/: an unknown API URL is a JSON 404 even with DEBUG on (Django
+    only uses handler404 with DEBUG off). Being a route, it would stop CommonMiddleware from
+    adding a missing slash, so it does that itself for URLs that exist with one."""
+    if settings.APPEND_SLASH and not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return handler404(request)
 
 
 def handler500(request: HttpRequest) -> JsonResponse:

@@ -12,6 +12,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     page_size_alias = "size"
     max_page_size = 50
+    page_query_description = "Page number, from 1; a page past the end is a 404"
+    page_size_query_description = f"Items per page (default {page_size}, at most {max_page_size})"
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        alias = {
+            "name": self.page_size_alias,
+            "required": False,
+            "in": "query",
+            "description": f"Same as `{self.page_size_query_param}` (the Vue app sends this one); "
+            f"`{self.page_size_query_param}` wins when both are given",
+            "schema": {"type": "integer"},
+        }
+        return [*parameters, alias]
 
     def get_page_size(self, request):
         if self.page_size_query_param not in request.query_params and (

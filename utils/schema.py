@@ -28,7 +28,12 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.settings import spectacular_settings
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework.permissions import AllowAny
 
 ERROR_COMPONENT = "Error"
@@ -64,6 +69,13 @@ DESCRIPTIONS = {
 }
 
 JSON = "application/json"
+
+
+def documented_get(summary: str, description: str, *examples: OpenApiExample) -> Any:
+    """Class decorator for a generic read view (List/RetrieveAPIView): its GET's docs."""
+    return extend_schema_view(
+        get=extend_schema(summary=summary, description=description, examples=list(examples))
+    )
 
 
 def error_response(description: str) -> OpenApiResponse:

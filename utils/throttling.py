@@ -116,3 +116,10 @@ class AtomicRateThrottle(SimpleRateThrottle):
         if ends_at is None:
             return None
         return max(ends_at.timestamp() - self.now, 0.0)
+
+
+class ClientIpThrottle(AtomicRateThrottle):
+    """Per client IP (NUM_PROXIES decides which address that is); subclasses set the scope."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

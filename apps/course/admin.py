@@ -53,7 +53,7 @@ class TeacherAdmin(StorageErrorsAsMessages, CatalogAdmin):
 
 
 SECTION_FIELDS = [
-    ("name", "section_type", "duration", "free_trail"),
+    ("name", "section_type", "duration", "free_trial"),
     ("video", "section_link"),
     ("video_key", "video_size_display", "video_etag"),
     ("orders", "is_show", "is_delete"),
@@ -213,12 +213,12 @@ class CourseSectionAdmin(SectionDisplay, StorageErrorsAsMessages, CatalogAdmin):
         "section_type",
         "duration",
         "video_size_display",
-        "free_trail",
+        "free_trial",
         "orders",
         "is_show",
         "is_delete",
     ]
-    list_filter = ["section_type", "free_trail", *CatalogAdmin.list_filter]
+    list_filter = ["section_type", "free_trial", *CatalogAdmin.list_filter]
     search_fields = ["name", "chapter__name", "chapter__course__name"]
     fields = [*SECTION_FIELDS[:-1], ("chapter", "orders", "is_show", "is_delete")]
     readonly_fields = SECTION_READONLY

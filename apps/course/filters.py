@@ -37,6 +37,11 @@ class CourseFilter(django_filters.FilterSet):
     )
     ordering = StableOrderingFilter(
         fields=(("orders", "orders"), ("current_price", "price"), ("students", "students")),
+        field_labels={
+            "orders": "Shop's order (as listed by staff)",
+            "current_price": "Price paid now",
+            "students": "Number of students",
+        },
         help_text="orders, price (the price paid now) or students; prefix - for descending",
     )
 

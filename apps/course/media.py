@@ -38,4 +38,4 @@ def section_media_url(section: CourseSection) -> str | None:
 
 
 def may_watch(section: CourseSection, owned_course_ids: set[int]) -> bool:
-    return section.free_trail or section.course_id in owned_course_ids
+    return section.free_trial or section.course_id in owned_course_ids

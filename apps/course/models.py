@@ -13,7 +13,6 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from libs.qiniu import stream_etag
-from utils.models import BaseModel
 
 from .mp4 import format_duration, mp4_duration
 
@@ -21,7 +20,20 @@ CENT = Decimal("0.01")
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
 
-class CourseCategory(BaseModel):
+class CatalogModel(models.Model):
+    """Fields every catalog table shares: soft delete, visibility, manual ordering, timestamps."""
+
+    is_delete = models.BooleanField("是否删除", default=False)
+    is_show = models.BooleanField("是否展示", default=True)
+    orders = models.IntegerField("排序", default=0)
+    created_time = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_time = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class CourseCategory(CatalogModel):
     name = models.CharField("分类名称", max_length=64, unique=True)
 
     class Meta:
@@ -34,7 +46,7 @@ class CourseCategory(BaseModel):
         return self.name
 
 
-class Teacher(BaseModel):
+class Teacher(CatalogModel):
     class Role(models.IntegerChoices):
         LECTURER = 0, "讲师"
         MENTOR = 1, "导师"
@@ -79,7 +91,7 @@ class CourseQuerySet(models.QuerySet):
         )
 
 
-class Course(BaseModel):
+class Course(CatalogModel):
     class CourseType(models.TextChoices):
         FREE = "free", "免费课"
         ACTUAL = "actual", "实战课"
@@ -188,7 +200,7 @@ class Course(BaseModel):
         return Decimal(price).quantize(CENT)
 
 
-class CourseChapter(BaseModel):
+class CourseChapter(CatalogModel):
     course = models.ForeignKey(
         Course, on_delete=models.CASCADE, related_name="coursechapters", verbose_name="课程"
     )
@@ -214,7 +226,7 @@ def video_upload_to(section: CourseSection, filename: str) -> str:
     return f"videos/{uuid.uuid4().hex}{ext}"
 
 
-class CourseSection(BaseModel):
+class CourseSection(CatalogModel):
     class SectionType(models.IntegerChoices):
         DOCUMENT = 0, "文档"
         EXERCISE = 1, "练习"
@@ -242,7 +254,8 @@ class CourseSection(BaseModel):
     video_etag = models.CharField("视频 etag", max_length=64, blank=True, default="")
     duration = models.CharField("视频时长", max_length=32, blank=True, default="")
     pub_date = models.DateTimeField("发布时间", auto_now_add=True)
-    free_trail = models.BooleanField("是否可试看", default=False)
+    # The column keeps the tutorial's spelling; so does the API key (apps/course/serializers.py).
+    free_trial = models.BooleanField("是否可试看", default=False, db_column="free_trail")
 
     class Meta:
         db_table = "luffy_course_section"

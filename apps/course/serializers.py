@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from utils.public_urls import MediaURLField
+from utils.serializers import MoneyField
 
 from .media import may_watch, section_media_url
 from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
@@ -26,26 +27,56 @@ class TeacherSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "role", "role_name", "title", "signature", "image", "brief"]
 
 
+class ChapterQuerySerializer(serializers.Serializer):
+    """`?course=<id>` of the chapter tree: ASCII digits only (no sign, space, full-width digit)."""
+
+    course = serializers.RegexField(
+        r"\A[0-9]{1,18}\Z",
+        trim_whitespace=False,
+        error_messages={
+            key: "请提供有效的课程编号" for key in ("required", "blank", "null", "invalid")
+        },
+    )
+
+    def validate_course(self, value: str) -> int:
+        return int(value)
+
+
 class SectionLinkMixin(serializers.Serializer):
     """`section_link`: a playable URL for free-trial sections and for owners of the course, null
     for everyone else. Needs `owned_course_ids` in the context (sections carry `course_id`)."""
 
     section_link = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.URLField(allow_null=True))
+    @extend_schema_field(
+        serializers.URLField(
+            allow_null=True,
+            help_text="Playable URL for free-preview sections (`free_trail`) and, for a buyer "
+            "who owns the course, every section; null for everyone else",
+        )
+    )
     def get_section_link(self, section: CourseSection) -> str | None:
         if not may_watch(section, self.context.get("owned_course_ids", frozenset())):
             return None
         return section_media_url(section)
 
 
-class SectionPreviewSerializer(SectionLinkMixin, serializers.ModelSerializer):
+class FreeTrialMixin(serializers.Serializer):
+    # The tutorial's spelling stays on the wire; the model field is spelt right.
+    free_trail = serializers.BooleanField(source="free_trial", required=False, label="是否可试看")
+
+
+class SectionPreviewSerializer(FreeTrialMixin, SectionLinkMixin, serializers.ModelSerializer):
+    """One of the first sections of a course, as course lists preview them."""
+
     class Meta:
         model = CourseSection
         fields = ["id", "name", "section_link", "duration", "free_trail"]
 
 
-class SectionSerializer(SectionLinkMixin, serializers.ModelSerializer):
+class SectionSerializer(FreeTrialMixin, SectionLinkMixin, serializers.ModelSerializer):
+    """A section (lesson) of a chapter."""
+
     class Meta:
         model = CourseSection
         fields = ["id", "name", "orders", "section_type", "section_link", "duration", "free_trail"]
@@ -60,14 +91,17 @@ class ChapterSerializer(serializers.ModelSerializer):
 
 
 class CourseSerializer(serializers.ModelSerializer):
-    """A course as lists and search show it. Expects visible_courses() + section previews."""
+    """A course as the lists and the search show it, with previews of its first sections."""
+
+    # Expects selectors.visible_courses() rows with attach_section_previews() applied.
 
     course_img = MediaURLField()
     course_type_name = serializers.CharField(source="get_course_type_display", read_only=True)
     level_name = serializers.CharField(source="get_level_display", read_only=True)
     status_name = serializers.CharField(source="get_status_display", read_only=True)
     discount_type = serializers.SerializerMethodField()
-    real_price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    price = MoneyField(required=False, label="课程原价")
+    real_price = MoneyField(read_only=True, help_text="What a buyer pays now (discount included)")
     teacher = TeacherSerializer(read_only=True, allow_null=True)
     section_list = SectionPreviewSerializer(source="section_previews", many=True, read_only=True)
 
@@ -100,6 +134,8 @@ class CourseSerializer(serializers.ModelSerializer):
 
 
 class CourseDetailSerializer(CourseSerializer):
+    """A course with its category, and whether the logged-in user owns it."""
+
     course_category = CategorySerializer(read_only=True, allow_null=True)
     owned = serializers.BooleanField(
         read_only=True, default=False, help_text="The logged-in user owns this course"

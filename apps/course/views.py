@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
@@ -12,14 +16,16 @@ from rest_framework.views import APIView
 
 from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
-from utils.schema import error_response
+from utils.schema import documented_get, error_response
+from utils.serializers import EnvelopeCodeField, validated
 
-from . import selectors
+from . import openapi, selectors
 from .cache import CachedAnonymousReads
 from .filters import CourseFilter
 from .models import Course
 from .serializers import (
     CategorySerializer,
+    ChapterQuerySerializer,
     ChapterSerializer,
     CourseDetailSerializer,
     CourseSerializer,
@@ -28,14 +34,18 @@ from .serializers import (
 
 class CategoryView(CachedAnonymousReads, APIView):
     @extend_schema(
+        summary="List course categories",
+        description="The categories shown in the shop, in the staff's order. Use an `id` as "
+        "`course_category` to filter the course list.",
+        examples=[openapi.CATEGORIES],
         responses=inline_serializer(
             "CategoryList",
             {
-                "code": serializers.IntegerField(),
+                "code": EnvelopeCodeField(),
                 "msg": serializers.CharField(),
                 "result": CategorySerializer(many=True),
             },
-        )
+        ),
     )
     def get(self, request: Request) -> APIResponse:
         data = CategorySerializer(selectors.visible_categories(), many=True).data
@@ -64,6 +74,13 @@ class CourseListMixin:
         return context
 
 
+@documented_get(
+    "List courses",
+    "Courses on sale, of every type, 10 a page by default. Filter by category, "
+    "type and the price paid now; order by `ordering`. `section_list` previews the first "
+    "sections of each course. " + openapi.SECTION_LINK_RULE,
+    openapi.COURSE_PAGE,
+)
 class CourseListView(CachedAnonymousReads, CourseListMixin, ListAPIView):
     """Shown, online courses of every type; filter, order and page through them."""
 
@@ -94,11 +111,26 @@ class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
             )
         return selectors.search_courses(selectors.visible_courses(), words)
 
-    @extend_schema(parameters=[SEARCH_PARAM])
+    @extend_schema(
+        summary="Search courses",
+        description="Courses whose name, brief or price match every word of `search` (at most "
+        f"{selectors.MAX_SEARCH_WORDS} words, {selectors.MAX_SEARCH_LENGTH} characters; an empty "
+        "search is a 400). Takes the list's filters, ordering and paging. "
+        + openapi.SECTION_LINK_RULE,
+        parameters=[SEARCH_PARAM],
+        examples=[openapi.COURSE_PAGE],
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
 
+@documented_get(
+    "Get one course",
+    "A course on sale with its category and section previews; `owned` is true "
+    "when the logged-in user has bought it. A hidden, deleted or offline course is a 404. "
+    + openapi.SECTION_LINK_RULE,
+    openapi.COURSE_DETAIL,
+)
 class CourseDetailView(CachedAnonymousReads, RetrieveAPIView):
     serializer_class = CourseDetailSerializer
 
@@ -125,16 +157,18 @@ class ChapterListView(CachedAnonymousReads, APIView):
     """The chapter tree of one visible course, in order (not paginated)."""
 
     @extend_schema(
+        summary="List the chapters and sections of a course",
+        description="Every chapter of a course on sale with its sections, in order, not "
+        "paged, and not in the envelope (a bare array). A `course` that is not a number is a "
+        "400, an unknown or hidden course a 404. " + openapi.SECTION_LINK_RULE,
+        examples=[openapi.CHAPTERS],
         parameters=[COURSE_PARAM],
         responses={200: ChapterSerializer(many=True), 404: error_response("No such course")},
     )
     def get(self, request: Request) -> Response:
-        raw = request.query_params.get("course", "")
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-            raise exceptions.ValidationError({"course": ["请提供有效的课程编号"]})
-        if not Course.objects.visible().filter(pk=int(raw)).exists():
+        course_id = validated(ChapterQuerySerializer, request.query_params)["course"]
+        if not Course.objects.visible().filter(pk=course_id).exists():
             raise exceptions.NotFound("课程不存在")
-        course_id = int(raw)
         context = {
             "request": request,
             "owned_course_ids": owned_course_ids(request.user, [course_id]),

@@ -80,7 +80,7 @@ class RefundForm(forms.Form):
         )
         # A list without None: NOT IN over a subquery holding a NULL would exclude every line.
         refunded = [pk for pk in refunds.values_list("lines", flat=True) if pk is not None]
-        lines = order.order_courses.exclude(pk__in=refunded).select_related("course")
+        lines = order.lines.exclude(pk__in=refunded).select_related("course")
         field = self.fields["lines"]
         field.queryset = lines
         field.label_from_instance = lambda line: f"{line.course.name} ¥{line.real_price}"

@@ -41,7 +41,7 @@ def _when(moment) -> str:
 
 
 def export_rows(orders: QuerySet[Order]) -> Iterator[list]:
-    lines = Prefetch("order_courses", queryset=OrderDetail.objects.select_related("course"))
+    lines = Prefetch("lines", queryset=OrderDetail.objects.select_related("course"))
     queryset = orders.select_related("user").prefetch_related(lines)
     for order in queryset.iterator(chunk_size=CHUNK):
         head = [
@@ -56,7 +56,7 @@ def export_rows(orders: QuerySet[Order]) -> Iterator[list]:
             _when(order.created_time),
             _when(order.pay_time),
         ]
-        details = list(order.order_courses.all())
+        details = list(order.lines.all())
         if not details:
             yield [*head, "", "", "", ""]
         for line in details:

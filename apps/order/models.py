@@ -82,7 +82,7 @@ PAID_STATES = frozenset({Order.Status.PAID, Order.Status.PARTLY_REFUNDED, Order.
 
 class OrderDetail(models.Model):
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="order_courses", verbose_name="订单"
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name="订单"
     )
     course = models.ForeignKey(
         Course, on_delete=models.PROTECT, related_name="course_orders", verbose_name="课程"

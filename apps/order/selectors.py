@@ -14,7 +14,7 @@ from .models import CourseEntitlement, Order, OrderDetail
 def orders_of(user: User) -> QuerySet[Order]:
     """A user's orders, newest first, with their details and courses (two queries a page)."""
     return Order.objects.filter(user=user).prefetch_related(
-        Prefetch("order_courses", queryset=OrderDetail.objects.select_related("course"))
+        Prefetch("lines", queryset=OrderDetail.objects.select_related("course"))
     )
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
 from utils.public_urls import MediaURLField
+from utils.serializers import EnvelopeCodeField, MoneyField
 
 from .models import Order, OrderDetail
 
@@ -14,17 +13,16 @@ MAX_COURSES_PER_ORDER = 50
 
 
 class PayRequestSerializer(serializers.Serializer):
+    # `courses` on the wire, `course_ids` for services.place_order(**validated_data).
     courses = serializers.ListField(
+        source="course_ids",
         child=serializers.IntegerField(min_value=1, max_value=2**53),
         min_length=1,
         max_length=MAX_COURSES_PER_ORDER,
         allow_empty=False,
         error_messages={"empty": "请选择要购买的课程", "min_length": "请选择要购买的课程"},
     )
-    total_amount = serializers.DecimalField(
-        max_digits=10,
-        decimal_places=2,
-        min_value=Decimal("0"),
+    total_amount = MoneyField(
         help_text="The total the buyer saw; must equal the server's price to the cent",
     )
     subject = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
@@ -33,8 +31,17 @@ class PayRequestSerializer(serializers.Serializer):
     )
 
 
+class PayStatusQuerySerializer(serializers.Serializer):
+    out_trade_no = serializers.CharField(
+        max_length=64,
+        error_messages={
+            key: "请提供有效的订单号" for key in ("required", "blank", "null", "max_length")
+        },
+    )
+
+
 class PayResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     pay_url = serializers.URLField(allow_null=True, help_text="null when nothing is left to pay")
     out_trade_no = serializers.CharField()
@@ -43,6 +50,8 @@ class PayResponseSerializer(serializers.Serializer):
 class OrderDetailSerializer(serializers.ModelSerializer):
     course_name = serializers.CharField(source="course.name", read_only=True)
     course_img = MediaURLField(source="course.course_img")
+    price = MoneyField(label="课程原价")
+    real_price = MoneyField(label="课程实价")
 
     class Meta:
         model = OrderDetail
@@ -52,7 +61,8 @@ class OrderDetailSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     order_status_name = serializers.CharField(source="get_order_status_display", read_only=True)
     pay_type_name = serializers.CharField(source="get_pay_type_display", read_only=True)
-    order_courses = OrderDetailSerializer(many=True, read_only=True)
+    total_amount = MoneyField(read_only=True, label="订单总价")
+    order_courses = OrderDetailSerializer(source="lines", many=True, read_only=True)
 
     class Meta:
         model = Order

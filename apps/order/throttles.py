@@ -1,6 +1,6 @@
 """Rate limits of the order endpoints (rates in settings.REST_FRAMEWORK)."""
 
-from apps.user.throttles import ClientIpThrottle
+from utils.throttling import ClientIpThrottle
 
 
 class PayStatusThrottle(ClientIpThrottle):

@@ -6,7 +6,11 @@ import ipaddress
 
 from django.http import HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import exceptions, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -14,18 +18,24 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from apps.course import openapi as course_openapi
 from apps.course.models import Course
 from apps.course.views import CourseListMixin
-from apps.user.serializers import EnvelopeSerializer
 from libs import iPay
 from utils.logging import get_logger
 from utils.response import NOT_YET, APIResponse
-from utils.schema import error_response
+from utils.schema import documented_get, error_response
+from utils.serializers import EnvelopeSerializer, validated
 
-from . import selectors, services
+from . import openapi, selectors, services
 from .models import Order
 from .notify import handle_notify, log_refused
-from .serializers import OrderSerializer, PayRequestSerializer, PayResponseSerializer
+from .serializers import (
+    OrderSerializer,
+    PayRequestSerializer,
+    PayResponseSerializer,
+    PayStatusQuerySerializer,
+)
 from .throttles import PayStatusThrottle
 
 logger = get_logger("order.notify")
@@ -35,6 +45,9 @@ class PayView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Place an order and get where to pay it",
+        description=openapi.PAY_DESCRIPTION,
+        examples=[openapi.PAY_REQUEST, openapi.PAY_CREATED, openapi.PAY_FREE, openapi.PAY_REUSED],
         request=PayRequestSerializer,
         responses={
             201: PayResponseSerializer,
@@ -51,16 +64,8 @@ class PayView(APIView):
         },
     )
     def post(self, request: Request) -> APIResponse:
-        serializer = PayRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        placed = services.place_order(
-            request.user,
-            course_ids=data["courses"],
-            total_amount=data["total_amount"],
-            subject=data["subject"],
-            pay_type=data["pay_type"],
-        )
+        data = validated(PayRequestSerializer, request.data)
+        placed = services.place_order(buyer=request.user, **data)
         if not placed.created:
             return APIResponse(
                 msg="您已有这些课程的待支付订单,请继续支付",
@@ -86,13 +91,14 @@ class PayStatusView(APIView):
     throttle_classes = [PayStatusThrottle]
 
     @extend_schema(
+        summary="Check whether an order is paid",
+        description=openapi.PAY_STATUS_DESCRIPTION,
+        examples=[openapi.PAID, openapi.NOT_PAID_YET],
         parameters=[OUT_TRADE_NO_PARAM],
         responses={200: EnvelopeSerializer, 404: error_response("Unknown order")},
     )
     def get(self, request: Request) -> APIResponse:
-        out_trade_no = request.query_params.get("out_trade_no", "").strip()
-        if not out_trade_no or len(out_trade_no) > 64:
-            raise exceptions.ValidationError({"out_trade_no": ["请提供有效的订单号"]})
+        out_trade_no = validated(PayStatusQuerySerializer, request.query_params)["out_trade_no"]
         order = Order.objects.filter(out_trade_no=out_trade_no).first()
         if order is None:
             raise exceptions.NotFound("订单不存在")
@@ -123,6 +129,8 @@ class AlipayNotifyView(APIView):
     throttle_classes: list = []
 
     @extend_schema(
+        summary="Alipay's payment notify (Alipay only)",
+        description=openapi.NOTIFY_DESCRIPTION,
         request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`success`"),
@@ -178,6 +186,13 @@ class PaySuccessView(APIView):
         return view(request, *args, **kwargs)
 
 
+@documented_get(
+    "List my orders",
+    "The logged-in user's orders, newest first, 10 a page, each with its lines "
+    "(`order_courses`). `order_status`: 0 unpaid, 1 paid, 2 cancelled, 3 timed out, "
+    "4 refunded, 5 partly refunded.",
+    openapi.ORDER_PAGE,
+)
 class OrderListView(ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer
@@ -188,6 +203,12 @@ class OrderListView(ListAPIView):
         return selectors.orders_of(self.request.user)
 
 
+@documented_get(
+    "Get one of my orders",
+    "One order of the logged-in user by its `out_trade_no`; someone else's "
+    "order is a 404, like an unknown one.",
+    openapi.ORDER_EXAMPLE,
+)
 class OrderDetailView(RetrieveAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer
@@ -203,6 +224,11 @@ class OrderCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Cancel one of my unpaid orders",
+        description="Closes the Alipay trade and cancels the order, so it can no longer be "
+        "paid. Cancelling a cancelled order again is 200; a paid, refunded or timed-out order is "
+        "a 409 (refunds go through the shop's staff).",
+        examples=[openapi.CANCELLED],
         request=None,
         responses={200: EnvelopeSerializer, 409: error_response("Paid orders cannot be cancelled")},
     )
@@ -211,6 +237,12 @@ class OrderCancelView(APIView):
         return APIResponse(msg="订单已取消")
 
 
+@documented_get(
+    "List the courses I own",
+    "Courses the logged-in user has bought (or was granted free), with the "
+    "course list's filters, ordering and paging; `section_link` is set on every section.",
+    course_openapi.COURSE_PAGE,
+)
 class OwnedCourseListView(CourseListMixin, ListAPIView):
     """Courses the logged-in user owns (with the catalog's filters and ordering)."""
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from utils.public_urls import absolute_url
+from utils.serializers import EnvelopeCodeField
 
 from .models import MOBILE_REGEX, User
 
@@ -17,7 +19,9 @@ class MobileQuerySerializer(serializers.Serializer):
     mobile = serializers.RegexField(**MOBILE_FIELD)
 
 
-class MulLoginSerializer(serializers.Serializer):
+# The schema keeps the component's published name, which client generators turn into type names.
+@extend_schema_serializer(component_name="MulLogin")
+class PasswordLoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150, help_text="用户名、手机号或邮箱")
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -47,7 +51,7 @@ class PasswordResetSerializer(MobileLoginSerializer):
 
 
 class LoginResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     token = serializers.CharField(help_text="Access token: send as `Authorization: jwt <token>`")
     refresh = serializers.CharField()
@@ -56,15 +60,10 @@ class LoginResponseSerializer(serializers.Serializer):
 
 
 class TokenPairResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     token = serializers.CharField(help_text="New access token")
     refresh = serializers.CharField(help_text="New refresh token: the one sent is now void")
-
-
-class EnvelopeSerializer(serializers.Serializer):
-    code = serializers.IntegerField(help_text="100 success, 101 'no' (e.g. not registered)")
-    msg = serializers.CharField()
 
 
 class UserProfileSerializer(serializers.ModelSerializer):
@@ -80,6 +79,6 @@ class UserProfileSerializer(serializers.ModelSerializer):
 
 
 class ProfileResponseSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
+    code = EnvelopeCodeField()
     msg = serializers.CharField()
     result = UserProfileSerializer()

@@ -14,6 +14,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from libs.tencent import TencentSmsSettings
 from utils.logging import get_logger
 
 logger = get_logger("sms")
@@ -33,7 +34,6 @@ class LogSmsBackend:
 
 
 class TencentSmsBackend:
-    REQUIRED = ("SECRET_ID", "SECRET_KEY", "SDK_APP_ID", "SIGN_NAME", "TEMPLATE_ID")
     # What the send imports; checked when the backend is built, i.e. at start-up.
     SDK_MODULES = (
         "tencentcloud.common.credential",
@@ -44,8 +44,8 @@ class TencentSmsBackend:
         "tencentcloud.sms.v20210111.sms_client",
     )
 
-    def __init__(self, config: dict[str, str]) -> None:
-        missing = [f"TENCENT_SMS_{key}" for key in self.REQUIRED if not config.get(key)]
+    def __init__(self, config: TencentSmsSettings) -> None:
+        missing = config.missing()
         if missing:
             raise ImproperlyConfigured(f"SMS_BACKEND=tencent needs {', '.join(missing)}.")
         for module in self.SDK_MODULES:
@@ -69,16 +69,16 @@ class TencentSmsBackend:
         from tencentcloud.sms.v20210111 import models, sms_client
 
         cfg = self.config
-        http_profile = HttpProfile(endpoint=cfg["ENDPOINT"])
+        http_profile = HttpProfile(endpoint=cfg.endpoint)
         client = sms_client.SmsClient(
-            credential.Credential(cfg["SECRET_ID"], cfg["SECRET_KEY"]),
-            cfg["REGION"],
+            credential.Credential(cfg.secret_id, cfg.secret_key),
+            cfg.region,
             ClientProfile(httpProfile=http_profile),
         )
         request = models.SendSmsRequest()
-        request.SmsSdkAppId = cfg["SDK_APP_ID"]
-        request.SignName = cfg["SIGN_NAME"]
-        request.TemplateId = cfg["TEMPLATE_ID"]
+        request.SmsSdkAppId = cfg.sdk_app_id
+        request.SignName = cfg.sign_name
+        request.TemplateId = cfg.template_id
         request.TemplateParamSet = [code, str(ttl_minutes)]
         request.PhoneNumberSet = [f"+86{mobile}"]
         try:

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import re
 
-from utils.throttling import AtomicRateThrottle
+from utils.throttling import AtomicRateThrottle, ClientIpThrottle
 
 from .models import MOBILE_REGEX
 
 _mobile = re.compile(MOBILE_REGEX)
-
-
-class ClientIpThrottle(AtomicRateThrottle):
-    """Per client IP; subclasses set the scope."""
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class SmsIpThrottle(ClientIpThrottle):

@@ -12,16 +12,16 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
+from utils.serializers import EnvelopeSerializer, validated
 
-from . import services
+from . import openapi, services
 from .serializers import (
-    EnvelopeSerializer,
     LoginResponseSerializer,
     MobileLoginSerializer,
     MobileQuerySerializer,
     MobileRegisterSerializer,
-    MulLoginSerializer,
     PasswordChangeSerializer,
+    PasswordLoginSerializer,
     PasswordResetSerializer,
     ProfileResponseSerializer,
     RefreshSerializer,
@@ -31,12 +31,6 @@ from .serializers import (
 from .throttles import LoginIpThrottle, MobileCheckThrottle, SmsIpThrottle, SmsMobileThrottle
 
 MOBILE_PARAM = OpenApiParameter("mobile", str, required=True, description="中国大陆手机号")
-
-
-def _valid(serializer_class: type, data: object) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _authenticate_header(request: Request) -> str:
@@ -59,58 +53,96 @@ class UserViewSet(ViewSet):
     def get_authenticate_header(self, request: Request) -> str:
         return _authenticate_header(request)
 
-    @extend_schema(parameters=[MOBILE_PARAM], responses=EnvelopeSerializer)
+    @extend_schema(
+        summary="Check whether a mobile number is registered",
+        description="`code` 100: registered (offer login); 101: not registered (offer sign-up). "
+        "An invalid number is a 400.",
+        examples=[openapi.REGISTERED, openapi.NOT_REGISTERED],
+        parameters=[MOBILE_PARAM],
+        responses=EnvelopeSerializer,
+    )
     @action(methods=["get"], detail=False, throttle_classes=[MobileCheckThrottle])
     def mobile(self, request: Request) -> APIResponse:
-        mobile = _valid(MobileQuerySerializer, request.query_params)["mobile"]
+        mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
         if services.is_registered(mobile):
             return APIResponse(msg="手机号已注册")
         return APIResponse(code=NOT_YET, msg="手机号未注册")
 
     @extend_schema(
+        summary="Send an SMS code",
+        description="Sends a 6-digit code to the number, for `mobile_login`, "
+        "`mobile_register` and `password_reset`. The code is valid SMS_CODE_TTL_SECONDS "
+        "(300 by default) and for a few attempts; one SMS per number per minute (429 with "
+        "`wait` otherwise).",
+        examples=[openapi.SMS_SENT],
         parameters=[MOBILE_PARAM],
         responses={200: EnvelopeSerializer, 503: error_response("The SMS provider refused")},
     )
     @action(methods=["get"], detail=False, throttle_classes=[SmsMobileThrottle, SmsIpThrottle])
     def send_sms(self, request: Request) -> APIResponse:
-        mobile = _valid(MobileQuerySerializer, request.query_params)["mobile"]
+        mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
         services.send_sms_code(mobile)
         return APIResponse(msg="验证码已发送")
 
-    @extend_schema(request=MulLoginSerializer, responses=LoginResponseSerializer)
+    @extend_schema(
+        summary="Log in with a password",
+        description="`username` may be the username, the mobile number or the e-mail. A wrong "
+        "pair is a 400; attempts are limited per client address (429). " + openapi.TOKENS,
+        examples=[openapi.PASSWORD_LOGIN, openapi.LOGGED_IN],
+        request=PasswordLoginSerializer,
+        responses=LoginResponseSerializer,
+    )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mul_login(self, request: Request) -> APIResponse:
-        data = _valid(MulLoginSerializer, request.data)
+        data = validated(PasswordLoginSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:
             raise exceptions.ValidationError({"non_field_errors": ["用户名或密码错误"]})
         return APIResponse(msg="登录成功", **services.login_payload(user, request))
 
-    @extend_schema(request=MobileLoginSerializer, responses=LoginResponseSerializer)
+    @extend_schema(
+        summary="Log in with an SMS code",
+        description="A code from `send_sms` proves the number; the number must be registered. "
+        + openapi.TOKENS,
+        examples=[openapi.MOBILE_LOGIN, openapi.LOGGED_IN],
+        request=MobileLoginSerializer,
+        responses=LoginResponseSerializer,
+    )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mobile_login(self, request: Request) -> APIResponse:
-        data = _valid(MobileLoginSerializer, request.data)
+        data = validated(MobileLoginSerializer, request.data)
         user = services.user_by_mobile(data["mobile"])
         services.verify_sms_code(data["mobile"], data["code"])
         return APIResponse(msg="登录成功", **services.login_payload(user, request))
 
     @extend_schema(
+        summary="Register with a mobile number",
+        description="A code from `send_sms` proves the number; the password must pass the "
+        "password rules (400 with the reasons). Log in afterwards.",
+        examples=[openapi.MOBILE_REGISTER, openapi.REGISTERED_NOW],
         request=MobileRegisterSerializer,
         responses={201: EnvelopeSerializer, 409: error_response("Mobile already registered")},
     )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mobile_register(self, request: Request) -> APIResponse:
-        data = _valid(MobileRegisterSerializer, request.data)
+        data = validated(MobileRegisterSerializer, request.data)
         services.register_by_mobile(data["mobile"], data["code"], data["password"])
         return APIResponse(msg="注册成功", status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=ProfileResponseSerializer)
+    @extend_schema(
+        summary="Get my profile",
+        description="The logged-in user's account details.",
+        examples=[openapi.PROFILE],
+        responses=ProfileResponseSerializer,
+    )
     @action(methods=["get"], detail=False, permission_classes=[IsAuthenticated])
     def me(self, request: Request) -> APIResponse:
         data = UserProfileSerializer(request.user, context={"request": request}).data
         return APIResponse(result=data)
 
     @extend_schema(
+        summary="Log out",
+        examples=[openapi.REFRESH_REQUEST, openapi.LOGGED_OUT],
         request=RefreshSerializer,
         responses=EnvelopeSerializer,
         description="Blacklists the refresh token. Sending the same token again is still 200 "
@@ -121,11 +153,13 @@ class UserViewSet(ViewSet):
         methods=["post"], detail=False, authentication_classes=[], permission_classes=[AllowAny]
     )
     def logout(self, request: Request) -> APIResponse:
-        data = _valid(RefreshSerializer, request.data)
+        data = validated(RefreshSerializer, request.data)
         outcome = services.revoke_refresh_token(data["refresh"])
         return APIResponse(msg=LOGOUT_MESSAGES[outcome])
 
     @extend_schema(
+        summary="Change my password",
+        examples=[openapi.PASSWORD_CHANGE, openapi.PASSWORD_CHANGED],
         request=PasswordChangeSerializer,
         responses=TokenPairResponseSerializer,
         description="Every token issued before stops working; the answer carries a fresh pair "
@@ -138,11 +172,13 @@ class UserViewSet(ViewSet):
         throttle_classes=[LoginIpThrottle],
     )
     def password(self, request: Request) -> APIResponse:
-        data = _valid(PasswordChangeSerializer, request.data)
+        data = validated(PasswordChangeSerializer, request.data)
         tokens = services.change_password(request.user, **data)
         return APIResponse(msg="密码已修改", token=tokens.access, refresh=tokens.refresh)
 
     @extend_schema(
+        summary="Reset a forgotten password",
+        examples=[openapi.PASSWORD_RESET, openapi.PASSWORD_RESET_DONE],
         request=PasswordResetSerializer,
         responses=EnvelopeSerializer,
         description="Forgotten password: a code from send_sms proves the mobile. Every token "
@@ -150,7 +186,7 @@ class UserViewSet(ViewSet):
     )
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def password_reset(self, request: Request) -> APIResponse:
-        data = _valid(PasswordResetSerializer, request.data)
+        data = validated(PasswordResetSerializer, request.data)
         services.reset_password_by_sms(**data)
         return APIResponse(msg="密码已重置,请重新登录")
 
@@ -163,8 +199,16 @@ class TokenRefreshView(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return _authenticate_header(request)
 
-    @extend_schema(request=RefreshSerializer, responses=TokenPairResponseSerializer)
+    @extend_schema(
+        summary="Get a new token pair",
+        description="Trades a refresh token for a new access and refresh token; the one sent "
+        "is void from now on (rotation). An expired, void or foreign token is a 401: log in "
+        "again.",
+        examples=[openapi.REFRESH_REQUEST, openapi.REFRESHED],
+        request=RefreshSerializer,
+        responses=TokenPairResponseSerializer,
+    )
     def post(self, request: Request) -> APIResponse:
-        data = _valid(RefreshSerializer, request.data)
+        data = validated(RefreshSerializer, request.data)
         tokens = services.rotate_refresh_token(data["refresh"])
         return APIResponse(msg="刷新成功", token=tokens.access, refresh=tokens.refresh)

@@ -1,12 +1,13 @@
-"""Alipay page payments through python-alipay-sdk, configured from settings.ALIPAY (env)."""
+"""Alipay page payments through python-alipay-sdk, configured by settings.ALIPAY: the
+AlipaySettings that settings.py builds from the environment (config.settings_from_env)."""
 
 from .client import (
     AlipayClient,
-    AlipaySettings,
     get_client,
     is_configured,
     load_settings,
 )
+from .config import AlipayConfigError, AlipaySettings, settings_from_env, settings_from_mapping
 from .types import (
     NOTIFY_MAX_BYTES,
     NOTIFY_MAX_FIELDS,
@@ -27,6 +28,7 @@ __all__ = [
     "NOTIFY_MAX_FIELDS",
     "PAID_STATUSES",
     "AlipayClient",
+    "AlipayConfigError",
     "AlipaySettings",
     "AlipayUnavailable",
     "CloseResult",
@@ -40,4 +42,6 @@ __all__ = [
     "is_configured",
     "load_settings",
     "parse_alipay_time",
+    "settings_from_env",
+    "settings_from_mapping",
 ]

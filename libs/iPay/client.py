@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.error import URLError
 
@@ -15,10 +13,9 @@ from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from .keys import KeyFormatError, load_rsa_key, to_pem
+from .config import AlipaySettings, settings_from_mapping
 from .types import (
     BEIJING,
     FINAL_REFUND_ERRORS,
@@ -33,91 +30,23 @@ from .types import (
     to_decimal,
 )
 
-SANDBOX_GATEWAY = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
-PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
-
-
-@dataclass(frozen=True)
-class AlipaySettings:
-    app_id: str
-    app_private_key: str  # PEM
-    alipay_public_key: str  # PEM
-    gateway: str
-    seller_id: str
-    notify_url: str
-    return_url: str
-    timeout_seconds: int
-
-
-def _read_key(conf: Mapping[str, Any], name: str) -> str:
-    text = conf.get(name) or ""
-    path = conf.get(f"{name}_FILE") or ""
-    if text.strip() and path:
-        raise ImproperlyConfigured(f"Set ALIPAY_{name} or ALIPAY_{name}_FILE, not both.")
-    if path:
-        try:
-            return Path(path).read_text()
-        except OSError as exc:
-            raise ImproperlyConfigured(
-                f"ALIPAY_{name}_FILE={path!r} cannot be read: {exc}"
-            ) from exc
-    return text
-
-
-def _settings_from(conf: Mapping[str, Any]) -> AlipaySettings | None:
-    private_text = _read_key(conf, "APP_PRIVATE_KEY")
-    public_text = _read_key(conf, "PUBLIC_KEY")
-    given = [bool(conf.get("APP_ID")), bool(private_text.strip()), bool(public_text.strip())]
-    if not any(given):
-        return None
-    if not all(given):
-        raise ImproperlyConfigured(
-            "Alipay is half configured: ALIPAY_APP_ID, ALIPAY_APP_PRIVATE_KEY(_FILE) and "
-            "ALIPAY_PUBLIC_KEY(_FILE) must all be set, or none of them."
-        )
-    advice = (
-        "Paste the PEM text with its BEGIN/END lines, or the bare base64 from Alipay's console."
-    )
-    try:
-        private_key = load_rsa_key(private_text, private=True)
-    except KeyFormatError as exc:
-        raise ImproperlyConfigured(
-            f"ALIPAY_APP_PRIVATE_KEY cannot be used ({exc}). {advice}"
-        ) from None
-    try:
-        public_key = load_rsa_key(public_text, private=False)
-    except KeyFormatError as exc:
-        raise ImproperlyConfigured(f"ALIPAY_PUBLIC_KEY cannot be used ({exc}). {advice}") from None
-    if public_key == private_key.public_key():
-        raise ImproperlyConfigured(
-            "ALIPAY_PUBLIC_KEY is the public half of your own app key. It must be *Alipay's* "
-            "public key, shown in Alipay's console after you upload the app public key."
-        )
-    default_gateway = SANDBOX_GATEWAY if conf.get("SANDBOX") else PRODUCTION_GATEWAY
-    gateway = conf.get("GATEWAY") or default_gateway
-    return AlipaySettings(
-        app_id=str(conf["APP_ID"]),
-        app_private_key=to_pem(private_key),
-        alipay_public_key=to_pem(public_key),
-        gateway=gateway,
-        seller_id=conf.get("SELLER_ID") or "",
-        notify_url=conf["NOTIFY_URL"],
-        return_url=conf["RETURN_URL"],
-        timeout_seconds=int(conf.get("TIMEOUT_SECONDS") or 15),
-    )
-
-
-@lru_cache(maxsize=8)
-def _settings_cached(frozen: tuple[tuple[str, Any], ...]) -> AlipaySettings | None:
-    return _settings_from(dict(frozen))
-
 
 def load_settings() -> AlipaySettings | None:
-    """Alipay settings from settings.ALIPAY; None when not configured at all.
+    """settings.ALIPAY: None when Alipay is not configured.
 
-    Raises ImproperlyConfigured for a half configuration or keys that cannot be used.
+    settings.py builds it with config.settings_from_env, so a half or unusable configuration
+    stops the server at start. A dict in the shape of config.settings_from_mapping (as tests
+    and older helpers assign) is accepted too and checked here, raising the same errors.
     """
-    return _settings_cached(tuple(sorted(settings.ALIPAY.items())))
+    conf = settings.ALIPAY
+    if conf is None or isinstance(conf, AlipaySettings):
+        return conf
+    return settings_from_mapping(conf)
+
+
+def _trade_ref(out_trade_no: str, trade_no: str) -> dict[str, str]:
+    """Which trade a refund call names: Alipay's trade_no when known, else our out_trade_no."""
+    return {"trade_no": trade_no} if trade_no else {"out_trade_no": out_trade_no}
 
 
 class AlipayClient:
@@ -270,11 +199,8 @@ class AlipayClient:
             "refund_amount": format_amount(amount),
             "out_request_no": out_request_no,
             "refund_reason": reason[:256],
+            **_trade_ref(out_trade_no, trade_no),
         }
-        if trade_no:
-            kwargs["trade_no"] = trade_no
-        else:
-            kwargs["out_trade_no"] = out_trade_no
         result = self._call("api_alipay_trade_refund", **kwargs)
         code = str(result.get("code") or "")
         if code == "10000":
@@ -296,11 +222,7 @@ class AlipayClient:
     ) -> RefundResult:
         """What became of one refund request. Not found means it was never made: sending the
         same out_request_no again is safe. Raises AlipayUnavailable."""
-        kwargs: dict[str, Any] = {"out_request_no": out_request_no}
-        if trade_no:
-            kwargs["trade_no"] = trade_no
-        else:
-            kwargs["out_trade_no"] = out_trade_no
+        kwargs = {"out_request_no": out_request_no, **_trade_ref(out_trade_no, trade_no)}
         result = self._call("api_alipay_trade_fastpay_refund_query", **kwargs)
         code = str(result.get("code") or "")
         if code != "10000":

@@ -145,15 +145,21 @@ class QiniuClient:
             path,
             mime_type=mime_type,
             progress_handler=progress,
-            part_size=PART_SIZE,
-            version="v2",
-            bucket_name=self.bucket,
-            regions=self.regions,
+            **self._resumable_v2(),
         )
         stored = self._check_stored(ret, info, key, file_etag(path), os.path.getsize(path))
         if progress and stored.size <= FORM_UPLOAD_LIMIT:
             progress(stored.size, stored.size)  # the SDK reports progress of resumable uploads only
         return stored
+
+    def _resumable_v2(self) -> dict[str, Any]:
+        """How large files go up: resumable upload v2 in PART_SIZE parts, to our bucket."""
+        return {
+            "part_size": PART_SIZE,
+            "version": "v2",
+            "bucket_name": self.bucket,
+            "regions": self.regions,
+        }
 
     def upload_stream(
         self,
@@ -186,10 +192,7 @@ class QiniuClient:
                 size,
                 mime_type=mime_type,
                 progress_handler=progress,
-                part_size=PART_SIZE,
-                version="v2",
-                bucket_name=self.bucket,
-                regions=self.regions,
+                **self._resumable_v2(),
             )
         stored = self._check_stored(ret, info, key, local_hash, size)
         if progress and size <= FORM_UPLOAD_LIMIT:

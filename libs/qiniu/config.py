@@ -1,12 +1,15 @@
-"""Qiniu settings from the environment (no Django needed: scripts/qiniu_test.py uses it too)."""
+"""Qiniu settings from the environment (no Django settings needed: scripts/qiniu_test.py uses
+it too)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from utils.env import EnvError, env_bool, env_int, env_str
 
-class QiniuConfigError(ValueError):
+
+class QiniuConfigError(EnvError):
     """The Qiniu settings cannot work; the message says which variable to fix."""
 
 
@@ -22,12 +25,6 @@ class QiniuSettings:
     rs_host: str = ""  # explicit management host (stat, delete)
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _base_url(value: str) -> str:
     value = value.strip().rstrip("/")
     if value and "://" not in value:
@@ -40,7 +37,7 @@ REQUIRED = ("QINIU_ACCESS_KEY", "QINIU_SECRET_KEY", "QINIU_BUCKET", "QINIU_DOMAI
 
 def settings_from_env(env: Mapping[str, str]) -> QiniuSettings | None:
     """QiniuSettings from QINIU_* variables; None when none of the required ones is set."""
-    given = {name: env.get(name, "").strip() for name in REQUIRED}
+    given = {name: env_str(name, env=env) for name in REQUIRED}
     if not any(given.values()):
         return None
     missing = [name for name, value in given.items() if not value]
@@ -49,10 +46,10 @@ def settings_from_env(env: Mapping[str, str]) -> QiniuSettings | None:
             f"Qiniu is half configured: set {', '.join(missing)} too, or unset all of "
             f"{', '.join(REQUIRED)} to store media locally."
         )
-    ttl_text = env.get("QINIU_LINK_TTL", "").strip() or "3600"
     try:
-        ttl = int(ttl_text)
-    except ValueError:
+        ttl = env_int("QINIU_LINK_TTL", 3600, env=env)
+    except EnvError:
+        ttl_text = env_str("QINIU_LINK_TTL", env=env)
         raise QiniuConfigError(f"QINIU_LINK_TTL must be seconds, got {ttl_text!r}") from None
     if ttl <= 0:
         raise QiniuConfigError("QINIU_LINK_TTL must be a positive number of seconds")
@@ -61,8 +58,8 @@ def settings_from_env(env: Mapping[str, str]) -> QiniuSettings | None:
         secret_key=given["QINIU_SECRET_KEY"],
         bucket=given["QINIU_BUCKET"],
         domain=_base_url(given["QINIU_DOMAIN"]),
-        private=_bool(env.get("QINIU_PRIVATE_BUCKET"), True),
+        private=env_bool("QINIU_PRIVATE_BUCKET", True, env=env),
         link_ttl=ttl,
-        up_host=_base_url(env.get("QINIU_UP_HOST", "")),
-        rs_host=_base_url(env.get("QINIU_RS_HOST", "")),
+        up_host=_base_url(env_str("QINIU_UP_HOST", env=env)),
+        rs_host=_base_url(env_str("QINIU_RS_HOST", env=env)),
     )

@@ -64,7 +64,7 @@ def place(local_cashier, buyer, paid_course):
         courses = courses or [paid_course]
         total = sum((c.price for c in courses), Decimal("0.00"))
         return order_services.place_order(
-            buyer, course_ids=[c.pk for c in courses], total_amount=total
+            buyer=buyer, course_ids=[c.pk for c in courses], total_amount=total
         )
 
     return do

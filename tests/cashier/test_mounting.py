@@ -47,7 +47,7 @@ def test_debug_without_alipay_keys_turns_the_cashier_on_with_private_dev_keys(tm
     folder = tmp_path / "keys"
     code = (
         "from django.conf import settings as s; from django.urls import reverse; "
-        "print(s.LOCAL_CASHIER, s.ALIPAY['GATEWAY'], reverse('cashier:gateway'))"
+        "print(s.LOCAL_CASHIER, s.ALIPAY.gateway, reverse('cashier:gateway'))"
     )
     env = {"DJANGO_DEBUG": "true", "LOCAL_CASHIER_KEY_DIR": str(folder), "SITE_URL": "http://h:1"}
 

@@ -209,7 +209,7 @@ def test_staff_adds_sections_inline_under_a_chapter(staff_client, catalog):
         "coursesections-1-section_type": 2,
         "coursesections-1-section_link": "v/new.mp4",
         "coursesections-1-duration": "12:00",
-        "coursesections-1-free_trail": "on",
+        "coursesections-1-free_trial": "on",
         "coursesections-1-orders": 1,
         "coursesections-1-is_show": "on",
     }
@@ -218,7 +218,7 @@ def test_staff_adds_sections_inline_under_a_chapter(staff_client, catalog):
 
     assert response.status_code == 302, response.context and response.context["errors"]
     new = chapter.coursesections.get(name="New section")
-    assert new.free_trail is True
+    assert new.free_trial is True
     assert chapter.coursesections.count() == 2
 
 

@@ -27,7 +27,7 @@ def test_tree_in_chapter_order_with_visible_sections(api_client):
         section_link="docs/b.pdf",
         duration="",
     )
-    a = SectionFactory(chapter=one, name="1-a", orders=1, free_trail=True, section_link="v/a.mp4")
+    a = SectionFactory(chapter=one, name="1-a", orders=1, free_trial=True, section_link="v/a.mp4")
     SectionFactory(chapter=one, name="hidden", orders=0, is_show=False)
     SectionFactory(chapter=one, name="deleted", orders=0, is_delete=True)
 

@@ -38,7 +38,7 @@ def test_detail_has_list_fields_plus_pub_date_and_category(api_client):
 
 def test_detail_matches_the_list_item(api_client):
     course = CourseFactory(discounted=True)
-    SectionFactory(chapter=ChapterFactory(course=course), free_trail=True)
+    SectionFactory(chapter=ChapterFactory(course=course), free_trial=True)
 
     listed = api_client.get(LIST_URL).json()["results"][0]
     detail = api_client.get(detail_url(course.pk)).json()

@@ -169,10 +169,10 @@ def test_section_list_is_first_four_visible_sections_in_chapter_order(api_client
 def test_section_link_only_for_free_trial(api_client):
     chapter = ChapterFactory(chapter=1)
     free = SectionFactory(
-        chapter=chapter, orders=1, free_trail=True, section_link="v/free.mp4", duration="3:00"
+        chapter=chapter, orders=1, free_trial=True, section_link="v/free.mp4", duration="3:00"
     )
     paid = SectionFactory(chapter=chapter, orders=2, section_link="v/paid.mp4")
-    free_no_link = SectionFactory(chapter=chapter, orders=3, free_trail=True, section_link="")
+    free_no_link = SectionFactory(chapter=chapter, orders=3, free_trial=True, section_link="")
 
     item = only_result(api_client.get(LIST_URL))
 

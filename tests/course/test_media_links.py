@@ -87,7 +87,7 @@ class Catalog:
 
 def with_video(chapter, *, free: bool, name: str) -> tuple[CourseSection, bytes]:
     data = sample_mp4_bytes(4000)
-    section = SectionFactory.build(chapter=chapter, name=name, free_trail=free, section_link="")
+    section = SectionFactory.build(chapter=chapter, name=name, free_trial=free, section_link="")
     section.video = ContentFile(data, name=f"{name}.mp4")
     section.save()
     return section, data
@@ -108,7 +108,9 @@ def catalog(storage) -> Catalog:
 
 def buy(user, course: Course, keys: Keys) -> None:
     """Place the order, then Alipay's (signed) notify says it was paid."""
-    order = services.place_order(user, course_ids=[course.pk], total_amount=course.real_price).order
+    order = services.place_order(
+        buyer=user, course_ids=[course.pk], total_amount=course.real_price
+    ).order
     assert post_form(APIClient(), signed_notify(keys, order)).content == b"success"
     assert CourseEntitlement.objects.filter(user=user, course=course).exists()
 
@@ -127,7 +129,7 @@ def viewer_client(viewer: str, course: Course, keys: Keys) -> APIClient:
         buy(user, course, keys)
     else:  # a logged-in shopper who only placed an order (not paid) is no owner
         order = services.place_order(
-            user, course_ids=[course.pk], total_amount=course.real_price
+            buyer=user, course_ids=[course.pk], total_amount=course.real_price
         ).order
         assert order.order_status == Order.Status.UNPAID
     return logged_in(user)
@@ -266,7 +268,7 @@ def test_signed_links_expire_after_the_link_ttl(settings, fake, alipay_keys, tmp
 def legacy_sections(course, links: dict[str, str], *, free: bool) -> dict[str, CourseSection]:
     chapter = ChapterFactory(course=course, chapter=1)
     return {
-        kind: SectionFactory(chapter=chapter, section_link=link, free_trail=free, orders=i)
+        kind: SectionFactory(chapter=chapter, section_link=link, free_trial=free, orders=i)
         for i, (kind, link) in enumerate(links.items())
     }
 

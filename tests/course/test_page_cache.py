@@ -35,7 +35,7 @@ def names(response) -> list[str]:
 
 def test_a_repeated_anonymous_read_costs_no_sql(api_client, django_assert_num_queries):
     course = CourseFactory()
-    SectionFactory(chapter=ChapterFactory(course=course), free_trail=True)
+    SectionFactory(chapter=ChapterFactory(course=course), free_trial=True)
     for url in [LIST, f"{LIST}{course.pk}/", f"/api/v1/course/chapter/?course={course.pk}",
                 "/api/v1/course/search/?search=课程", "/api/v1/course/category/"]:  # fmt: skip
         first = api_client.get(url)
@@ -57,10 +57,10 @@ def test_saving_or_deleting_catalog_rows_shows_at_once(api_client):
 
 
 def test_section_edits_reach_the_chapter_page(api_client):
-    section = SectionFactory(free_trail=False, section_link="v/x.mp4")
+    section = SectionFactory(free_trial=False, section_link="v/x.mp4")
     url = f"/api/v1/course/chapter/?course={section.chapter.course_id}"
     assert api_client.get(url).json()[0]["coursesections"][0]["section_link"] is None
-    section.free_trail = True
+    section.free_trial = True
     section.save()
     link = api_client.get(url).json()[0]["coursesections"][0]["section_link"]
     assert link == "http://testserver/media/v/x.mp4"
@@ -105,7 +105,7 @@ def alipay_owner(user, auth_client):
     from apps.order.models import CourseEntitlement, Order
 
     course = CourseFactory()
-    SectionFactory(chapter=ChapterFactory(course=course), free_trail=False, section_link="v/p.mp4")
+    SectionFactory(chapter=ChapterFactory(course=course), free_trial=False, section_link="v/p.mp4")
     order = Order.objects.create(
         user=user,
         subject="s",

@@ -12,37 +12,16 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.order.test_fault_drills import http_request
+from utils.gunicorn_process import GunicornProcess
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 NGINX_CONF = ROOT / "deploy" / "nginx" / "luffy.conf"
 NGINX = next((p for p in ("/usr/sbin/nginx", "/usr/bin/nginx") if os.path.exists(p)), "nginx")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_answering(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{url} exited at start:\n{tail(log)}")
-        try:
-            if http_request("GET", url + "/health/", timeout=5).status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s:\n{tail(log)}")
 
 
 def tail(path: Path, lines: int = 60) -> str:
@@ -58,35 +37,24 @@ class Node:
     port: int
     env: dict[str, str]
     log: Path
-    proc: subprocess.Popen | None = None
+    process: GunicornProcess | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 40.0) -> None:
-        env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
-        env["GUNICORN_PROC_NAME"] = f"luffy-{self.name}"
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
-                [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py")],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # master and workers in one group: killed together
-            )
-        wait_until_answering(self.url, self.proc, self.log, timeout)
+        env = {**self.env, "GUNICORN_PROC_NAME": f"luffy-{self.name}"}
+        env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"  # as deployed; --bind says the same
+        conf = ["-c", str(ROOT / "gunicorn.conf.py")]
+        self.process = GunicornProcess(conf, env=env, log_path=self.log, port=self.port)
+        self.process.start(timeout)
 
     def kill(self) -> None:
         """SIGKILL the master and all its workers at once, as a machine dying would."""
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
 
     def served(self, pattern: str = "") -> int:
         """Requests this node answered (its gunicorn access lines), optionally matching."""

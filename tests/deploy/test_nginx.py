@@ -9,9 +9,10 @@ import re
 
 import pytest
 
-from tests.order.test_fault_drills import http_request
+from tests.support.app_server import http_request
+from utils.gunicorn_process import free_port
 
-from .cluster import NGINX, Nginx, Node, free_port
+from .cluster import NGINX, Nginx, Node
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(NGINX), reason="nginx missing: scripts/bootstrap.sh --nginx"

@@ -38,8 +38,9 @@ from tests.conftest import access_token
 from tests.factories import TEST_PASSWORD, CourseFactory, UserFactory
 from tests.order.conftest import APP_ID, SELLER_ID, alipay, alipay_keys, gateway  # noqa: F401
 from tests.order.test_fault_drills import alipay_notify, assert_consistent, database_url
+from utils.gunicorn_process import free_port
 
-from .cluster import NGINX, ROOT, Nginx, Node, Redis, free_port, served_by
+from .cluster import NGINX, ROOT, Nginx, Node, Redis, served_by
 
 pytestmark = [
     pytest.mark.mysql_only,

@@ -606,8 +606,8 @@ def test_manage_check_refuses_garbage_keys(tmp_path):
         tmp_path, ALIPAY_APP_ID="1", ALIPAY_APP_PRIVATE_KEY="garbage", ALIPAY_PUBLIC_KEY="garbage"
     )
     assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert "ALIPAY_APP_PRIVATE_KEY cannot be used" in result.stderr
+    # Refused while reading the settings, in one line like every other configuration error.
+    assert "Configuration error: ALIPAY_APP_PRIVATE_KEY cannot be used" in result.stderr
     assert "BEGIN/END" in result.stderr
 
 
@@ -621,3 +621,53 @@ def test_manage_check_passes_with_usable_keys(tmp_path, app, ali):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+# --- Settings built from the environment (settings.py) -----------------------------------------
+
+
+def env_conf(app: KeyPair, ali: KeyPair, **overrides: str) -> dict[str, str]:
+    return {
+        "ALIPAY_APP_ID": APP_ID,
+        "ALIPAY_APP_PRIVATE_KEY": app.private_pem,
+        "ALIPAY_PUBLIC_KEY": ali.public_pem,
+        **overrides,
+    }
+
+
+def from_env(env: dict[str, str], sandbox: bool = False) -> iPay.AlipaySettings | None:
+    return iPay.settings_from_env(
+        env, sandbox=sandbox, notify_url="https://api.test/n/", return_url="https://www.test/r"
+    )
+
+
+def test_settings_from_an_empty_environment_are_none():
+    assert from_env({"ALIPAY_SANDBOX": "true", "ALIPAY_SELLER_ID": "2088"}) is None
+
+
+def test_settings_from_the_environment_are_frozen_and_take_the_default_urls(app, ali):
+    conf = from_env(env_conf(app, ali, ALIPAY_SELLER_ID=" 2088000000000001 "))
+    assert conf.app_id == APP_ID
+    assert conf.seller_id == "2088000000000001"
+    assert conf.gateway == "https://openapi.alipay.com/gateway.do"
+    assert (conf.notify_url, conf.return_url) == ("https://api.test/n/", "https://www.test/r")
+    assert conf.timeout_seconds == 15
+    with pytest.raises(AttributeError):
+        conf.app_id = "other"
+
+
+def test_sandbox_and_explicit_urls_come_from_the_environment(app, ali):
+    env = env_conf(app, ali, ALIPAY_NOTIFY_URL="https://n.test/", ALIPAY_RETURN_URL="https://r/")
+    conf = from_env(env, sandbox=True)
+    assert conf.gateway == "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+    assert (conf.notify_url, conf.return_url) == ("https://n.test/", "https://r/")
+
+
+def test_a_timeout_that_is_not_a_number_is_refused_naming_the_variable(app, ali):
+    with pytest.raises(iPay.AlipayConfigError, match="ALIPAY_TIMEOUT_SECONDS must be a whole"):
+        from_env(env_conf(app, ali, ALIPAY_TIMEOUT_SECONDS="2s"))
+
+
+def test_a_half_configuration_in_the_environment_is_refused(ali):
+    with pytest.raises(ImproperlyConfigured, match="half configured"):
+        from_env({"ALIPAY_PUBLIC_KEY": ali.public_pem})

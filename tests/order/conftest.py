@@ -11,6 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.order.models import Order
+from libs import iPay
 from tests.factories import CourseFactory
 from tests.support.alipay import (
     FakeAlipayGateway,
@@ -46,7 +47,9 @@ def gateway(alipay_keys: Keys):
     assert not gw.errors, gw.errors
 
 
-def alipay_settings(keys: Keys, gateway_url: str, **overrides: Any) -> dict[str, Any]:
+def alipay_settings(keys: Keys, gateway_url: str, **overrides: Any) -> iPay.AlipaySettings:
+    """settings.ALIPAY as settings.py builds it; keyword arguments replace entries of the
+    mapping (the variable names without `ALIPAY_`)."""
     conf = {
         "APP_ID": APP_ID,
         "APP_PRIVATE_KEY": keys.app.private_pem,
@@ -61,7 +64,7 @@ def alipay_settings(keys: Keys, gateway_url: str, **overrides: Any) -> dict[str,
         "TIMEOUT_SECONDS": 2,
     }
     conf.update(overrides)
-    return conf
+    return iPay.settings_from_mapping(conf)
 
 
 @pytest.fixture
@@ -73,8 +76,7 @@ def alipay(settings, alipay_keys: Keys, gateway: FakeAlipayGateway) -> FakeAlipa
 
 @pytest.fixture
 def no_alipay(settings):
-    settings.ALIPAY = {**settings.ALIPAY, "APP_ID": "", "APP_PRIVATE_KEY": "", "PUBLIC_KEY": ""}
-    settings.ALIPAY.update(APP_PRIVATE_KEY_FILE="", PUBLIC_KEY_FILE="")
+    settings.ALIPAY = None
 
 
 def signed_notify(keys: Keys, order: Order, **fields: Any) -> dict[str, str]:
@@ -153,7 +155,7 @@ def make_order(alipay, user):
         ids = [c.pk for c in courses]
         priced = Course.objects.with_current_price().filter(pk__in=ids)
         total = sum((c.real_price for c in priced), Decimal("0.00"))
-        order = services.place_order(owner or user, course_ids=ids, total_amount=total).order
+        order = services.place_order(buyer=owner or user, course_ids=ids, total_amount=total).order
         now = timezone.now()
         changes = {}
         if created_ago is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -300,7 +301,7 @@ def test_reconcile_with_alipay_down_changes_nothing(alipay, make_order, courses,
 def test_reconcile_with_alipay_timing_out_changes_nothing(alipay, settings, make_order, courses):
     order = make_order([courses[0]])
     alipay.pay(order.out_trade_no, order.total_amount)
-    settings.ALIPAY = {**settings.ALIPAY, "TIMEOUT_SECONDS": 1}
+    settings.ALIPAY = replace(settings.ALIPAY, timeout_seconds=1)
     alipay.mode, alipay.delay = "slow", 2
 
     output, error = run_failing("reconcile_orders")

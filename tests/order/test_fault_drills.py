@@ -9,26 +9,20 @@ exactly once.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
 import logging
 import os
 import queue
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
@@ -44,6 +38,8 @@ from apps.order.models import CourseEntitlement, Order, OrderDetail, PaymentNoti
 from tests.conftest import access_token
 from tests.factories import CourseFactory, UserFactory
 from tests.support.alipay import _stranger_private_pem, notify_params, random_trade_no, sign_notify
+from tests.support.app_server import Answer, http_request
+from utils.gunicorn_process import GunicornProcess
 
 from .conftest import APP_ID, NOTIFY_URL, PAY_URL, SELLER_ID, post_form, signed_notify
 from .test_concurrency import run_together
@@ -58,43 +54,10 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # --- plain HTTP ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    content_type: str
-    body: bytes
-
-
-def http_request(
-    method: str,
-    url: str,
-    *,
-    body: str | bytes | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 20.0,
-) -> Answer:
-    """One request on its own connection; raises OSError (refused, reset, timed out)."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    try:
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return Answer(response.status, response.getheader("Content-Type", ""), response.read())
-    finally:
-        conn.close()
-
-
 def post_notify(base_url: str, params: dict[str, str], timeout: float = 20.0) -> Answer:
     return http_request(
         "POST", base_url + NOTIFY_URL, body=urlencode(params), headers=FORM, timeout=timeout
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- drill 1: the database connection is killed mid-notify --------------------------------------
@@ -296,7 +259,7 @@ def flaky_alipay(alipay, settings, request):
     the other modes keep the 2 s timeout, so a loaded machine cannot turn them into timeouts."""
     mode = request.getfixturevalue("mode")
     if mode == "slow":
-        settings.ALIPAY = {**settings.ALIPAY, "TIMEOUT_SECONDS": 1}
+        settings.ALIPAY = replace(settings.ALIPAY, timeout_seconds=1)
         alipay.delay = 2
     elif mode == "bad_sign":
         _stranger_private_pem()  # the stranger's key is generated once, ahead of the query
@@ -353,7 +316,7 @@ def test_reconcile_with_alipay_failing_logs_each_order_and_settles_nothing(
 @pytest.fixture
 def stalling_alipay(alipay, settings):
     """Alipay hanging for 2 s on every call (timeout 2 s, answer after 3 s): a wide window."""
-    settings.ALIPAY = {**settings.ALIPAY, "TIMEOUT_SECONDS": 2}
+    settings.ALIPAY = replace(settings.ALIPAY, timeout_seconds=2)
     alipay.mode, alipay.delay = "slow", 3
     return alipay
 
@@ -521,7 +484,6 @@ def test_free_courses_taken_at_once_are_all_granted(alipay, slow_inserts, buyers
 
 # --- drill 3: gunicorn is SIGKILLed with 100 orders in flight ----------------------------------
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 WORKERS = 3
 USERS = 20
 COURSES = 10
@@ -544,75 +506,6 @@ def database_url() -> str:
     db = connection.settings_dict  # the test database pytest-django created
     user, password = quote(db["USER"], safe=""), quote(db["PASSWORD"], safe="")
     return f"mysql://{user}:{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-class Gunicorn:
-    """`gunicorn luffy_api.wsgi` in its own process group, configured like production."""
-
-    def __init__(self, port: int, env: dict[str, str], log_path: Path) -> None:
-        self.port, self.env, self.log_path = port, env, log_path
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> None:
-        assert self.proc is None
-        self.starts += 1
-        command = [
-            str(GUNICORN),
-            "luffy_api.wsgi",
-            f"--workers={WORKERS}",
-            "--worker-class=sync",
-            f"--bind=127.0.0.1:{self.port}",
-            "--timeout=30",
-            "--graceful-timeout=2",
-        ]
-        with self.log_path.open("ab") as log:
-            log.write(f"\n=== gunicorn start {self.starts} ===\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(  # noqa: S603 (our own venv's gunicorn)
-                command,
-                cwd=BASE_DIR,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: the master and its workers
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gunicorn exited at start:\n{self.log_tail()}")
-            try:
-                if http_request("GET", self.url + "/api/v1/course/category/", timeout=5).status:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not answer within {timeout} s:\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        """SIGKILL the master and every worker at once, as the OOM killer or a power cut would."""
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # the workers are gone too: nothing listens
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            except OSError:
-                return
-            time.sleep(0.05)
-        raise AssertionError("gunicorn still accepts connections after SIGKILL")
-
-    def log_tail(self, lines: int = 60) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.fixture
@@ -644,7 +537,14 @@ def gunicorn(transactional_db, alipay, alipay_keys, tmp_path):
         "THROTTLE_ANON_CHECK": throttle,
         "THROTTLE_PAY_STATUS": throttle,
     }
-    server = Gunicorn(free_port(), env, tmp_path / "gunicorn.log")
+    args = ["luffy_api.wsgi", f"--workers={WORKERS}", "--worker-class=sync", "--timeout=30"]
+    server = GunicornProcess(
+        [*args, "--graceful-timeout=2"],
+        env=env,
+        log_path=tmp_path / "gunicorn.log",
+        ready_path="/api/v1/course/category/",
+        ready_status=None,
+    )
     try:
         yield server
     finally:
@@ -698,15 +598,15 @@ class Traffic:
 
 def assert_consistent() -> None:
     """Orders and grants are whole: what a crash at any instant must leave behind."""
-    assert not Order.objects.filter(order_courses__isnull=True).exists(), "order without details"
+    assert not Order.objects.filter(lines__isnull=True).exists(), "order without details"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*) FROM luffy_order_detail d LEFT JOIN luffy_order o "
             "ON o.id = d.order_id WHERE o.id IS NULL"
         )
         assert cursor.fetchone()[0] == 0, "order detail without an order"
-    for order in Order.objects.prefetch_related("order_courses"):
-        details = list(order.order_courses.all())
+    for order in Order.objects.prefetch_related("lines"):
+        details = list(order.lines.all())
         assert order.total_amount == sum(d.real_price for d in details)
         if order.order_status == Order.Status.PAID:
             assert order.trade_no and order.pay_time is not None
@@ -865,12 +765,12 @@ def test_gunicorn_killed_mid_traffic_then_redelivery_settles_every_order_exactly
     assert lost_placements >= traffic.answers_dropped >= 1
     assert len(rows) >= KILL_AFTER // 3, summary
     assert_consistent()
-    orders = {o.out_trade_no: o for o in Order.objects.prefetch_related("order_courses")}
+    orders = {o.out_trade_no: o for o in Order.objects.prefetch_related("lines")}
     for no, order in orders.items():
         assert order.order_status == Order.Status.PAID, no
         assert order.trade_no == traffic.notifies[no]["trade_no"], no
         if no in traffic.placed:
-            details = [d.course_id for d in order.order_courses.all()]
+            details = [d.course_id for d in order.lines.all()]
             assert (order.user_id, details) == traffic.placed[no]
     entitlements = CourseEntitlement.objects.count()
     assert entitlements == OrderDetail.objects.count()

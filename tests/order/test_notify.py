@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -114,7 +115,7 @@ class TestAccepted:
         assert_untouched(order)
 
     def test_no_seller_id_configured_means_any_seller(self, order, send_notify, settings):
-        settings.ALIPAY = {**settings.ALIPAY, "SELLER_ID": ""}
+        settings.ALIPAY = replace(settings.ALIPAY, seller_id="")
         assert send_notify(order, seller_id="2088999999999999").content == b"success"
 
 

@@ -36,7 +36,7 @@ def test_order_is_priced_stored_unpaid_and_pay_url_is_signed(alipay, alipay_keys
     assert body["code"] == 100 and body["out_trade_no"] == order.out_trade_no
     assert order.user == user and order.order_status == Order.Status.UNPAID
     assert order.total_amount == Decimal("99.90")
-    details = {d.course_id: d for d in order.order_courses.all()}
+    details = {d.course_id: d for d in order.lines.all()}
     assert details[a.pk].price == Decimal("299.00") and details[a.pk].real_price == Decimal("49.90")
     assert details[b.pk].real_price == Decimal("50.00")
     assert not CourseEntitlement.objects.exists()

@@ -79,7 +79,7 @@ def test_refunding_chosen_lines_leaves_the_others_and_marks_the_order_partly_ref
     alipay, paid_order, courses, user, staff
 ):
     order = paid_order(courses)
-    line = order.order_courses.get(course=courses[1])
+    line = order.lines.get(course=courses[1])
 
     refund = services.refund_order(order, lines=[line], reason="课程不满意", staff=staff)
 
@@ -120,7 +120,7 @@ def test_a_refund_needs_a_reason_a_paid_order_and_its_own_lines(
     with pytest.raises(ValidationError):
         services.refund_order(order, reason="  ", staff=staff)
     with pytest.raises(ValidationError):
-        services.refund_order(order, lines=list(other.order_courses.all()), reason="x", staff=staff)
+        services.refund_order(order, lines=list(other.lines.all()), reason="x", staff=staff)
     assert not Refund.objects.exists()
     assert alipay.requests_for("alipay.trade.refund") == []
 
@@ -251,7 +251,7 @@ def test_a_refund_notify_for_our_own_refund_changes_nothing_more(
     alipay, paid_order, courses, user, staff, send_notify
 ):
     order = paid_order(courses[:2])
-    line = order.order_courses.get(course=courses[0])
+    line = order.lines.get(course=courses[0])
     refund = services.refund_order(order, lines=[line], reason="x", staff=staff)
 
     response = send_notify(
@@ -296,7 +296,7 @@ def test_staff_refund_chosen_lines_through_the_admin_form(
     assert action.status_code == 302 and action["Location"] == url
     page = client.get(url)
     assert page.status_code == 200 and "退款原因" in page.text
-    line = order.order_courses.get(course=courses[0])
+    line = order.lines.get(course=courses[0])
 
     empty = client.post(url, {"lines": [line.pk], "reason": ""})
     assert empty.status_code == 200 and not Refund.objects.exists()
@@ -368,7 +368,7 @@ def test_a_console_refund_next_to_a_pending_one_records_only_the_difference(
 ):
     order = paid_order(courses)
     alipay.mode = "http500"
-    line = order.order_courses.get(course=courses[0])
+    line = order.lines.get(course=courses[0])
     pending = services.refund_order(order, lines=[line], reason="x", staff=staff)
     assert pending.status == Refund.Status.PENDING
     alipay.mode = "ok"

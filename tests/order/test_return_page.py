@@ -7,6 +7,7 @@ gateway) and settles through the same service as the notify.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -156,7 +157,7 @@ def test_paid_at_alipay_with_another_amount_stays_unpaid(
 def test_alipay_unreachable_or_confused_leaves_the_order_alone(
     alipay, settings, unpaid, api_client, course, caplog, mode
 ):
-    settings.ALIPAY = {**settings.ALIPAY, "TIMEOUT_SECONDS": 1}
+    settings.ALIPAY = replace(settings.ALIPAY, timeout_seconds=1)
     alipay.pay(unpaid.out_trade_no, "99.90")  # even though it was paid: we cannot know
     alipay.mode = mode
     alipay.delay = 2

@@ -136,7 +136,7 @@ def shop(alipay, make_order, shopper) -> None:
     for course in courses:
         for number in (1, 2):
             chapter = ChapterFactory(course=course, chapter=number)
-            SectionFactory(chapter=chapter, orders=1, free_trail=number == 1)
+            SectionFactory(chapter=chapter, orders=1, free_trial=number == 1)
             SectionFactory(chapter=chapter, orders=2)
     orders = [
         make_order([courses[1]], owner=shopper),

@@ -10,22 +10,19 @@ backlog of five, so it cannot take a burst of thirty.)
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from utils.gunicorn_process import GunicornProcess
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
-GUNICORN = PYTHON.with_name("gunicorn")
 
 
 @dataclass(frozen=True)
@@ -33,6 +30,10 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -56,12 +57,6 @@ def http_request(
         return Answer(response.status, dict(response.getheaders()), response.read())
     finally:
         conn.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def sqlite_url(database_file: Path) -> str:
@@ -123,79 +118,27 @@ def run_python(env: dict[str, str], code: str) -> object:
     return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
 
 
-class GunicornServer:
+class GunicornServer(GunicornProcess):
     """`gunicorn luffy_api.wsgi` with threaded workers, in its own process group."""
-
-    # The same server could be started under another command (DevServer below).
 
     def __init__(
         self, env: dict[str, str], log_path: Path, *, workers: int = 2, threads: int = 8
     ) -> None:
-        self.env, self.log_path = env, log_path
-        self.workers, self.threads = workers, threads
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def command(self) -> list[str]:
-        return [
-            str(GUNICORN),
+        args = [
             "luffy_api.wsgi",
-            f"--workers={self.workers}",
+            f"--workers={workers}",
             "--worker-class=gthread",
-            f"--threads={self.threads}",
-            f"--bind=127.0.0.1:{self.port}",
+            f"--threads={threads}",
             "--timeout=60",
             "--graceful-timeout=2",
         ]
-
-    def start(self, timeout: float = 30.0) -> GunicornServer:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(  # noqa: S603 (our own venv's gunicorn or manage.py)
-                self.command(),
-                cwd=BASE_DIR,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: the master and its workers
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gunicorn exited at start:\n{self.log_tail()}")
-            try:
-                http_request("GET", self.url + "/api/v1/course/category/", timeout=5)
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not answer within {timeout} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-    def log_tail(self, lines: int = 60) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def __enter__(self) -> GunicornServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        super().__init__(
+            args,
+            env=env,
+            log_path=log_path,
+            ready_path="/api/v1/course/category/",
+            ready_status=None,
+        )
 
 
 class DevServer(GunicornServer):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from apps.cashier.devkeys import DevKeys, alipay_overrides, ensure_dev_keys
+from libs.iPay.config import env_mapping as alipay_env_mapping
 
 CASHIER_URLCONF = "tests.support.cashier_urls"
 
@@ -40,11 +41,15 @@ def local_cashier(settings, live_server, cashier_keys: DevKeys) -> LocalCashier:
     settings.LOCAL_CASHIER_KEY_DIR = cashier_keys.folder
     settings.ROOT_URLCONF = CASHIER_URLCONF
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost", "127.0.0.1"]
+    # The dict shape of the ALIPAY_* variables, which libs.iPay's load_settings also reads.
     settings.ALIPAY = {
-        **settings.ALIPAY,
+        **alipay_env_mapping(
+            {},
+            sandbox=True,
+            notify_url=f"{site}/api/v1/order/success/",
+            return_url=f"{site}/pay/success",
+        ),
         **alipay_overrides(cashier_keys, gateway=gateway),
-        "NOTIFY_URL": f"{site}/api/v1/order/success/",
-        "RETURN_URL": f"{site}/pay/success",
         "TIMEOUT_SECONDS": 5,
     }
     return LocalCashier(site_url=site, gateway_url=gateway, keys=cashier_keys)

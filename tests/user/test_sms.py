@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 
 from apps.user.models import SmsCode
 from apps.user.sms import LogSmsBackend, SmsDeliveryError
+from libs.tencent import SMS_REQUIRED
 
 from .helpers import (
     INVALID_MOBILES,
@@ -34,11 +36,8 @@ def use_tencent(settings):
 
     def switch(**config: str) -> None:
         settings.SMS_BACKEND = "tencent"
-        settings.TENCENT_SMS = {
-            **settings.TENCENT_SMS,
-            **dict.fromkeys(TENCENT_KEYS, ""),
-            **config,
-        }
+        blank = dict.fromkeys(SMS_REQUIRED, "")
+        settings.TENCENT_SMS = replace(settings.TENCENT_SMS, **{**blank, **config})
 
     return switch
 

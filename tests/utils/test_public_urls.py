@@ -34,7 +34,7 @@ def catalog():
     teacher = TeacherFactory(image="teacher/t.png")
     courses = [CourseFactory(teacher=teacher, course_img=f"courses/{n}.png") for n in range(12)]
     SectionFactory(
-        chapter=ChapterFactory(course=courses[0]), free_trail=True, section_link="v/free.mp4"
+        chapter=ChapterFactory(course=courses[0]), free_trial=True, section_link="v/free.mp4"
     )
     return courses
 

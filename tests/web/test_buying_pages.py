@@ -52,7 +52,7 @@ def test_buying_a_paid_course_through_the_cashier_ends_on_success_and_every_sect
 
     page.get_by_role("button", name="开始学习").click()
     expect(page).to_have_url(re.compile(f"/learn/{course.pk}$"))
-    paid = CourseSection.objects.filter(chapter__course=course, free_trail=False).first()
+    paid = CourseSection.objects.filter(chapter__course=course, free_trial=False).first()
     page.locator("[data-test=section]", has_text=paid.name).get_by_role("button").click()
     expect(page.locator(".now-playing")).to_contain_text(paid.name)
     page.wait_for_function(PLAYING)

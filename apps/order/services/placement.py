@@ -86,8 +86,8 @@ def _pay_url(client: iPay.AlipayClient, order: Order) -> str:
 
 
 def place_order(
-    buyer: User,
     *,
+    buyer: User,
     course_ids: list[int],
     total_amount: Decimal,
     subject: str = "",
@@ -147,13 +147,13 @@ def _place_under_buyer_lock(
         _refuse_owned(buyer.pk, courses)  # granted since we looked, by a notify
         open_orders = list(
             Order.objects.filter(
-                user=buyer, order_status=Order.Status.UNPAID, order_courses__course_id__in=ids
+                user=buyer, order_status=Order.Status.UNPAID, lines__course_id__in=ids
             )
             .distinct()
-            .prefetch_related("order_courses")
+            .prefetch_related("lines")
         )
         for order in open_orders:
-            same = {line.course_id for line in order.order_courses.all()} == set(ids)
+            same = {line.course_id for line in order.lines.all()} == set(ids)
             if same and order.total_amount == total and order.expires_at > now + REUSE_MIN_LEFT:
                 pay_url = _pay_url(client, order) if client is not None else None
                 logger.info("Order %s handed out again to user %s", order.out_trade_no, buyer.pk)

@@ -88,7 +88,7 @@ def _open_refund(
 
 def open_owned_courses_refund(order: Order, *, course_ids: Iterable[int]) -> Refund:
     """The order was paid for courses its buyer already owned: refund those lines."""
-    lines = list(order.order_courses.filter(course_id__in=list(course_ids)))
+    lines = list(order.lines.filter(course_id__in=list(course_ids)))
     return _open_refund(order, lines, kind=Refund.Kind.DUPLICATE, reason=OWNED_COURSES_REASON)
 
 
@@ -102,7 +102,7 @@ def open_second_trade_refund(order: Order, *, trade_no: str) -> Refund | None:
         return existing if existing.status == Refund.Status.PENDING else None
     return _open_refund(
         order,
-        list(order.order_courses.all()),
+        list(order.lines.all()),
         kind=Refund.Kind.DUPLICATE,
         reason=SECOND_TRADE_REASON,
         trade_no=trade_no,
@@ -131,7 +131,7 @@ def refund_order(
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if not locked.is_paid:
             raise Conflict(f"订单{locked.get_order_status_display()},无法退款")
-        all_lines = list(locked.order_courses.all())
+        all_lines = list(locked.lines.all())
         done = _refunded_line_ids(locked)
         if lines is None:
             chosen = [line for line in all_lines if line.pk not in done]
@@ -257,7 +257,7 @@ def _update_refund_status(order: Order) -> None:
     """已退款 when every line (or the whole amount) went back, else 部分退款."""
     done = order.refunds.filter(status=Refund.Status.SUCCEEDED, revokes_courses=True)
     refunded = sum(done.values_list("amount", flat=True), _ZERO)
-    line_ids = set(order.order_courses.values_list("pk", flat=True))
+    line_ids = set(order.lines.values_list("pk", flat=True))
     refunded_lines = set(done.values_list("lines", flat=True))
     if line_ids <= refunded_lines or (order.total_amount > 0 and refunded >= order.total_amount):
         order.order_status = Order.Status.REFUNDED
@@ -283,7 +283,7 @@ def _console_refund_lines(order: Order, amount: Decimal, *, full: bool) -> list[
     """The lines a console refund pays back: every line left after a full refund, else the
     lines whose prices add up to its amount (none when nothing matches: staff decide)."""
     done = _refunded_line_ids(order)
-    open_lines = [line for line in order.order_courses.all() if line.pk not in done]
+    open_lines = [line for line in order.lines.all() if line.pk not in done]
     if full:
         return open_lines
     lines = _lines_for_amount(open_lines, amount)

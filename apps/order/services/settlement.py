@@ -40,7 +40,7 @@ def _grant_courses(order: Order) -> list[int]:
 
     Returns the courses the buyer already owned: paid twice, to be refunded.
     """
-    course_ids = list(order.order_courses.values_list("course_id", flat=True))
+    course_ids = list(order.lines.values_list("course_id", flat=True))
     lock_for_grant(order.user_id, course_ids)
     owned = set(
         CourseEntitlement.objects.filter(

@@ -132,7 +132,7 @@ class Command(BaseCommand):
                         "section_type": CourseSection.SectionType.VIDEO,
                         "section_link": DEMO_VIDEO_KEY,  # one short real MP4 for every lesson
                         "duration": f"{5 + s}:{10 * s:02d}",
-                        "free_trail": c == 1 and s == 1,
+                        "free_trial": c == 1 and s == 1,
                     },
                 )
 
