@@ -132,7 +132,8 @@ class DatabaseTradeBook:
                     trade=row,
                     out_request_no=out_request_no,
                     refund_amount=amount,
-                    refunded_at=timezone.now(),
+                    # The instant the answer names, so a refund query later says the same.
+                    refunded_at=timezone.make_aware(refund.refunded_at, BEIJING),
                 )
                 row.refunded_amount, row.status = after.refunded_amount, after.status
                 row.save(update_fields=["refunded_amount", "status", "updated_at"])
