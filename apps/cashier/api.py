@@ -23,6 +23,7 @@ from .protocol import (
     RefundRefused,
     Trade,
     TradeBook,
+    apply_refund,
     decode_biz_content,
     money,
     parse_amount,
@@ -236,7 +237,7 @@ def answer_api_call(
             "40002",
             "Invalid Arguments",
             "isv.invalid-signature",
-            "验签出错,建议检查签名字符串或签名私钥与应用公钥是否匹配",
+            "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配",
         )
     biz = decode_biz_content(params.get("biz_content"))
     if not isinstance(biz, dict):
@@ -279,24 +280,18 @@ class MemoryTradeBook:
         self, trade: Trade, *, out_request_no: str, amount: Decimal, now: datetime
     ) -> tuple[Trade, Refund, bool]:
         with self.lock:
-            current = self.trades[trade.out_trade_no]
-            earlier = self.refunds.get((trade.out_trade_no, out_request_no))
-            if earlier is not None:
-                if earlier.refund_amount != amount:
-                    raise RefundRefused(
-                        "ACQ.REFUND_AMT_RESTRICTION", "同一退款请求号的退款金额不一致"
-                    )
-                return current, earlier, False
-            if current.paid_at is None:
-                raise RefundRefused("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
-            if current.refunded_amount + amount > current.total_amount:
-                raise RefundRefused("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
-            refunded = current.refunded_amount + amount
-            status = TRADE_CLOSED if refunded == current.total_amount else current.status
-            after = self.put(replace(current, refunded_amount=refunded, status=status))
-            refund = Refund(out_request_no=out_request_no, refund_amount=amount, refunded_at=now)
-            self.refunds[(trade.out_trade_no, out_request_no)] = refund
-            return after, refund, True
+            key = (trade.out_trade_no, out_request_no)
+            after, refund, moved = apply_refund(
+                self.trades[trade.out_trade_no],
+                self.refunds.get(key),
+                out_request_no=out_request_no,
+                amount=amount,
+                now=now,
+            )
+            if moved:
+                self.put(after)
+                self.refunds[key] = refund
+            return after, refund, moved
 
     def find_refund(self, trade: Trade, *, out_request_no: str) -> Refund | None:
         with self.lock:

@@ -16,7 +16,7 @@ import base64
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -166,6 +166,31 @@ class RefundRefused(Exception):
         self.sub_msg = sub_msg
 
 
+def apply_refund(
+    trade: Trade, earlier: Refund | None, *, out_request_no: str, amount: Decimal, now: datetime
+) -> tuple[Trade, Refund, bool]:
+    """Alipay's refund rule for one trade: (trade after, the refund, whether money moves now).
+
+    Every `TradeBook` calls this under its own lock, so a dict and the database refuse alike.
+    `earlier` is the refund already made under `out_request_no`: asking again moves no money and
+    answers the first refund. A trade refunds only while paid (a fully refunded trade is closed)
+    and never more than its total. Raises RefundRefused with Alipay's sub_code.
+    """
+    if earlier is not None:
+        if earlier.refund_amount != amount:
+            raise RefundRefused("ACQ.DISCORDANT_REPEAT_REQUEST", "请求信息不一致")
+        return trade, earlier, False
+    if trade.paid_at is None or trade.status not in PAID_STATUSES:
+        raise RefundRefused("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+    refunded = trade.refunded_amount + amount
+    if refunded > trade.total_amount:
+        raise RefundRefused("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
+    # Alipay closes a fully refunded trade.
+    status = TRADE_CLOSED if refunded == trade.total_amount else trade.status
+    after = replace(trade, refunded_amount=refunded, status=status)
+    return after, Refund(out_request_no=out_request_no, refund_amount=amount, refunded_at=now), True
+
+
 class TradeBook(Protocol):
     """Where the gateway keeps its trades (a database, a dict). Each call is atomic."""
 
@@ -177,9 +202,8 @@ class TradeBook(Protocol):
     def refund(
         self, trade: Trade, *, out_request_no: str, amount: Decimal, now: datetime
     ) -> tuple[Trade, Refund, bool]:
-        """(trade after, the refund, whether money moved now). Raises RefundRefused.
-
-        The same out_request_no again moves no money and answers the first refund."""
+        """(trade after, the refund, whether money moved now): `apply_refund` under the
+        book's lock. Raises RefundRefused."""
 
     def find_refund(self, trade: Trade, *, out_request_no: str) -> Refund | None: ...
 

@@ -74,6 +74,22 @@ def test_refunds_move_money_once_per_request_number_and_never_beyond_the_total(
     assert iPay.get_client().query_trade(no).trade_status == "TRADE_CLOSED"
 
 
+def test_a_changed_repeat_and_a_refund_of_a_fully_refunded_trade_are_refused(local_cashier, place):
+    placed = place()
+    _pay(local_cashier, placed)
+    sdk = iPay.get_client().sdk
+    no = placed.order.out_trade_no
+
+    sdk.api_alipay_trade_refund("99.90", out_trade_no=no, out_request_no="R1")
+    changed = sdk.api_alipay_trade_refund("9.90", out_trade_no=no, out_request_no="R1")
+    beyond = sdk.api_alipay_trade_refund("0.01", out_trade_no=no, out_request_no="R2")
+
+    assert changed["sub_code"] == "ACQ.DISCORDANT_REPEAT_REQUEST"
+    assert beyond["sub_code"] == "ACQ.TRADE_STATUS_ERROR"
+    assert CashierRefund.objects.count() == 1
+    assert CashierTrade.objects.get().refunded_amount == Decimal("99.90")
+
+
 def test_refund_query_finds_a_refund_by_request_number_and_answers_empty_for_another(
     local_cashier, place
 ):

@@ -194,3 +194,44 @@ def test_bad_calls_get_alipays_unsigned_gateway_errors(keys, params, sub_code):
     body = json.loads(reply.render(keys["alipay_private"]))
     assert not reply.signed
     assert body[reply.key]["sub_code"] == sub_code
+
+
+def test_a_refund_asked_again_with_another_amount_is_a_discordant_repeat_and_moves_nothing():
+    paid = protocol.Trade("PAID", "T2", "TRADE_SUCCESS", Decimal("30.00"), paid_at=NOW)
+    after, first, moved = protocol.apply_refund(
+        paid, None, out_request_no="R1", amount=Decimal("10.00"), now=NOW
+    )
+    again = protocol.apply_refund(
+        after, first, out_request_no="R1", amount=Decimal("10.00"), now=NOW
+    )
+
+    with pytest.raises(protocol.RefundRefused) as changed:
+        protocol.apply_refund(after, first, out_request_no="R1", amount=Decimal("9.00"), now=NOW)
+
+    assert (moved, after.refunded_amount, after.status) == (True, Decimal("10.00"), "TRADE_SUCCESS")
+    assert again == (after, first, False)
+    assert changed.value.sub_code == "ACQ.DISCORDANT_REPEAT_REQUEST"
+
+
+def test_a_fully_refunded_trade_is_closed_and_refuses_another_refund(sdk, keys):
+    book = api.MemoryTradeBook()
+    book.put(protocol.Trade("PAID", "T2", "TRADE_SUCCESS", Decimal("30.00"), paid_at=NOW))
+
+    too_much = call(
+        sdk, keys, book, "alipay.trade.refund", out_trade_no="PAID", refund_amount="30.01"
+    )
+    full = call(sdk, keys, book, "alipay.trade.refund", out_trade_no="PAID", refund_amount="30.00")
+    beyond = call(
+        sdk,
+        keys,
+        book,
+        "alipay.trade.refund",
+        out_trade_no="PAID",
+        out_request_no="R2",
+        refund_amount="0.01",
+    )
+
+    assert too_much["sub_code"] == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
+    assert (full["fund_change"], book.trades["PAID"].status) == ("Y", "TRADE_CLOSED")
+    assert beyond["sub_code"] == "ACQ.TRADE_STATUS_ERROR"
+    assert book.trades["PAID"].refunded_amount == Decimal("30.00")

@@ -129,7 +129,7 @@ def test_alipay_refusing_a_refund_records_it_failed_and_takes_nothing_back(
     alipay, paid_order, courses, user, staff
 ):
     order = paid_order(courses[:1])
-    alipay.refunds[order.out_trade_no] = {"console": {"amount": "99.90", "gmt_refund_pay": "x"}}
+    alipay.add_refund(order.out_trade_no, "console", "0.10")  # someone refunded in the console
 
     refund = services.refund_order(order, reason="x", staff=staff)
 

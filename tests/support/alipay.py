@@ -2,36 +2,51 @@
 
 * Keys: `generate_keypair()` (PKCS#1 or PKCS#8 private PEM, SubjectPublicKeyInfo public PEM) and
   `bare_base64()` (the header-less form Alipay's console shows).
-* Signatures: `rsa2_sign()` / `rsa2_verify()` are SHA256withRSA, PKCS#1 v1.5, base64 on one line,
-  byte for byte what python-alipay-sdk's `_sign` / `_verify` do.
-* Asynchronous notifies: `notify_params()` builds a realistic unsigned notify and `sign_notify()`
-  signs it the way Alipay does (everything but `sign` and `sign_type`, sorted, raw values).
-* `FakeAlipayGateway`: a local HTTP server answering `GET /gateway.do` for `alipay.trade.query`,
-  `alipay.trade.close`, `alipay.trade.refund` and `alipay.trade.fastpay.refund.query` like
-  Alipay's openapi gateway, including request signature checks, signed responses and fault
-  modes. Point the SDK at it with `client._gateway = gateway.url`.
+* Signatures: `rsa2_sign()` / `rsa2_verify()` / `signing_string()` / `sign_notify()` are the
+  local cashier's (`apps.cashier.protocol`), re-exported for tests.
+* Asynchronous notifies: `notify_params()` builds a realistic unsigned notify from keywords
+  (any amount string, extras, missing fields) for tests of the shop's notify endpoint.
+* `FakeAlipayGateway`: the local cashier's server-to-server answers (`apps.cashier.api`) on a
+  local HTTP server, plus fault modes and test controls. Point the SDK at it with
+  `client._gateway = gateway.url`.
 
 No pytest fixtures live here: this module only offers plain functions and classes.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
-from Cryptodome.Hash import SHA256
 from Cryptodome.PublicKey import RSA
-from Cryptodome.Signature import pkcs1_15
+
+from apps.cashier.api import GatewayReply, MemoryTradeBook, answer_api_call
+from apps.cashier.protocol import (
+    BUYER_LOGON_ID,
+    BUYER_USER_ID,
+    PAID_STATUSES,
+    TIME_FORMAT,
+    TRADE_SUCCESS,
+    WAIT_BUYER_PAY,
+    Trade,
+    decode_biz_content,
+    money,
+    parse_time,
+    request_signature_ok,
+    rsa2_sign,
+    rsa2_verify,
+    sign_notify,
+    signing_string,
+)
 
 from .local_server import LocalHTTPServer
 
@@ -47,11 +62,6 @@ __all__ = [
     "sign_notify",
     "signing_string",
 ]
-
-PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
-BUYER_USER_ID = "2088102177846875"
-BUYER_LOGON_ID = "abc***@sandbox.com"
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 # --- Keys -----------------------------------------------------------------------------------------
@@ -84,59 +94,13 @@ def bare_base64(pem: str) -> str:
     )
 
 
-@lru_cache(maxsize=64)
-def _import_key(pem: str) -> RSA.RsaKey:
-    return RSA.import_key(pem)
-
-
 @cache
 def _stranger_private_pem() -> str:
     """A private key nobody configured anywhere (for the gateway's "bad_sign" mode)."""
     return generate_keypair().private_pem
 
 
-# --- Signatures -----------------------------------------------------------------------------------
-
-
-def rsa2_sign(message: str, private_pem: str) -> str:
-    """SHA256withRSA (PKCS#1 v1.5) over the UTF-8 bytes of `message`, base64 on one line."""
-    digest = SHA256.new(message.encode("utf-8"))
-    signature = pkcs1_15.new(_import_key(private_pem)).sign(digest)
-    return base64.b64encode(signature).decode("ascii")
-
-
-def rsa2_verify(message: str, signature: str, public_pem: str) -> bool:
-    """True when `signature` (base64) is a valid RSA2 signature of `message` for `public_pem`."""
-    try:
-        raw = base64.b64decode(signature, validate=True)
-        digest = SHA256.new(message.encode("utf-8"))
-        pkcs1_15.new(_import_key(public_pem)).verify(digest, raw)
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def signing_string(params: Mapping[str, str], *, exclude: tuple[str, ...] = ("sign",)) -> str:
-    """`k=v&k=v` over the params sorted by key, raw (unencoded) values, empty values kept.
-
-    Requests to the gateway are signed without `sign` only (`sign_type` is part of the string);
-    asynchronous notifies without `sign` and `sign_type`.
-    """
-    return "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in exclude)
-
-
 # --- Asynchronous notifies ------------------------------------------------------------------------
-
-
-def sign_notify(params: Mapping[str, str], alipay_private_pem: str) -> dict[str, str]:
-    """A copy of `params` plus `sign_type="RSA2"` and `sign`, signed like Alipay's notifies."""
-    signed = dict(params)
-    signed.pop("sign", None)
-    signed["sign_type"] = "RSA2"
-    signed["sign"] = rsa2_sign(
-        signing_string(signed, exclude=("sign", "sign_type")), alipay_private_pem
-    )
-    return signed
 
 
 def notify_params(
@@ -161,9 +125,9 @@ def notify_params(
     are JSON-encoded, anything else goes through str().
     """
     amount = _notify_amount(total_amount)
-    reference = datetime.strptime(gmt_payment, _TIME_FORMAT)
+    reference = datetime.strptime(gmt_payment, TIME_FORMAT)
     params: dict[str, str] = {
-        "notify_time": (reference + timedelta(seconds=2)).strftime(_TIME_FORMAT),
+        "notify_time": (reference + timedelta(seconds=2)).strftime(TIME_FORMAT),
         "notify_type": "trade_status_sync",
         "notify_id": notify_id or _random_notify_id(),
         "app_id": app_id,
@@ -178,7 +142,7 @@ def notify_params(
         "trade_status": trade_status,
         "total_amount": amount,
         "subject": "路飞学城课程订单",
-        "gmt_create": (reference - timedelta(seconds=30)).strftime(_TIME_FORMAT),
+        "gmt_create": (reference - timedelta(seconds=30)).strftime(TIME_FORMAT),
     }
     if trade_status in PAID_STATUSES:
         params.update(
@@ -194,7 +158,7 @@ def notify_params(
             }
         )
     elif trade_status == "TRADE_CLOSED":
-        params["gmt_close"] = (reference + timedelta(minutes=15)).strftime(_TIME_FORMAT)
+        params["gmt_close"] = (reference + timedelta(minutes=15)).strftime(TIME_FORMAT)
     if seller_id is None:
         del params["seller_id"]
     for key, value in extra.items():
@@ -229,6 +193,11 @@ def _notify_amount(value: str | Decimal | int) -> str:
 _MODES = frozenset({"ok", "garbage", "http500", "slow", "bad_sign", "lost_answer"})
 _CHANGING_METHODS = frozenset({"alipay.trade.refund", "alipay.trade.close"})
 _ERROR_STYLES = frozenset({"unsigned", "error_response", "signed"})
+_BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def _beijing_now() -> datetime:
+    return datetime.now(_BEIJING).replace(tzinfo=None)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -250,15 +219,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeAlipayGateway(LocalHTTPServer):
-    """Alipay's openapi gateway for `alipay.trade.query` and `alipay.trade.close`, on 127.0.0.1.
+    """Alipay's openapi gateway on 127.0.0.1: the local cashier's answers plus fault modes.
 
-    Requests must be signed with the app's private key (checked against `app_public_pem`) and
-    carry `app_id`; responses are signed with Alipay's private key exactly like the real gateway:
-    `{"<method>_response": {...}, "sign": "<RSA2 over the exact bytes of {...}>"}`.
+    The protocol is the cashier's own (`apps.cashier.api.answer_api_call` over a
+    `MemoryTradeBook`): request signature and app_id checks, trade query / close / refund /
+    refund query, refund idempotency per out_request_no and the refund cap, and responses signed
+    with Alipay's private key, `{"<method>_response": {...}, "sign": "<RSA2 over {...}>"}`.
+    This class only adds what a test needs around it.
 
-    State (all public, change it freely between calls):
-      trades       out_trade_no -> dict (trade_status, trade_no, total_amount, send_pay_date, ...);
-                   extra keys are copied into query answers.
+    State (public):
+      book         the `MemoryTradeBook` the answers read and change.
+      trades       out_trade_no -> dict (trade_no, trade_status, total_amount, refunded_amount,
+                   send_pay_date when paid): a snapshot; change trades with add_trade()/pay().
+      refunds      out_trade_no -> {out_request_no: {"amount": "9.90", "gmt_refund_pay": ...}}:
+                   a snapshot; add a refund made elsewhere with add_refund().
       requests     every request received, as dicts: method, biz_content (decoded), params (raw
                    strings), signature_ok, http_method, path.
       errors       unexpected exceptions raised inside the server (should stay empty).
@@ -267,15 +241,13 @@ class FakeAlipayGateway(LocalHTTPServer):
                    "lost_answer" (carry out a refund or close, then sleep `delay` seconds before
                    answering: done, but the client never reads the answer; queries answer
                    at once).
-      refunds      out_trade_no -> {out_request_no: {"amount": "9.90", "gmt_refund_pay": ...}}
-                   for every refund accepted; a trade's refunded total never exceeds its total.
-      delay        seconds for "slow" mode (default 3).
+      delay        seconds for "slow" and "lost_answer" modes (default 3).
       error_style  how gateway-level errors (bad signature, wrong app_id, unknown method) look:
-                   "unsigned" (default, as seen from the real gateway: `{"<method>_response":
-                   {"code": "40002", ...}}` without `sign`; the SDK raises AliPayException),
-                   "error_response" (`{"error_response": {...}, "sign": ""}`; the SDK raises
-                   AliPayException) or "signed" (`<method>_response` with a valid `sign`; the SDK
-                   returns the dict with code 40002 instead of raising).
+                   "unsigned" (default, as the real gateway and the cashier answer:
+                   `{"<method>_response": {"code": "40002", ...}}` without `sign`; the SDK raises
+                   AliPayException), "error_response" (`{"error_response": {...}, "sign": ""}`;
+                   the SDK raises AliPayException) or "signed" (`<method>_response` with a valid
+                   `sign`; the SDK returns the dict with code 40002 instead of raising).
     """
 
     handler_class = _Handler
@@ -286,8 +258,7 @@ class FakeAlipayGateway(LocalHTTPServer):
         self.app_id = str(app_id)
         self.app_public_pem = app_public_pem
         self.alipay_private_pem = alipay_private_pem
-        self.trades: dict[str, dict[str, Any]] = {}
-        self.refunds: dict[str, dict[str, dict[str, str]]] = {}
+        self.book = MemoryTradeBook()
         self.requests: list[dict[str, Any]] = []
         self.mode = "ok"
         self.delay = 3.0
@@ -298,57 +269,81 @@ class FakeAlipayGateway(LocalHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/gateway.do"
 
-    # -- trades --
+    # -- test controls --
 
     def add_trade(
         self,
         out_trade_no: str,
         total_amount: str | Decimal | int,
         *,
-        status: str = "WAIT_BUYER_PAY",
+        status: str = WAIT_BUYER_PAY,
         trade_no: str | None = None,
-        **fields: Any,
+        send_pay_date: str | None = None,
     ) -> str:
         """Register (or replace) a trade as Alipay knows it; returns its trade_no.
 
-        Paid statuses get `send_pay_date` (now) and paid amounts equal to the total unless given.
+        A paid status is paid at `send_pay_date` (Beijing time), or now. Replacing a trade keeps
+        its trade_no (unless given) and what was refunded of it.
         """
-        amount = _money(total_amount)
-        with self.lock:
-            previous = self.trades.get(out_trade_no) or {}
-            trade_no = trade_no or previous.get("trade_no") or random_trade_no()
-            paid = status in PAID_STATUSES
-            paid_amount = amount if paid else "0.00"
-            trade: dict[str, Any] = {
-                "trade_no": trade_no,
-                "trade_status": status,
-                "total_amount": amount,
-                "buyer_pay_amount": paid_amount,
-                "receipt_amount": paid_amount,
-                "invoice_amount": paid_amount,
-                "point_amount": "0.00",
-                "buyer_logon_id": BUYER_LOGON_ID,
-                "buyer_user_id": BUYER_USER_ID,
-            }
-            if paid:
-                trade["send_pay_date"] = datetime.now().strftime(_TIME_FORMAT)
-                trade["fund_bill_list"] = [{"amount": amount, "fund_channel": "ALIPAYACCOUNT"}]
-            trade.update(fields)
-            self.trades[out_trade_no] = trade
-        return trade_no
+        with self.book.lock:
+            previous = self.book.trades.get(out_trade_no)
+            paid_at = None
+            if status in PAID_STATUSES:
+                paid_at = parse_time(send_pay_date) if send_pay_date else _beijing_now()
+            trade = Trade(
+                out_trade_no=out_trade_no,
+                trade_no=trade_no or (previous and previous.trade_no) or random_trade_no(),
+                status=status,
+                total_amount=Decimal(str(total_amount)).quantize(Decimal("0.01")),
+                subject="路飞学城课程订单",
+                paid_at=paid_at,
+                refunded_amount=previous.refunded_amount if previous else Decimal("0.00"),
+            )
+            return self.book.put(trade).trade_no
 
     def pay(
         self,
         out_trade_no: str,
         total_amount: str | Decimal | int,
         trade_no: str | None = None,
-        status: str = "TRADE_SUCCESS",
-        **fields: Any,
+        status: str = TRADE_SUCCESS,
+        send_pay_date: str | None = None,
     ) -> str:
         """Mark the trade paid (creating it if needed); returns its trade_no."""
         return self.add_trade(
-            out_trade_no, total_amount, status=status, trade_no=trade_no, **fields
+            out_trade_no,
+            total_amount,
+            status=status,
+            trade_no=trade_no,
+            send_pay_date=send_pay_date,
         )
+
+    def add_refund(self, out_trade_no: str, out_request_no: str, amount: str | Decimal) -> None:
+        """A refund made outside the shop (Alipay's console), under the gateway's own rules."""
+        trade = self.book.trades[out_trade_no]
+        self.book.refund(
+            trade, out_request_no=out_request_no, amount=Decimal(str(amount)), now=_beijing_now()
+        )
+
+    @property
+    def trades(self) -> dict[str, dict[str, Any]]:
+        with self.book.lock:
+            return {no: _trade_view(trade) for no, trade in self.book.trades.items()}
+
+    @property
+    def refunds(self) -> dict[str, dict[str, dict[str, str]]]:
+        views: dict[str, dict[str, dict[str, str]]] = {}
+        with self.book.lock:
+            for (out_trade_no, out_request_no), refund in self.book.refunds.items():
+                views.setdefault(out_trade_no, {})[out_request_no] = {
+                    "amount": money(refund.refund_amount),
+                    "gmt_refund_pay": refund.refunded_at.strftime(TIME_FORMAT),
+                }
+        return views
+
+    def refunded_total(self, out_trade_no: str) -> Decimal:
+        trade = self.book.trades.get(out_trade_no)
+        return trade.refunded_amount if trade else Decimal("0.00")
 
     def requests_for(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -361,16 +356,13 @@ class FakeAlipayGateway(LocalHTTPServer):
             self._send(handler, 404, "<html>404 Not Found</html>", "text/html;charset=utf-8")
             return
         params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        signature_ok = "sign" in params and rsa2_verify(
-            signing_string(params, exclude=("sign",)), params["sign"], self.app_public_pem
-        )
         record = {
             "http_method": http_method,
             "path": path,
             "method": params.get("method"),
-            "biz_content": _decode_biz_content(params.get("biz_content")),
+            "biz_content": decode_biz_content(params.get("biz_content")),
             "params": params,
-            "signature_ok": signature_ok,
+            "signature_ok": request_signature_ok(params, self.app_public_pem),
         }
         with self.lock:
             self.requests.append(record)
@@ -388,21 +380,29 @@ class FakeAlipayGateway(LocalHTTPServer):
                 handler, 500, "<html>500 Internal Server Error</html>", "text/html;charset=utf-8"
             )
             return
-        key, obj, signed = self._answer(params, signature_ok)
+        reply = answer_api_call(
+            params,
+            app_id=self.app_id,
+            app_public_pem=self.app_public_pem,
+            book=self.book,
+            now=_beijing_now(),
+        )
         lost = mode == "lost_answer" and record["method"] in _CHANGING_METHODS
         if lost and self._stopping.wait(self.delay):
             return
-        obj_json = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        head = json.dumps(key)
-        if signed:
-            signer = _stranger_private_pem() if mode == "bad_sign" else self.alipay_private_pem
-            sign = rsa2_sign(obj_json, signer)
-            body = f'{{{head}:{obj_json},"sign":"{sign}"}}'
-        elif key == "error_response":
-            body = f'{{{head}:{obj_json},"sign":""}}'
-        else:
-            body = f"{{{head}:{obj_json}}}"
+        signer = _stranger_private_pem() if mode == "bad_sign" else self.alipay_private_pem
+        body = self._styled(reply).render(signer)
         self._send(handler, 200, body, "application/json;charset=utf-8")
+
+    def _styled(self, reply: GatewayReply) -> GatewayReply:
+        """A gateway-level error (the only unsigned reply) dressed in `error_style`."""
+        if reply.signed or reply.key == "error_response":
+            return reply
+        if self.error_style not in _ERROR_STYLES:
+            raise ValueError(f"unknown FakeAlipayGateway.error_style {self.error_style!r}")
+        if self.error_style == "error_response":
+            return replace(reply, key="error_response")
+        return replace(reply, signed=self.error_style == "signed")
 
     @staticmethod
     def _send(handler: _Handler, status: int, body: str, content_type: str) -> None:
@@ -413,220 +413,14 @@ class FakeAlipayGateway(LocalHTTPServer):
         handler.end_headers()
         handler.wfile.write(data)
 
-    # -- protocol --
 
-    def _answer(self, params: dict[str, str], signature_ok: bool) -> tuple[str, dict, bool]:
-        """(response key, response object, whether to sign it)."""
-        method = params.get("method", "")
-        handlers = {
-            "alipay.trade.query": self._trade_query,
-            "alipay.trade.close": self._trade_close,
-            "alipay.trade.refund": self._trade_refund,
-            "alipay.trade.fastpay.refund.query": self._refund_query,
-        }
-        if not method:
-            return self._gateway_error(
-                None, "40001", "Missing Required Arguments", "isv.missing-method", "缺少方法名参数"
-            )
-        if method not in handlers:
-            return self._gateway_error(
-                None, "40002", "Invalid Arguments", "isv.invalid-method", "不存在的方法名"
-            )
-        if "sign" not in params:
-            return self._gateway_error(
-                method,
-                "40001",
-                "Missing Required Arguments",
-                "isv.missing-signature",
-                "缺少签名参数",
-            )
-        if params.get("app_id") != self.app_id:
-            return self._gateway_error(
-                method, "40002", "Invalid Arguments", "isv.invalid-app-id", "无效的AppID参数"
-            )
-        if params.get("sign_type") != "RSA2":
-            return self._gateway_error(
-                method, "40002", "Invalid Arguments", "isv.invalid-signature-type", "无效签名类型"
-            )
-        if not signature_ok:
-            return self._gateway_error(
-                method,
-                "40002",
-                "Invalid Arguments",
-                "isv.invalid-signature",
-                "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配",
-            )
-        biz = _decode_biz_content(params.get("biz_content"))
-        if not isinstance(biz, dict):
-            return self._gateway_error(
-                method, "40002", "Invalid Arguments", "isv.invalid-biz-content", "业务参数格式错误"
-            )
-        return _response_key(method), handlers[method](biz), True
-
-    def _gateway_error(
-        self, method: str | None, code: str, msg: str, sub_code: str, sub_msg: str
-    ) -> tuple[str, dict, bool]:
-        obj = {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg}
-        if method is None or self.error_style == "error_response":
-            return "error_response", obj, False
-        return _response_key(method), obj, self.error_style == "signed"
-
-    def _find(self, biz: dict) -> tuple[str | None, dict | None]:
-        out_trade_no, trade_no = biz.get("out_trade_no"), biz.get("trade_no")
-        with self.lock:
-            if out_trade_no:
-                trade = self.trades.get(out_trade_no)
-                if trade is not None and (not trade_no or trade.get("trade_no") == trade_no):
-                    return out_trade_no, trade
-                return None, None
-            for key, trade in self.trades.items():
-                if trade_no and trade.get("trade_no") == trade_no:
-                    return key, trade
-        return None, None
-
-    @staticmethod
-    def _not_exist(biz: dict, **zero_amounts: str) -> dict:
-        obj = {
-            "code": "40004",
-            "msg": "Business Failed",
-            "sub_code": "ACQ.TRADE_NOT_EXIST",
-            "sub_msg": "交易不存在",
-        }
-        obj.update(zero_amounts)
-        for key in ("out_trade_no", "trade_no"):
-            if biz.get(key):
-                obj[key] = biz[key]
-        return obj
-
-    def _trade_query(self, biz: dict) -> dict:
-        out_trade_no, trade = self._find(biz)
-        if trade is None:
-            zero = "0.00"
-            return self._not_exist(
-                biz,
-                buyer_pay_amount=zero,
-                invoice_amount=zero,
-                point_amount=zero,
-                receipt_amount=zero,
-            )
-        obj: dict[str, Any] = {
-            "code": "10000",
-            "msg": "Success",
-            "trade_no": trade.get("trade_no"),
-            "out_trade_no": out_trade_no,
-        }
-        obj.update(trade)
-        return {k: v for k, v in obj.items() if v is not None}
-
-    def _trade_close(self, biz: dict) -> dict:
-        with self.lock:
-            out_trade_no, trade = self._find(biz)
-            if trade is None:
-                return self._not_exist(biz)
-            if trade.get("trade_status") != "WAIT_BUYER_PAY":
-                return {
-                    "code": "40004",
-                    "msg": "Business Failed",
-                    "sub_code": "ACQ.TRADE_STATUS_ERROR",
-                    "sub_msg": "交易状态不合法",
-                }
-            trade["trade_status"] = "TRADE_CLOSED"
-        return {
-            "code": "10000",
-            "msg": "Success",
-            "trade_no": trade.get("trade_no"),
-            "out_trade_no": out_trade_no,
-        }
-
-    def refunded_total(self, out_trade_no: str) -> Decimal:
-        with self.lock:
-            done = self.refunds.get(out_trade_no, {})
-            return sum((Decimal(r["amount"]) for r in done.values()), Decimal("0.00"))
-
-    @staticmethod
-    def _business_error(sub_code: str, sub_msg: str) -> dict:
-        return {"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": sub_msg}
-
-    def _trade_refund(self, biz: dict) -> dict:
-        """Refund part or all of a paid trade, once per out_request_no."""
-        request_no = str(biz.get("out_request_no") or "")
-        try:
-            amount = Decimal(str(biz.get("refund_amount")))
-        except ArithmeticError:
-            amount = Decimal("-1")
-        with self.lock:
-            out_trade_no, trade = self._find(biz)
-            if trade is None:
-                return self._not_exist(biz)
-            done = self.refunds.setdefault(out_trade_no, {})
-            total = Decimal(trade["total_amount"])
-            previous = done.get(request_no)
-            if previous is not None:  # a retry: refund nothing more, answer as before
-                if Decimal(previous["amount"]) != amount:
-                    return self._business_error("ACQ.DISCORDANT_REPEAT_REQUEST", "请求信息不一致")
-                return self._refund_answer(out_trade_no, trade, previous, fund_change="N")
-            if trade.get("trade_status") not in PAID_STATUSES:
-                return self._business_error("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
-            if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-                return self._business_error("ACQ.REFUND_FEE_ERROR", "退款金额不合法")
-            if self.refunded_total(out_trade_no) + amount > total:
-                return self._business_error("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
-            record = {
-                "amount": _money(amount),
-                "gmt_refund_pay": datetime.now().strftime(_TIME_FORMAT),
-                "refund_reason": str(biz.get("refund_reason") or ""),
-            }
-            done[request_no] = record
-            if self.refunded_total(out_trade_no) == total:
-                trade["trade_status"] = "TRADE_CLOSED"
-            return self._refund_answer(out_trade_no, trade, record, fund_change="Y")
-
-    def _refund_answer(self, out_trade_no: str, trade: dict, record: dict, fund_change: str):
-        return {
-            "code": "10000",
-            "msg": "Success",
-            "trade_no": trade.get("trade_no"),
-            "out_trade_no": out_trade_no,
-            "buyer_logon_id": BUYER_LOGON_ID,
-            "buyer_user_id": BUYER_USER_ID,
-            "fund_change": fund_change,
-            "refund_fee": _money(self.refunded_total(out_trade_no)),
-            "gmt_refund_pay": record["gmt_refund_pay"],
-        }
-
-    def _refund_query(self, biz: dict) -> dict:
-        """One refund request as Alipay keeps it; a request it never got has no refund_amount."""
-        request_no = str(biz.get("out_request_no") or "")
-        with self.lock:
-            out_trade_no, trade = self._find(biz)
-            if trade is None:
-                return self._not_exist(biz)
-            record = self.refunds.get(out_trade_no, {}).get(request_no)
-            obj: dict[str, Any] = {
-                "code": "10000",
-                "msg": "Success",
-                "trade_no": trade.get("trade_no"),
-                "out_trade_no": out_trade_no,
-            }
-            if record is not None:
-                obj.update(
-                    out_request_no=request_no,
-                    total_amount=trade["total_amount"],
-                    refund_amount=record["amount"],
-                    refund_status="REFUND_SUCCESS",
-                    gmt_refund_pay=record["gmt_refund_pay"],
-                )
-        return obj
-
-
-def _response_key(method: str) -> str:
-    return method.replace(".", "_") + "_response"
-
-
-def _decode_biz_content(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
+def _trade_view(trade: Trade) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "trade_no": trade.trade_no,
+        "trade_status": trade.status,
+        "total_amount": money(trade.total_amount),
+        "refunded_amount": money(trade.refunded_amount),
+    }
+    if trade.paid_at is not None:
+        view["send_pay_date"] = trade.paid_at.strftime(TIME_FORMAT)
+    return view

@@ -8,6 +8,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote_plus
 
@@ -16,6 +17,7 @@ import pytest
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
 
+from apps.cashier.protocol import Trade
 from tests.support.alipay import (
     FakeAlipayGateway,
     KeyPair,
@@ -520,7 +522,8 @@ def test_refund_pays_back_part_of_a_paid_trade_with_a_signed_answer(gateway, cli
     assert (result["trade_no"], result["out_trade_no"]) == (trade_no, "LF-5001")
     assert result["refund_fee"] == "10.00"
     assert gateway.refunded_total("LF-5001") == Decimal("10.00")
-    assert gateway.refunds["LF-5001"]["R1"]["refund_reason"] == "不想要了"
+    assert gateway.refunds["LF-5001"]["R1"]["amount"] == "10.00"
+    assert gateway.requests[-1]["biz_content"]["refund_reason"] == "不想要了"
     assert gateway.trades["LF-5001"]["trade_status"] == "TRADE_SUCCESS"
     assert gateway.requests[-1]["signature_ok"] is True
 
@@ -558,7 +561,7 @@ def test_refunds_never_exceed_the_paid_amount_and_a_full_refund_closes_the_trade
 def test_refund_refuses_amounts_that_are_not_money(gateway, client, amount):
     gateway.pay("LF-5004", "30.00")
     result = client.api_alipay_trade_refund(amount, out_trade_no="LF-5004", out_request_no="R1")
-    assert result["sub_code"] == "ACQ.REFUND_FEE_ERROR"
+    assert result["sub_code"] == "ACQ.INVALID_PARAMETER"
     assert gateway.refunded_total("LF-5004") == 0
 
 
@@ -612,3 +615,32 @@ def test_lost_answer_mode_refunds_then_answers_too_late(gateway, app_keys, alipa
     started = time.monotonic()
     found = client.api_alipay_trade_fastpay_refund_query("R1", out_trade_no="LF-5009")
     assert found["refund_amount"] == "30.00" and time.monotonic() - started < 0.5
+
+
+# --- the cashier's core behind the fake --------------------------------------------------------
+
+
+def test_the_fake_answers_from_the_cashiers_trade_book(gateway, client):
+    paid_at = datetime(2026, 11, 25, 10, 0, 0)
+    gateway.book.put(Trade("LF-6001", "T-6001", "TRADE_SUCCESS", Decimal("8.00"), paid_at=paid_at))
+
+    queried = client.api_alipay_trade_query(out_trade_no="LF-6001")
+    refunded = client.api_alipay_trade_refund("8.00", trade_no="T-6001", out_request_no="R1")
+
+    assert (queried["trade_no"], queried["send_pay_date"]) == ("T-6001", "2026-11-25 10:00:00")
+    assert refunded["send_back_fee"] == "8.00"  # a field only the cashier's answer has
+    assert gateway.book.trades["LF-6001"].refunded_amount == Decimal("8.00")
+    assert gateway.book.trades["LF-6001"].status == "TRADE_CLOSED"
+
+
+def test_a_console_refund_counts_toward_the_cap_and_survives_replacing_the_trade(gateway, client):
+    gateway.pay("LF-6002", "30.00")
+    gateway.add_refund("LF-6002", "console", "25.00")
+    gateway.pay("LF-6002", "30.00")  # a test marking it paid again refunds nothing back
+
+    too_much = client.api_alipay_trade_refund("5.01", out_trade_no="LF-6002", out_request_no="R1")
+    rest = client.api_alipay_trade_refund("5.00", out_trade_no="LF-6002", out_request_no="R2")
+
+    assert too_much["sub_code"] == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
+    assert rest["refund_fee"] == "30.00"
+    assert set(gateway.refunds["LF-6002"]) == {"console", "R2"}
