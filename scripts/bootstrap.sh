@@ -75,13 +75,15 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-# Reinstall only when the requirement files changed since the last install.
+# Reinstall only when the lock changed since the last install. requirements-dev.lock holds every
+# package, transitive ones included, at one version with its hashes (scripts/lock-requirements.sh
+# makes it from the pins in requirements*.txt): pip refuses anything else.
 stamp=.venv/.requirements.sha
-want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+want=$(sha256sum requirements-dev.lock | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> installing Python requirements"
+  echo "==> installing Python requirements (requirements-dev.lock)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements-dev.txt
+  .venv/bin/python -m pip install -q --require-hashes -r requirements-dev.lock
   echo "$want" > "$stamp"
 fi
 
