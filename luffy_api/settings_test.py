@@ -32,3 +32,11 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="luffy-test-media-")
 # The local cashier's tables exist in tests; its URLs only where a test mounts them
 # (tests/support/cashier.py), since LOCAL_CASHIER stays off with DEBUG off.
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.cashier"]  # noqa: F405
+# SQLite: the test database is a file, as `make run`'s is, not Django's default in-memory database.
+# The live server's threads (browser tests) share an in-memory database in SQLite's shared-cache
+# mode, where two connections touching one table fail at once with "database table is locked"
+# instead of waiting out the busy timeout; a file with WAL behaves like the real thing.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.mkdtemp(prefix="luffy-test-db-"), "test.sqlite3")
+    }

@@ -1,49 +1,30 @@
 """Admin flows in a real browser: Debian's Chromium driven by Playwright against pytest-django's
 live server, logged in through the admin's own login form.
 
-Same launch flags as the storefront's browser tests (tests/web/conftest.py on the web branch);
-a missing Chromium fails these tests, never skips them. Screenshots go to tests/admin/artifacts/.
+Chromium is launched by tests/support/browser.py, as for the storefront's tests; a missing
+Chromium fails these tests, never skips them. Screenshots go to tests/admin/artifacts/.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.support.browser import chromium
 
-CHROMIUM = os.environ.get("LUFFY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `scripts/bootstrap.sh --browser`.")
-    # Playwright's sync API runs an asyncio loop in this thread; Django would then refuse the
-    # test's own ORM calls. Allowed only while the browser runs (one module), then restored.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            yield browser
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

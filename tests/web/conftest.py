@@ -18,41 +18,22 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from rest_framework_simplejwt.tokens import RefreshToken
 
-CHROMIUM = os.environ.get("LUFFY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # A video started by a test's click plays with sound, as it does for a person clicking.
-    "--autoplay-policy=no-user-gesture-required",
-]
+from tests.support.browser import chromium
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `scripts/bootstrap.sh --browser`.")
     if not (settings.STOREFRONT_DIR / "index.html").exists():
         pytest.fail("web/dist is not built: run `make setup` (or `cd web && npm run build`).")
-    # Playwright's sync API keeps an asyncio loop running in this thread while it is started,
-    # which makes Django refuse ORM calls from the test itself; the live server's threads are
-    # not affected. Allowed only while the browser runs (one module), then restored.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            yield browser
-            browser.close()
+    # A video started by a test's click plays with sound, as it does for a person clicking.
+    with chromium("--autoplay-policy=no-user-gesture-required") as browser:
+        yield browser
 
 
 @pytest.fixture
