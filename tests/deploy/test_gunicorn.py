@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -16,14 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from utils.gunicorn_process import GUNICORN, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
