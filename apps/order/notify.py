@@ -66,7 +66,8 @@ def _on_waiting(trade: iPay.TradeStatus) -> NotifyResult:
 
 
 def _on_refunded(trade: iPay.TradeStatus) -> NotifyResult:
-    if not Order.objects.filter(out_trade_no=trade.out_trade_no, order_status__in=PAID_STATES):
+    paid = Order.objects.filter(out_trade_no=trade.out_trade_no, order_status__in=PAID_STATES)
+    if not paid.exists():
         # The paid notify never reached us: the money came before it went back.
         services.settle_payment(
             trade.out_trade_no,
