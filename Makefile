@@ -43,6 +43,7 @@ lint:
 	DJANGO_SETTINGS_MODULE=luffy_api.settings_test $(PY) manage.py makemigrations --check --dry-run
 
 test-sqlite:
+	@scripts/bootstrap.sh --gettext
 	@echo "==> test suite on SQLite"
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -58,6 +59,7 @@ test-redis:
 
 test-mariadb:
 	@echo "==> test suite on MariaDB (with the two-node drill: Redis, two gunicorn nodes, nginx)"
+	@scripts/bootstrap.sh --gettext
 	@scripts/bootstrap.sh --nginx
 	@scripts/bootstrap.sh --redis
 	scripts/mariadb.sh start
@@ -76,6 +78,13 @@ bench-dashboard: setup
 	MARIADB_PORT=3310 scripts/mariadb.sh start
 	DATABASE_URL=$$(MARIADB_PORT=3310 scripts/mariadb.sh url) $(PY) -m bench.dashboard; \
 	  status=$$?; MARIADB_PORT=3310 scripts/mariadb.sh stop; exit $$status
+
+# Re-extract the English catalogue (locale/en) from our sources and compile every catalogue;
+# commit the .po and .mo files. See docs/development.md (Translations).
+.PHONY: messages
+messages: setup
+	@scripts/bootstrap.sh --gettext
+	DJANGO_SETTINGS_MODULE=luffy_api.settings_test $(PY) manage.py messages
 
 format:
 	$(PY) -m ruff format .

@@ -19,7 +19,7 @@ from libs.iPay.config import settings_from_mapping as alipay_settings_from_mappi
 from libs.qiniu.config import settings_from_env as qiniu_settings_from_env
 from libs.tencent.config import settings_from_env as tencent_settings_from_env
 from luffy_api.dev_secret import load_or_create_dev_secret_key
-from utils.env import env_bool, env_int, env_list
+from utils.env import env_bool, env_choice, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -222,10 +222,15 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 
 # --- I18N ---------------------------------------------------------------------------------------
-LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# One language per deployment, never per request: there is no LocaleMiddleware, so the browser's
+# Accept-Language is ignored. The storefront (Vue, Chinese) must never receive English API
+# messages, and an admin page must never mix languages (Django's English beside our Chinese).
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "zh-hans", [code for code, _name in LANGUAGES])
 TIME_ZONE = "Asia/Shanghai"  # Alipay timestamps are naive Beijing time.
 USE_I18N = True
-# Our own catalogue (zh_Hans): strings written in English in the code, and other packages' gaps.
+# Our catalogues: zh_Hans for strings written in English in the code and other packages' gaps (our
+# msgids are the Chinese text itself); en for every msgid we mark. `make messages` rebuilds them.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 

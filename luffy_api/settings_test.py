@@ -16,6 +16,7 @@ os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
 os.environ["SITE_URL"] = "http://testserver"
 os.environ["SMS_BACKEND"] = "log"
+os.environ["LANGUAGE_CODE"] = "zh-hans"  # tests switch to English with override("en")
 # The shared cache is the embedded one unless `make test-redis` hands over a throwaway Redis.
 os.environ.pop("CACHE_URL", None)
 if os.environ.get("TEST_CACHE_URL"):

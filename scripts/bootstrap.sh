@@ -55,6 +55,12 @@ if [ "${1:-}" = "--bench" ]; then
   exit 0
 fi
 
+# `make messages` and the catalogue tests (tests/test_locale.py): makemessages runs xgettext.
+if [ "${1:-}" = "--gettext" ]; then
+  command -v xgettext >/dev/null || apt_install gettext
+  exit 0
+fi
+
 # `make test`: the browser tests drive Debian's Chromium (Playwright cannot download browsers
 # here); the font draws the Chinese pages in screenshots.
 if [ "${1:-}" = "--browser" ]; then

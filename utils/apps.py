@@ -1,6 +1,7 @@
 """App config of the shared plumbing (utils), which has one table: the throttle counters."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class UtilsConfig(AppConfig):
@@ -8,4 +9,4 @@ class UtilsConfig(AppConfig):
 
     name = "utils"
     label = "utils"
-    verbose_name = "公共组件"
+    verbose_name = _("公共组件")

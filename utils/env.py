@@ -8,7 +8,7 @@ provider configs can be built from a plain dict in scripts and tests, without Dj
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,3 +47,16 @@ def env_list(name: str, default: str = "", *, env: Mapping[str, str] | None = No
     """Comma-separated items, each stripped; empty items are dropped."""
     value = (os.environ if env is None else env).get(name, default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(
+    name: str, default: str, choices: Iterable[str], *, env: Mapping[str, str] | None = None
+) -> str:
+    """One of `choices` (compared without case); unset or blank is `default`."""
+    allowed = list(choices)
+    value = env_str(name, env=env).lower()
+    if not value:
+        return default
+    if value not in allowed:
+        raise EnvError(f"{name} must be one of {', '.join(allowed)}, got {value!r}.")
+    return value

@@ -24,6 +24,7 @@ from django.http import (
 )
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -34,24 +35,24 @@ logger = logging.getLogger("luffy.errors")
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "资源冲突"
+    default_detail = gettext_lazy("资源冲突")
     default_code = "conflict"
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "请求体过大"
+    default_detail = gettext_lazy("请求体过大")
     default_code = "payload_too_large"
 
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "服务暂不可用,请稍后再试"
+    default_detail = gettext_lazy("服务暂不可用,请稍后再试")
     default_code = "service_unavailable"
 
 
 class DatabaseBusy(ServiceUnavailable):
-    default_detail = "系统繁忙,请稍后重试"
+    default_detail = gettext_lazy("系统繁忙,请稍后重试")
     default_code = "database_busy"
     wait = 1  # seconds, sent as Retry-After
 
@@ -83,12 +84,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
-        exc = exceptions.ParseError("请求格式无效")
+        exc = exceptions.ParseError(_("请求格式无效"))
     elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
         # DRF's message carries the json module's English reason: one sentence in our language.
         exc = exceptions.ParseError(_("The request body is not valid JSON"))
     elif isinstance(exc, RecursionError):  # JSON nested deeper than the parser can follow
-        exc = exceptions.ParseError("JSON 嵌套过深")
+        exc = exceptions.ParseError(_("JSON 嵌套过深"))
     elif _database_busy(exc):
         view = context.get("view")
         logger.warning("Database busy in %s: answered 503", type(view).__name__ if view else "view")
@@ -99,19 +100,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         view = context.get("view")
         logger.exception("Unhandled error in %s", type(view).__name__ if view else "view")
         return Response(
-            {"code": 500, "msg": "服务器内部错误"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+            {"code": 500, "msg": _("服务器内部错误")}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
         )
 
     body: dict[str, Any] = {"code": response.status_code}
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        body["msg"] = _first_message(errors) or "参数错误"
+        body["msg"] = _first_message(errors) or _("参数错误")
         body["errors"] = errors
     else:
         # DRF and simplejwt wrap the message as {"detail": ...} (simplejwt adds code/messages).
         data = response.data
         detail = data["detail"] if isinstance(data, dict) and "detail" in data else data
-        body["msg"] = _first_message(detail) or "请求错误"
+        body["msg"] = _first_message(detail) or _("请求错误")
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         body["wait"] = exc.wait
     response.data = body
@@ -121,7 +122,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 # Django-level handlers for requests that never reach a DRF view (unknown URLs, crashes in
 # middleware), so clients of /api/ never receive an HTML page.
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"code": 404, "msg": "未找到"}, status=404)
+    return JsonResponse({"code": 404, "msg": _("未找到")}, status=404)
 
 
 @csrf_exempt  # it changes nothing: a POST to an unknown URL gets the 404, not the CSRF page
@@ -140,12 +141,12 @@ def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"code": 500, "msg": "服务器内部错误"}, status=500)
+    return JsonResponse({"code": 500, "msg": _("服务器内部错误")}, status=500)
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"code": 400, "msg": "请求错误"}, status=400)
+    return JsonResponse({"code": 400, "msg": _("请求错误")}, status=400)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"code": 403, "msg": "没有权限"}, status=403)
+    return JsonResponse({"code": 403, "msg": _("没有权限")}, status=403)

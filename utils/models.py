@@ -1,6 +1,7 @@
 """The throttle counters: the one table of the shared plumbing."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ThrottleCounter(models.Model):
@@ -17,7 +18,7 @@ class ThrottleCounter(models.Model):
 
     class Meta:
         db_table = "luffy_throttle_counter"
-        verbose_name = "限流计数"
+        verbose_name = _("限流计数")
         verbose_name_plural = verbose_name
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 SUCCESS = 100
@@ -17,9 +18,13 @@ class APIResponse(Response):
     def __init__(
         self,
         code: int = SUCCESS,
-        msg: str = "成功",
+        msg: str | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
         **payload: Any,
     ) -> None:
-        super().__init__(data={"code": code, "msg": msg, **payload}, status=status, headers=headers)
+        super().__init__(
+            data={"code": code, "msg": _("成功") if msg is None else msg, **payload},
+            status=status,
+            headers=headers,
+        )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from whitenoise.middleware import WhiteNoiseMiddleware
 
@@ -19,15 +21,27 @@ PAGE_PATTERN = r"^(?!(?:{}))".format(
 )
 
 MISSING_BUILD = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>路飞学城:前端尚未构建</title></head>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family:sans-serif;max-width:640px;margin:60px auto;line-height:1.7">
-<h1>路飞学城的前端还没有构建</h1>
-<p>没有找到 <code>web/dist/index.html</code>。请运行 <code>make run</code>(会自动安装 Node 并构建),
-或者手动构建:<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>。</p>
-<p>The storefront has not been built: run <code>make run</code>, or
-<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>.
-The API is at <a href="/api/docs/">/api/docs/</a>.</p>
+<h1>{heading}</h1>
+<p>{how}</p>
+<p>{docs}</p>
 </body></html>"""
+
+
+def missing_build_page() -> str:
+    """The 503 page in the site's one language (settings.LANGUAGE_CODE), built per request."""
+    return MISSING_BUILD.format(
+        lang=get_language(),
+        title=_("路飞学城:前端尚未构建"),
+        heading=_("路飞学城的前端还没有构建"),
+        how=_(
+            "没有找到 <code>web/dist/index.html</code>。请运行 <code>make run</code>"
+            "(会自动安装 Node 并构建),或者手动构建:"
+            "<code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>。"
+        ),
+        docs=_('接口文档在 <a href="/api/docs/">/api/docs/</a>。'),
+    )
 
 
 @require_safe
@@ -38,7 +52,9 @@ def storefront_page(request: HttpRequest, path: str = "") -> HttpResponse:
         html = index.read_bytes()
     except FileNotFoundError:
         # 503, not 500: nothing is broken in the code, the build step has not run yet.
-        response = HttpResponse(MISSING_BUILD, status=503, content_type="text/html; charset=utf-8")
+        response = HttpResponse(
+            missing_build_page(), status=503, content_type="text/html; charset=utf-8"
+        )
     else:
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "no-cache"

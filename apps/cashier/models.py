@@ -9,15 +9,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from . import protocol
 
 
 class CashierTrade(models.Model):
     class Status(models.TextChoices):
-        WAIT_BUYER_PAY = protocol.WAIT_BUYER_PAY, "等待付款"
-        TRADE_SUCCESS = protocol.TRADE_SUCCESS, "支付成功"
-        TRADE_CLOSED = protocol.TRADE_CLOSED, "已关闭"
+        WAIT_BUYER_PAY = protocol.WAIT_BUYER_PAY, _("等待付款")
+        TRADE_SUCCESS = protocol.TRADE_SUCCESS, _("支付成功")
+        TRADE_CLOSED = protocol.TRADE_CLOSED, _("已关闭")
 
     out_trade_no = models.CharField(max_length=64, unique=True)
     trade_no = models.CharField(max_length=64, unique=True)
@@ -37,7 +38,7 @@ class CashierTrade(models.Model):
 
     class Meta:
         db_table = "luffy_cashier_trade"
-        verbose_name = verbose_name_plural = "本地收银台交易"
+        verbose_name = verbose_name_plural = _("本地收银台交易")
 
     def __str__(self) -> str:
         return f"{self.out_trade_no} {self.status}"
@@ -52,7 +53,7 @@ class CashierRefund(models.Model):
 
     class Meta:
         db_table = "luffy_cashier_refund"
-        verbose_name = verbose_name_plural = "本地收银台退款"
+        verbose_name = verbose_name_plural = _("本地收银台退款")
         constraints = [
             models.UniqueConstraint(
                 fields=["trade", "out_request_no"], name="cashier_refund_once_per_request"

@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from libs.qiniu import QiniuError
 from libs.qiniu.storage import undo_uploads_on_error
@@ -30,7 +31,9 @@ class StorageErrorsAsMessages:
             with undo_uploads_on_error():
                 return super().changeform_view(request, *args, **kwargs)
         except QiniuError as exc:
-            self.message_user(request, f"文件上传失败,未保存: {exc}", messages.ERROR)
+            self.message_user(
+                request, _("文件上传失败,未保存: %(error)s") % {"error": exc}, messages.ERROR
+            )
             return HttpResponseRedirect(request.get_full_path())
 
 
@@ -70,7 +73,9 @@ class SectionDisplay:
     def video_size_display(self, section: CourseSection) -> str:
         if section.video_size is None:
             return "-"
-        return f"{filesizeformat(section.video_size)} ({section.video_size:,} 字节)"
+        size = section.video_size
+        in_bytes = ngettext("%(count)s 字节", "%(count)s 字节", size) % {"count": f"{size:,}"}
+        return f"{filesizeformat(size)} ({in_bytes})"
 
 
 class SectionInline(SectionDisplay, admin.StackedInline):

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CourseConfig(AppConfig):
     name = "apps.course"
     label = "course"
-    verbose_name = "课程"
+    verbose_name = _("课程")
 
     def ready(self) -> None:
         from . import signals

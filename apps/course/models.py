@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from libs.qiniu import stream_etag
 
@@ -23,22 +24,22 @@ MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator
 class CatalogModel(models.Model):
     """Fields every catalog table shares: soft delete, visibility, manual ordering, timestamps."""
 
-    is_delete = models.BooleanField("是否删除", default=False)
-    is_show = models.BooleanField("是否展示", default=True)
-    orders = models.IntegerField("排序", default=0)
-    created_time = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_time = models.DateTimeField("更新时间", auto_now=True)
+    is_delete = models.BooleanField(_("是否删除"), default=False)
+    is_show = models.BooleanField(_("是否展示"), default=True)
+    orders = models.IntegerField(_("排序"), default=0)
+    created_time = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_time = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         abstract = True
 
 
 class CourseCategory(CatalogModel):
-    name = models.CharField("分类名称", max_length=64, unique=True)
+    name = models.CharField(_("分类名称"), max_length=64, unique=True)
 
     class Meta:
         db_table = "luffy_course_category"
-        verbose_name = "课程分类"
+        verbose_name = _("课程分类")
         verbose_name_plural = verbose_name
         ordering = ["orders", "id"]
 
@@ -48,20 +49,20 @@ class CourseCategory(CatalogModel):
 
 class Teacher(CatalogModel):
     class Role(models.IntegerChoices):
-        LECTURER = 0, "讲师"
-        MENTOR = 1, "导师"
-        HEAD_TEACHER = 2, "班主任"
+        LECTURER = 0, _("讲师")
+        MENTOR = 1, _("导师")
+        HEAD_TEACHER = 2, _("班主任")
 
-    name = models.CharField("导师名", max_length=32)
-    role = models.SmallIntegerField("导师身份", choices=Role.choices, default=Role.LECTURER)
-    title = models.CharField("职位、职称", max_length=64)
-    signature = models.CharField("导师签名", max_length=255, blank=True, default="")
-    image = models.ImageField("导师封面", upload_to="teacher", blank=True, default="")
-    brief = models.TextField("导师描述", max_length=1024, blank=True, default="")
+    name = models.CharField(_("导师名"), max_length=32)
+    role = models.SmallIntegerField(_("导师身份"), choices=Role.choices, default=Role.LECTURER)
+    title = models.CharField(_("职位、职称"), max_length=64)
+    signature = models.CharField(_("导师签名"), max_length=255, blank=True, default="")
+    image = models.ImageField(_("导师封面"), upload_to="teacher", blank=True, default="")
+    brief = models.TextField(_("导师描述"), max_length=1024, blank=True, default="")
 
     class Meta:
         db_table = "luffy_teacher"
-        verbose_name = "导师"
+        verbose_name = _("导师")
         verbose_name_plural = verbose_name
         ordering = ["orders", "id"]
 
@@ -93,47 +94,47 @@ class CourseQuerySet(models.QuerySet):
 
 class Course(CatalogModel):
     class CourseType(models.TextChoices):
-        FREE = "free", "免费课"
-        ACTUAL = "actual", "实战课"
-        LIGHT = "light", "轻课"
+        FREE = "free", _("免费课")
+        ACTUAL = "actual", _("实战课")
+        LIGHT = "light", _("轻课")
 
     class Level(models.IntegerChoices):
-        BEGINNER = 0, "初级"
-        INTERMEDIATE = 1, "中级"
-        ADVANCED = 2, "高级"
+        BEGINNER = 0, _("初级")
+        INTERMEDIATE = 1, _("中级")
+        ADVANCED = 2, _("高级")
 
     class Status(models.IntegerChoices):
-        ONLINE = 0, "上线"
-        OFFLINE = 1, "下线"
-        PRE_RELEASE = 2, "预上线"
+        ONLINE = 0, _("上线")
+        OFFLINE = 1, _("下线")
+        PRE_RELEASE = 2, _("预上线")
 
-    name = models.CharField("课程名称", max_length=128)
-    course_img = models.ImageField("封面图片", upload_to="courses", blank=True, default="")
+    name = models.CharField(_("课程名称"), max_length=128)
+    course_img = models.ImageField(_("封面图片"), upload_to="courses", blank=True, default="")
     course_type = models.CharField(
-        "课程类型", max_length=16, choices=CourseType.choices, default=CourseType.ACTUAL
+        _("课程类型"), max_length=16, choices=CourseType.choices, default=CourseType.ACTUAL
     )
-    brief = models.TextField("详情介绍", max_length=2048, blank=True, default="")
-    level = models.SmallIntegerField("难度等级", choices=Level.choices, default=Level.BEGINNER)
-    pub_date = models.DateField("发布日期", default=timezone.localdate)
-    period = models.PositiveIntegerField("建议学习周期(天)", default=7)
-    status = models.SmallIntegerField("课程状态", choices=Status.choices, default=Status.ONLINE)
-    students = models.PositiveIntegerField("学习人数", default=0)
-    sections = models.PositiveIntegerField("总课时数量", default=0)
-    pub_sections = models.PositiveIntegerField("课时更新数量", default=0)
-    price = models.DecimalField("课程原价", default=Decimal("0"), **MONEY)
+    brief = models.TextField(_("详情介绍"), max_length=2048, blank=True, default="")
+    level = models.SmallIntegerField(_("难度等级"), choices=Level.choices, default=Level.BEGINNER)
+    pub_date = models.DateField(_("发布日期"), default=timezone.localdate)
+    period = models.PositiveIntegerField(_("建议学习周期(天)"), default=7)
+    status = models.SmallIntegerField(_("课程状态"), choices=Status.choices, default=Status.ONLINE)
+    students = models.PositiveIntegerField(_("学习人数"), default=0)
+    sections = models.PositiveIntegerField(_("总课时数量"), default=0)
+    pub_sections = models.PositiveIntegerField(_("课时更新数量"), default=0)
+    price = models.DecimalField(_("课程原价"), default=Decimal("0"), **MONEY)
     discount_type = models.CharField(
-        "优惠类型", max_length=32, blank=True, default="", help_text="如 限时折扣"
+        _("优惠类型"), max_length=32, blank=True, default="", help_text=_("如 限时折扣")
     )
-    discount_price = models.DecimalField("优惠价", null=True, blank=True, **MONEY)
-    discount_start = models.DateTimeField("优惠开始", null=True, blank=True)
-    discount_end = models.DateTimeField("优惠结束", null=True, blank=True)
+    discount_price = models.DecimalField(_("优惠价"), null=True, blank=True, **MONEY)
+    discount_start = models.DateTimeField(_("优惠开始"), null=True, blank=True)
+    discount_end = models.DateTimeField(_("优惠结束"), null=True, blank=True)
     course_category = models.ForeignKey(
         CourseCategory,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="courses",
-        verbose_name="课程分类",
+        verbose_name=_("课程分类"),
     )
     teacher = models.ForeignKey(
         Teacher,
@@ -141,14 +142,14 @@ class Course(CatalogModel):
         null=True,
         blank=True,
         related_name="courses",
-        verbose_name="授课老师",
+        verbose_name=_("授课老师"),
     )
 
     objects = CourseQuerySet.as_manager()
 
     class Meta:
         db_table = "luffy_course"
-        verbose_name = "课程"
+        verbose_name = _("课程")
         verbose_name_plural = verbose_name
         ordering = ["orders", "id"]
         indexes = [
@@ -174,11 +175,11 @@ class Course(CatalogModel):
     def clean(self) -> None:
         if self.discount_price is not None:
             if self.discount_start is None or self.discount_end is None:
-                raise ValidationError("优惠价需要同时设置优惠开始和结束时间")
+                raise ValidationError(_("优惠价需要同时设置优惠开始和结束时间"))
             if self.discount_start >= self.discount_end:
-                raise ValidationError("优惠结束时间必须晚于开始时间")
+                raise ValidationError(_("优惠结束时间必须晚于开始时间"))
             if self.discount_price > self.price:
-                raise ValidationError("优惠价不能高于原价")
+                raise ValidationError(_("优惠价不能高于原价"))
 
     def discount_active(self, now=None) -> bool:
         now = now or timezone.now()
@@ -202,22 +203,26 @@ class Course(CatalogModel):
 
 class CourseChapter(CatalogModel):
     course = models.ForeignKey(
-        Course, on_delete=models.CASCADE, related_name="coursechapters", verbose_name="课程"
+        Course, on_delete=models.CASCADE, related_name="coursechapters", verbose_name=_("课程")
     )
-    chapter = models.PositiveSmallIntegerField("第几章", default=1)
-    name = models.CharField("章节标题", max_length=128)
-    summary = models.TextField("章节介绍", blank=True, default="")
-    pub_date = models.DateField("发布日期", default=timezone.localdate)
+    chapter = models.PositiveSmallIntegerField(_("第几章"), default=1)
+    name = models.CharField(_("章节标题"), max_length=128)
+    summary = models.TextField(_("章节介绍"), blank=True, default="")
+    pub_date = models.DateField(_("发布日期"), default=timezone.localdate)
 
     class Meta:
         db_table = "luffy_course_chapter"
-        verbose_name = "章节"
+        verbose_name = _("章节")
         verbose_name_plural = verbose_name
         ordering = ["chapter", "orders", "id"]
         indexes = [models.Index(fields=["course", "chapter"], name="chapter_course_order")]
 
     def __str__(self) -> str:
-        return f"{self.course}: 第{self.chapter}章 {self.name}"
+        return _("%(course)s: 第%(chapter)s章 %(name)s") % {
+            "course": self.course,
+            "chapter": self.chapter,
+            "name": self.name,
+        }
 
 
 def video_upload_to(section: CourseSection, filename: str) -> str:
@@ -228,38 +233,41 @@ def video_upload_to(section: CourseSection, filename: str) -> str:
 
 class CourseSection(CatalogModel):
     class SectionType(models.IntegerChoices):
-        DOCUMENT = 0, "文档"
-        EXERCISE = 1, "练习"
-        VIDEO = 2, "视频"
+        DOCUMENT = 0, _("文档")
+        EXERCISE = 1, _("练习")
+        VIDEO = 2, _("视频")
 
     chapter = models.ForeignKey(
-        CourseChapter, on_delete=models.CASCADE, related_name="coursesections", verbose_name="章节"
+        CourseChapter,
+        on_delete=models.CASCADE,
+        related_name="coursesections",
+        verbose_name=_("章节"),
     )
-    name = models.CharField("课时标题", max_length=128)
+    name = models.CharField(_("课时标题"), max_length=128)
     section_type = models.SmallIntegerField(
-        "课时种类", choices=SectionType.choices, default=SectionType.VIDEO
+        _("课时种类"), choices=SectionType.choices, default=SectionType.VIDEO
     )
     section_link = models.CharField(
-        "课时链接", max_length=255, blank=True, default="", help_text="视频或文档的地址"
+        _("课时链接"), max_length=255, blank=True, default="", help_text=_("视频或文档的地址")
     )
     video = models.FileField(
-        "视频文件",
+        _("视频文件"),
         upload_to=video_upload_to,
         blank=True,
         default="",
         max_length=255,
-        help_text="上传到对象存储(配置七牛时)或本地 media 目录",
+        help_text=_("上传到对象存储(配置七牛时)或本地 media 目录"),
     )
-    video_size = models.PositiveBigIntegerField("视频大小(字节)", null=True, blank=True)
-    video_etag = models.CharField("视频 etag", max_length=64, blank=True, default="")
-    duration = models.CharField("视频时长", max_length=32, blank=True, default="")
-    pub_date = models.DateTimeField("发布时间", auto_now_add=True)
+    video_size = models.PositiveBigIntegerField(_("视频大小(字节)"), null=True, blank=True)
+    video_etag = models.CharField(_("视频 etag"), max_length=64, blank=True, default="")
+    duration = models.CharField(_("视频时长"), max_length=32, blank=True, default="")
+    pub_date = models.DateTimeField(_("发布时间"), auto_now_add=True)
     # The column keeps the tutorial's spelling; so does the API key (apps/course/serializers.py).
-    free_trial = models.BooleanField("是否可试看", default=False, db_column="free_trail")
+    free_trial = models.BooleanField(_("是否可试看"), default=False, db_column="free_trail")
 
     class Meta:
         db_table = "luffy_course_section"
-        verbose_name = "课时"
+        verbose_name = _("课时")
         verbose_name_plural = verbose_name
         ordering = ["orders", "id"]
         indexes = [models.Index(fields=["chapter", "orders"], name="section_chapter_order")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -34,7 +35,7 @@ class ChapterQuerySerializer(serializers.Serializer):
         r"\A[0-9]{1,18}\Z",
         trim_whitespace=False,
         error_messages={
-            key: "请提供有效的课程编号" for key in ("required", "blank", "null", "invalid")
+            key: _("请提供有效的课程编号") for key in ("required", "blank", "null", "invalid")
         },
     )
 
@@ -63,7 +64,9 @@ class SectionLinkMixin(serializers.Serializer):
 
 class FreeTrialMixin(serializers.Serializer):
     # The tutorial's spelling stays on the wire; the model field is spelt right.
-    free_trail = serializers.BooleanField(source="free_trial", required=False, label="是否可试看")
+    free_trail = serializers.BooleanField(
+        source="free_trial", required=False, label=_("是否可试看")
+    )
 
 
 class SectionPreviewSerializer(FreeTrialMixin, SectionLinkMixin, serializers.ModelSerializer):
@@ -100,7 +103,7 @@ class CourseSerializer(serializers.ModelSerializer):
     level_name = serializers.CharField(source="get_level_display", read_only=True)
     status_name = serializers.CharField(source="get_status_display", read_only=True)
     discount_type = serializers.SerializerMethodField()
-    price = MoneyField(required=False, label="课程原价")
+    price = MoneyField(required=False, label=_("课程原价"))
     real_price = MoneyField(read_only=True, help_text="What a buyer pays now (discount included)")
     teacher = TeacherSerializer(read_only=True, allow_null=True)
     section_list = SectionPreviewSerializer(source="section_previews", many=True, read_only=True)

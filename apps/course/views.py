@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,7 +20,7 @@ from utils.response import APIResponse
 from utils.schema import documented_get, error_response
 from utils.serializers import EnvelopeCodeField, validated
 
-from . import openapi, selectors
+from . import messages, openapi, selectors
 from .cache import CachedAnonymousReads
 from .filters import CourseFilter
 from .models import Course
@@ -99,15 +100,15 @@ class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
         text = self.request.query_params.get("search", "")
         if len(text) > selectors.MAX_SEARCH_LENGTH:
             raise exceptions.ValidationError(
-                {"search": [f"搜索内容不能超过{selectors.MAX_SEARCH_LENGTH}个字符"]}
+                {"search": [messages.search_too_long(selectors.MAX_SEARCH_LENGTH)]}
             )
         words = selectors.search_words(text)
         if not words:
-            raise exceptions.ValidationError({"search": ["请输入搜索内容"]})
+            raise exceptions.ValidationError({"search": [_("请输入搜索内容")]})
         if len(words) > selectors.MAX_SEARCH_WORDS:
             # Every word must match, so dropping the extra ones would return wrong results.
             raise exceptions.ValidationError(
-                {"search": [f"搜索词不能超过{selectors.MAX_SEARCH_WORDS}个"]}
+                {"search": [messages.too_many_search_words(selectors.MAX_SEARCH_WORDS)]}
             )
         return selectors.search_courses(selectors.visible_courses(), words)
 
@@ -168,7 +169,7 @@ class ChapterListView(CachedAnonymousReads, APIView):
     def get(self, request: Request) -> Response:
         course_id = validated(ChapterQuerySerializer, request.query_params)["course"]
         if not Course.objects.visible().filter(pk=course_id).exists():
-            raise exceptions.NotFound("课程不存在")
+            raise exceptions.NotFound(_("课程不存在"))
         context = {
             "request": request,
             "owned_course_ids": owned_course_ids(request.user, [course_id]),

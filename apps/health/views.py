@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from utils.response import SUCCESS
@@ -19,7 +20,7 @@ def require_safe(view: Callable[[HttpRequest], JsonResponse]) -> Callable[..., J
     @wraps(view)
     def wrapper(request: HttpRequest) -> JsonResponse:
         if request.method not in {"GET", "HEAD"}:
-            response = JsonResponse({"code": 405, "msg": "方法不允许"}, status=405)
+            response = JsonResponse({"code": 405, "msg": _("方法不允许")}, status=405)
             response["Allow"] = "GET, HEAD"
             return response
         return view(request)

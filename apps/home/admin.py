@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import Banner
 
@@ -18,13 +19,13 @@ class BannerAdmin(admin.ModelAdmin):
     readonly_fields = ["preview_large"]
     fields = ["title", "image", "preview_large", "link", "orders", "is_show"]
 
-    @admin.display(description="预览")
+    @admin.display(description=_("预览"))
     def preview(self, banner: Banner) -> str:
         if not banner.image:
             return "-"
         return format_html('<img src="{}" alt="" style="height:40px">', banner.image.url)
 
-    @admin.display(description="当前图片")
+    @admin.display(description=_("当前图片"))
     def preview_large(self, banner: Banner) -> str:
         if not banner.image:
             return "-"

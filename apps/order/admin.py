@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework.exceptions import APIException
 
 from apps.dashboard.filters import DateRangeFilter
@@ -68,10 +69,10 @@ class RefundForm(forms.Form):
     lines = forms.ModelMultipleChoiceField(
         queryset=OrderDetail.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        label="退款课程",
-        help_text="全部勾选即整单退款;退款金额为所选课程的实付价之和,课程将从买家处收回。",
+        label=_("退款课程"),
+        help_text=_("全部勾选即整单退款;退款金额为所选课程的实付价之和,课程将从买家处收回。"),
     )
-    reason = forms.CharField(label="退款原因", max_length=256)
+    reason = forms.CharField(label=_("退款原因"), max_length=256)
 
     def __init__(self, *args, order: Order, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -91,10 +92,10 @@ def _can_refund(request: HttpRequest) -> bool:
     return request.user.has_perm("order.add_refund")
 
 
-@admin.action(description="退款(整单或部分课程)")
+@admin.action(description=_("退款(整单或部分课程)"))
 def refund_order_action(modeladmin, request: HttpRequest, queryset) -> HttpResponse | None:
     if queryset.count() != 1:
-        modeladmin.message_user(request, "请一次选择一个订单退款", messages.WARNING)
+        modeladmin.message_user(request, _("请一次选择一个订单退款"), messages.WARNING)
         return None
     return HttpResponseRedirect(reverse("admin:order_order_refund", args=[queryset.get().pk]))
 
@@ -111,10 +112,18 @@ def cancel_unpaid_action(modeladmin, request: HttpRequest, queryset) -> None:
             cancelled += 1
     skipped = queryset.exclude(order_status=Order.Status.UNPAID).count()
     if cancelled:
-        modeladmin.message_user(request, _("已取消 %(n)d 个订单") % {"n": cancelled})
+        modeladmin.message_user(
+            request,
+            ngettext("已取消 %(n)d 个订单", "已取消 %(n)d 个订单", cancelled) % {"n": cancelled},
+        )
     if skipped:
         modeladmin.message_user(
-            request, _("%(n)d 个订单不是未支付状态,未取消") % {"n": skipped}, messages.WARNING
+            request,
+            ngettext(
+                "%(n)d 个订单不是未支付状态,未取消", "%(n)d 个订单不是未支付状态,未取消", skipped
+            )
+            % {"n": skipped},
+            messages.WARNING,
         )
     for text in refused:
         modeladmin.message_user(request, text, messages.ERROR)
@@ -163,12 +172,12 @@ class OrderAdmin(ReadOnlyAdmin):
             response.context_data["export_query"] = f"?{query}" if query else ""
         return response
 
-    @admin.display(description="退款")
+    @admin.display(description=_("退款"))
     def refund_link(self, order: Order) -> str:
         if not order.is_paid:
             return "-"
         url = reverse("admin:order_order_refund", args=[order.pk])
-        return format_html('<a class="button" href="{}">退款…</a>', url)
+        return format_html(_('<a class="button" href="{}">退款…</a>'), url)
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         # The rows are read-only here; cancelling is a state change staff may be given apart.
@@ -232,11 +241,11 @@ class OrderAdmin(ReadOnlyAdmin):
                 form.add_error(None, _message(exc))
             else:
                 level, text = {
-                    Refund.Status.SUCCEEDED: (messages.SUCCESS, "退款成功"),
-                    Refund.Status.FAILED: (messages.ERROR, "支付宝拒绝了退款"),
+                    Refund.Status.SUCCEEDED: (messages.SUCCESS, _("退款成功")),
+                    Refund.Status.FAILED: (messages.ERROR, _("支付宝拒绝了退款")),
                     Refund.Status.PENDING: (
                         messages.WARNING,
-                        "暂未得到支付宝的答复,退款处理中(对账任务会用同一退款请求号完成它)",
+                        _("暂未得到支付宝的答复,退款处理中(对账任务会用同一退款请求号完成它)"),
                     ),
                 }[refund.status]
                 self.message_user(
@@ -245,7 +254,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"退款: {order.out_trade_no}",
+            "title": _("退款: %(order)s") % {"order": order.out_trade_no},
             "opts": self.model._meta,
             "order": order,
             "form": form,

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderConfig(AppConfig):
     name = "apps.order"
     label = "order"
-    verbose_name = "订单"
+    verbose_name = _("订单")

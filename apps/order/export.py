@@ -13,25 +13,26 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from .models import Order, OrderDetail
 
 HEADERS = [
-    "订单号",
-    "支付宝流水号",
-    "用户名",
-    "手机号",
-    "订单标题",
-    "订单总价",
-    "订单状态",
-    "支付方式",
-    "创建时间",
-    "支付时间",
-    "课程ID",
-    "课程",
-    "课程原价",
-    "课程实价",
+    _("订单号"),
+    _("支付宝流水号"),
+    _("用户名"),
+    _("手机号"),
+    _("订单标题"),
+    _("订单总价"),
+    _("订单状态"),
+    _("支付方式"),
+    _("创建时间"),
+    _("支付时间"),
+    _("课程ID"),
+    _("课程"),
+    _("课程原价"),
+    _("课程实价"),
 ]
 CHUNK = 2000
 
@@ -72,15 +73,15 @@ def csv_chunks(rows: Iterable[list]) -> Iterator[str]:
     """CSV text, a row at a time, with a BOM first so Excel reads it as UTF-8."""
     writer = csv.writer(_Echo())
     yield "\ufeff"
-    yield writer.writerow(HEADERS)
+    yield writer.writerow([str(header) for header in HEADERS])
     for row in rows:
         yield writer.writerow([str(v) if isinstance(v, Decimal) else v for v in row])
 
 
 def xlsx_bytes(rows: Iterable[list]) -> bytes:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("订单")
-    sheet.append(HEADERS)
+    sheet = book.create_sheet(str(_("订单")))  # openpyxl takes str, not lazy text
+    sheet.append([str(header) for header in HEADERS])
     for row in rows:
         sheet.append(row)  # Decimal cells stay exact numbers
     out = io.BytesIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from utils.public_urls import MediaURLField
@@ -20,7 +21,7 @@ class PayRequestSerializer(serializers.Serializer):
         min_length=1,
         max_length=MAX_COURSES_PER_ORDER,
         allow_empty=False,
-        error_messages={"empty": "请选择要购买的课程", "min_length": "请选择要购买的课程"},
+        error_messages={"empty": _("请选择要购买的课程"), "min_length": _("请选择要购买的课程")},
     )
     total_amount = MoneyField(
         help_text="The total the buyer saw; must equal the server's price to the cent",
@@ -35,7 +36,7 @@ class PayStatusQuerySerializer(serializers.Serializer):
     out_trade_no = serializers.CharField(
         max_length=64,
         error_messages={
-            key: "请提供有效的订单号" for key in ("required", "blank", "null", "max_length")
+            key: _("请提供有效的订单号") for key in ("required", "blank", "null", "max_length")
         },
     )
 
@@ -50,8 +51,8 @@ class PayResponseSerializer(serializers.Serializer):
 class OrderDetailSerializer(serializers.ModelSerializer):
     course_name = serializers.CharField(source="course.name", read_only=True)
     course_img = MediaURLField(source="course.course_img")
-    price = MoneyField(label="课程原价")
-    real_price = MoneyField(label="课程实价")
+    price = MoneyField(label=_("课程原价"))
+    real_price = MoneyField(label=_("课程实价"))
 
     class Meta:
         model = OrderDetail
@@ -61,7 +62,7 @@ class OrderDetailSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     order_status_name = serializers.CharField(source="get_order_status_display", read_only=True)
     pay_type_name = serializers.CharField(source="get_pay_type_display", read_only=True)
-    total_amount = MoneyField(read_only=True, label="订单总价")
+    total_amount = MoneyField(read_only=True, label=_("订单总价"))
     order_courses = OrderDetailSerializer(source="lines", many=True, read_only=True)
 
     class Meta:

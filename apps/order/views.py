@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from django.http import HttpResponse, QueryDict
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -68,13 +69,13 @@ class PayView(APIView):
         placed = services.place_order(buyer=request.user, **data)
         if not placed.created:
             return APIResponse(
-                msg="您已有这些课程的待支付订单,请继续支付",
+                msg=_("您已有这些课程的待支付订单,请继续支付"),
                 status=status.HTTP_200_OK,
                 pay_url=placed.pay_url,
                 out_trade_no=placed.order.out_trade_no,
             )
         return APIResponse(
-            msg="课程已开通" if placed.pay_url is None else "订单已创建,请前往支付宝支付",
+            msg=_("课程已开通") if placed.pay_url is None else _("订单已创建,请前往支付宝支付"),
             status=status.HTTP_201_CREATED,
             pay_url=placed.pay_url,
             out_trade_no=placed.order.out_trade_no,
@@ -101,11 +102,11 @@ class PayStatusView(APIView):
         out_trade_no = validated(PayStatusQuerySerializer, request.query_params)["out_trade_no"]
         order = Order.objects.filter(out_trade_no=out_trade_no).first()
         if order is None:
-            raise exceptions.NotFound("订单不存在")
+            raise exceptions.NotFound(_("订单不存在"))
         order = services.refresh_from_alipay(order)
         if order.is_paid:
-            return APIResponse(msg="支付成功")
-        return APIResponse(code=NOT_YET, msg="暂未收到您的付款,请稍后刷新再试")
+            return APIResponse(msg=_("支付成功"))
+        return APIResponse(code=NOT_YET, msg=_("暂未收到您的付款,请稍后刷新再试"))
 
 
 def _failure(status_code: int) -> HttpResponse:
@@ -234,7 +235,7 @@ class OrderCancelView(APIView):
     )
     def post(self, request: Request, out_trade_no: str) -> APIResponse:
         services.cancel_order(request.user, out_trade_no)
-        return APIResponse(msg="订单已取消")
+        return APIResponse(msg=_("订单已取消"))
 
 
 @documented_get(

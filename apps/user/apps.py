@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class UserConfig(AppConfig):
     name = "apps.user"
     label = "user"
-    verbose_name = "用户"
+    verbose_name = _("用户")
 
     def ready(self) -> None:
         # A misconfigured SMS provider stops the server at start, not at the first sign-up.

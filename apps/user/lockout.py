@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.throttling import BaseThrottle
 
 from .backends import find_account
@@ -65,7 +66,7 @@ def admin_lockout_response(
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {
         **admin.site.each_context(request),
-        "title": "登录已暂时锁定",
+        "title": _("登录已暂时锁定"),
         "cooloff_minutes": minutes,
     }
     return render(request, "user/admin_login_locked.html", context, status=429)

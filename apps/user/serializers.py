@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -11,7 +12,7 @@ from .models import MOBILE_REGEX, User
 MOBILE_FIELD = {
     "regex": MOBILE_REGEX,
     "max_length": 11,
-    "error_messages": {"invalid": "请输入有效的中国大陆手机号"},
+    "error_messages": {"invalid": _("请输入有效的中国大陆手机号")},
 }
 
 
@@ -22,14 +23,14 @@ class MobileQuerySerializer(serializers.Serializer):
 # The schema keeps the component's published name, which client generators turn into type names.
 @extend_schema_serializer(component_name="MulLogin")
 class PasswordLoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, help_text="用户名、手机号或邮箱")
+    username = serializers.CharField(max_length=150, help_text=_("用户名、手机号或邮箱"))
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
 class MobileLoginSerializer(serializers.Serializer):
     mobile = serializers.RegexField(**MOBILE_FIELD)
     code = serializers.RegexField(
-        r"^[0-9]{6}$", max_length=6, error_messages={"invalid": "验证码为6位数字"}
+        r"^[0-9]{6}$", max_length=6, error_messages={"invalid": _("验证码为6位数字")}
     )
 
 

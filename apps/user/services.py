@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -58,7 +59,7 @@ def send_sms_code(mobile: str) -> None:
     except SmsDeliveryError:
         record.delete()  # a code nobody received must not be guessable later
         logger.exception("SMS delivery to %s failed", mobile)
-        raise ServiceUnavailable("短信发送失败,请稍后再试") from None
+        raise ServiceUnavailable(_("短信发送失败,请稍后再试")) from None
     except Exception:
         record.delete()  # e.g. a misconfigured backend: same rule, but let the error surface
         raise
@@ -75,15 +76,15 @@ def verify_sms_code(mobile: str, code: str) -> None:
     with transaction.atomic():
         record = SmsCode.objects.select_for_update().filter(mobile=mobile).order_by("-id").first()
         if record is None or record.used_at is not None:
-            error = "请先获取验证码"
+            error = _("请先获取验证码")
         elif record.expires_at <= now:
-            error = "验证码已过期,请重新获取"
+            error = _("验证码已过期,请重新获取")
         elif record.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
-            error = "验证码错误次数过多,请重新获取"
+            error = _("验证码错误次数过多,请重新获取")
         elif not hmac.compare_digest(record.code_hash, _hash_code(mobile, code)):
             record.attempts += 1
             record.save(update_fields=["attempts"])
-            error = "验证码错误"
+            error = _("验证码错误")
         else:
             record.used_at = now
             record.save(update_fields=["used_at"])
@@ -101,7 +102,7 @@ def _check_new_password(password: str, *, user: User, field: str) -> None:
 
 def register_by_mobile(mobile: str, code: str, password: str) -> User:
     if is_registered(mobile):
-        raise Conflict("该手机号已注册")
+        raise Conflict(_("该手机号已注册"))
     _check_new_password(password, user=User(username=mobile, mobile=mobile), field="password")
     verify_sms_code(mobile, code)
     try:
@@ -109,13 +110,13 @@ def register_by_mobile(mobile: str, code: str, password: str) -> User:
             return User.objects.create_user(username=mobile, mobile=mobile, password=password)
     except IntegrityError:
         # Another request registered the same mobile (or took the username) a moment ago.
-        raise Conflict("该手机号已注册") from None
+        raise Conflict(_("该手机号已注册")) from None
 
 
 def user_by_mobile(mobile: str) -> User:
     user = User.objects.filter(mobile=mobile, is_active=True).first()
     if user is None:
-        raise exceptions.ValidationError({"mobile": ["该手机号未注册"]})
+        raise exceptions.ValidationError({"mobile": [_("该手机号未注册")]})
     return user
 
 
@@ -163,10 +164,10 @@ def _token_user(token: RefreshToken) -> User:
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
     if user is None or not user.is_active:
-        raise InvalidToken("用户不存在或已停用")
+        raise InvalidToken(_("用户不存在或已停用"))
     # simplejwt checks this claim on access tokens only; a refresh token must die with them.
     if token.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
-        raise InvalidToken("密码已修改,请重新登录")
+        raise InvalidToken(_("密码已修改,请重新登录"))
     return user
 
 
@@ -181,7 +182,7 @@ def rotate_refresh_token(raw: str) -> TokenPair:
     user = _token_user(token)
     _, created = token.blacklist()
     if not created:
-        raise InvalidToken("令牌已失效,请重新登录")
+        raise InvalidToken(_("令牌已失效,请重新登录"))
     return issue_tokens(user)
 
 
@@ -233,7 +234,7 @@ def change_password(user: User, *, old_password: str, new_password: str) -> Toke
     """Change a logged-in user's password; every earlier token stops working and the caller
     gets a fresh pair, so the client that asked stays logged in."""
     if not user.check_password(old_password):
-        raise exceptions.ValidationError({"old_password": ["原密码错误"]})
+        raise exceptions.ValidationError({"old_password": [_("原密码错误")]})
     _check_new_password(new_password, user=user, field="new_password")
     return issue_tokens(_set_password_and_revoke_tokens(user.pk, new_password))
 

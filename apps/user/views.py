@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
@@ -30,7 +32,9 @@ from .serializers import (
 )
 from .throttles import LoginIpThrottle, MobileCheckThrottle, SmsIpThrottle, SmsMobileThrottle
 
-MOBILE_PARAM = OpenApiParameter("mobile", str, required=True, description="中国大陆手机号")
+MOBILE_PARAM = OpenApiParameter(
+    "mobile", str, required=True, description=gettext_lazy("中国大陆手机号")
+)
 
 
 def _authenticate_header(request: Request) -> str:
@@ -41,8 +45,8 @@ def _authenticate_header(request: Request) -> str:
 
 
 LOGOUT_MESSAGES = {
-    services.LogoutOutcome.LOGGED_OUT: "已退出登录",
-    services.LogoutOutcome.ALREADY_LOGGED_OUT: "已退出登录(此前已退出)",
+    services.LogoutOutcome.LOGGED_OUT: gettext_lazy("已退出登录"),
+    services.LogoutOutcome.ALREADY_LOGGED_OUT: gettext_lazy("已退出登录(此前已退出)"),
 }
 
 
@@ -65,8 +69,8 @@ class UserViewSet(ViewSet):
     def mobile(self, request: Request) -> APIResponse:
         mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
         if services.is_registered(mobile):
-            return APIResponse(msg="手机号已注册")
-        return APIResponse(code=NOT_YET, msg="手机号未注册")
+            return APIResponse(msg=_("手机号已注册"))
+        return APIResponse(code=NOT_YET, msg=_("手机号未注册"))
 
     @extend_schema(
         summary="Send an SMS code",
@@ -82,7 +86,7 @@ class UserViewSet(ViewSet):
     def send_sms(self, request: Request) -> APIResponse:
         mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
         services.send_sms_code(mobile)
-        return APIResponse(msg="验证码已发送")
+        return APIResponse(msg=_("验证码已发送"))
 
     @extend_schema(
         summary="Log in with a password",
@@ -97,8 +101,8 @@ class UserViewSet(ViewSet):
         data = validated(PasswordLoginSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:
-            raise exceptions.ValidationError({"non_field_errors": ["用户名或密码错误"]})
-        return APIResponse(msg="登录成功", **services.login_payload(user, request))
+            raise exceptions.ValidationError({"non_field_errors": [_("用户名或密码错误")]})
+        return APIResponse(msg=_("登录成功"), **services.login_payload(user, request))
 
     @extend_schema(
         summary="Log in with an SMS code",
@@ -113,7 +117,7 @@ class UserViewSet(ViewSet):
         data = validated(MobileLoginSerializer, request.data)
         user = services.user_by_mobile(data["mobile"])
         services.verify_sms_code(data["mobile"], data["code"])
-        return APIResponse(msg="登录成功", **services.login_payload(user, request))
+        return APIResponse(msg=_("登录成功"), **services.login_payload(user, request))
 
     @extend_schema(
         summary="Register with a mobile number",
@@ -127,7 +131,7 @@ class UserViewSet(ViewSet):
     def mobile_register(self, request: Request) -> APIResponse:
         data = validated(MobileRegisterSerializer, request.data)
         services.register_by_mobile(data["mobile"], data["code"], data["password"])
-        return APIResponse(msg="注册成功", status=status.HTTP_201_CREATED)
+        return APIResponse(msg=_("注册成功"), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Get my profile",
@@ -174,7 +178,7 @@ class UserViewSet(ViewSet):
     def password(self, request: Request) -> APIResponse:
         data = validated(PasswordChangeSerializer, request.data)
         tokens = services.change_password(request.user, **data)
-        return APIResponse(msg="密码已修改", token=tokens.access, refresh=tokens.refresh)
+        return APIResponse(msg=_("密码已修改"), token=tokens.access, refresh=tokens.refresh)
 
     @extend_schema(
         summary="Reset a forgotten password",
@@ -188,7 +192,7 @@ class UserViewSet(ViewSet):
     def password_reset(self, request: Request) -> APIResponse:
         data = validated(PasswordResetSerializer, request.data)
         services.reset_password_by_sms(**data)
-        return APIResponse(msg="密码已重置,请重新登录")
+        return APIResponse(msg=_("密码已重置,请重新登录"))
 
 
 class TokenRefreshView(APIView):
@@ -211,4 +215,4 @@ class TokenRefreshView(APIView):
     def post(self, request: Request) -> APIResponse:
         data = validated(RefreshSerializer, request.data)
         tokens = services.rotate_refresh_token(data["refresh"])
-        return APIResponse(msg="刷新成功", token=tokens.access, refresh=tokens.refresh)
+        return APIResponse(msg=_("刷新成功"), token=tokens.access, refresh=tokens.refresh)

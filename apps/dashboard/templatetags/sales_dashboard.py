@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import date_format
+from django.utils.translation import ngettext
 
 from ..selectors import DayTotals, sales_summary
 
@@ -76,7 +77,12 @@ def build_chart(days: list[DayTotals]) -> Chart:
                 width=round(slot * 0.7, 1),
                 height=round(h, 1),
                 label=date_format(d.day, "n/j"),
-                tip=f"{date_format(d.day, 'Y-m-d')}: ¥{d.revenue}, {d.orders} 单",
+                tip=ngettext(
+                    "%(day)s: ¥%(revenue)s, %(count)s 单",
+                    "%(day)s: ¥%(revenue)s, %(count)s 单",
+                    d.orders,
+                )
+                % {"day": date_format(d.day, "Y-m-d"), "revenue": d.revenue, "count": d.orders},
                 show_label=i % 5 == 0 or i == len(days) - 1,
                 dot_y=round(dot_y, 1),
             )

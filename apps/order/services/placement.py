@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from apps.course.models import Course
@@ -56,20 +57,20 @@ def _refuse_owned(user_id: int, courses: list[Course]) -> None:
         ).values_list("course_id", flat=True)
     )
     if owned:
-        names = "、".join(c.name for c in courses if c.pk in owned)
-        raise Conflict(f"您已拥有课程: {names}")
+        names = _("、").join(c.name for c in courses if c.pk in owned)
+        raise Conflict(_("您已拥有课程: %(courses)s") % {"courses": names})
 
 
 def _buyable_courses(user: User, course_ids: list[int]) -> list[Course]:
     if len(set(course_ids)) != len(course_ids):
-        raise exceptions.ValidationError({"courses": ["课程不能重复"]})
+        raise exceptions.ValidationError({"courses": [_("课程不能重复")]})
     found = {
         c.pk: c for c in Course.objects.visible().with_current_price().filter(pk__in=course_ids)
     }
     missing = [pk for pk in course_ids if pk not in found]
     if missing:
         raise exceptions.ValidationError(
-            {"courses": [f"课程不存在或已下架: {', '.join(map(str, missing))}"]}
+            {"courses": [_("课程不存在或已下架: %(ids)s") % {"ids": ", ".join(map(str, missing))}]}
         )
     courses = [found[pk] for pk in course_ids]
     _refuse_owned(user.pk, courses)
@@ -102,14 +103,15 @@ def place_order(
     paid), so one course cannot be paid twice through two orders.
     """
     if pay_type != Order.PayType.ALIPAY:
-        raise exceptions.ValidationError({"pay_type": ["暂只支持支付宝支付"]})
+        raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
     courses = _buyable_courses(buyer, course_ids)
     server_total = sum((c.real_price for c in courses), Decimal("0.00"))
     if total_amount != server_total:
         raise exceptions.ValidationError(
             {
                 "total_amount": [
-                    f"课程价格已变动,当前应付 {iPay.format_amount(server_total)} 元,请刷新后重试"
+                    _("课程价格已变动,当前应付 %(amount)s 元,请刷新后重试")
+                    % {"amount": iPay.format_amount(server_total)}
                 ]
             }
         )
@@ -119,14 +121,14 @@ def place_order(
         try:
             client = iPay.get_client()
         except iPay.PaymentNotConfigured:
-            raise ServiceUnavailable("支付宝支付未配置,暂时无法下单") from None
+            raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单")) from None
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, courses, server_total, subject, client)
         if placed is not None:
             return placed
         for rival in rivals:  # outside any transaction: closing asks Alipay over the network
             _close_rival(rival)
-    raise Conflict("您有正在处理的订单,请稍后重试")
+    raise Conflict(_("您有正在处理的订单,请稍后重试"))
 
 
 def _place_under_buyer_lock(
@@ -185,7 +187,9 @@ def _close_rival(order: Order) -> None:
     """Close an open order that shares courses with a new one; 409 if it was paid meanwhile."""
     ended = _end_unpaid(order, Order.Status.CANCELLED, strict=True)
     if ended.is_paid:
-        raise Conflict(f"订单 {order.out_trade_no} 已支付,课程已开通,请勿重复购买")
+        raise Conflict(
+            _("订单 %(order)s 已支付,课程已开通,请勿重复购买") % {"order": order.out_trade_no}
+        )
     logger.info("Order %s cancelled: its buyer placed another for its courses", order.out_trade_no)
 
 
@@ -199,7 +203,7 @@ def _close_at_alipay(out_trade_no: str, *, strict: bool = False) -> iPay.CloseRe
     except iPay.AlipayUnavailable as exc:
         logger.warning("Closing Alipay trade %s failed: %s", out_trade_no, exc)
         if strict:
-            raise ServiceUnavailable("支付宝暂时无法访问,请稍后重试") from None
+            raise ServiceUnavailable(_("支付宝暂时无法访问,请稍后重试")) from None
         return None
 
 
@@ -214,7 +218,7 @@ def _end_unpaid(order: Order, status: int, *, strict: bool = False) -> Order:
             try:
                 order = settle_if_alipay_paid(order)
             except iPay.AlipayUnavailable:
-                raise ServiceUnavailable("支付宝暂时无法访问,请稍后重试") from None
+                raise ServiceUnavailable(_("支付宝暂时无法访问,请稍后重试")) from None
         else:
             order = refresh_from_alipay(order)  # the buyer paid in the meantime
         if order.is_paid:
@@ -230,14 +234,14 @@ def _end_unpaid(order: Order, status: int, *, strict: bool = False) -> Order:
 def cancel_order(user: User, out_trade_no: str) -> Order:
     order = Order.objects.filter(user=user, out_trade_no=out_trade_no).first()
     if order is None:
-        raise exceptions.NotFound("订单不存在")
+        raise exceptions.NotFound(_("订单不存在"))
     if order.order_status == Order.Status.CANCELLED:
         return order
     if order.order_status != Order.Status.UNPAID:
-        raise Conflict(f"订单{order.get_order_status_display()},无法取消")
+        raise Conflict(_("订单%(status)s,无法取消") % {"status": order.get_order_status_display()})
     order = _end_unpaid(order, Order.Status.CANCELLED)
     if order.order_status != Order.Status.CANCELLED:
-        raise Conflict(f"订单{order.get_order_status_display()},无法取消")
+        raise Conflict(_("订单%(status)s,无法取消") % {"status": order.get_order_status_display()})
     logger.info("Order %s cancelled by its buyer", out_trade_no)
     return order
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from apps.course.models import Course
@@ -126,11 +127,13 @@ def refund_order(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise exceptions.ValidationError({"reason": ["请填写退款原因"]})
+        raise exceptions.ValidationError({"reason": [_("请填写退款原因")]})
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if not locked.is_paid:
-            raise Conflict(f"订单{locked.get_order_status_display()},无法退款")
+            raise Conflict(
+                _("订单%(status)s,无法退款") % {"status": locked.get_order_status_display()}
+            )
         all_lines = list(locked.lines.all())
         done = _refunded_line_ids(locked)
         if lines is None:
@@ -139,11 +142,11 @@ def refund_order(
             wanted = {line.pk for line in lines}
             chosen = [line for line in all_lines if line.pk in wanted]
             if len(chosen) != len(wanted):
-                raise exceptions.ValidationError({"lines": ["所选课程不属于该订单"]})
+                raise exceptions.ValidationError({"lines": [_("所选课程不属于该订单")]})
             if wanted & done:
-                raise Conflict("所选课程已退款或正在退款")
+                raise Conflict(_("所选课程已退款或正在退款"))
         if not chosen:
-            raise Conflict("该订单已没有可退款的课程")
+            raise Conflict(_("该订单已没有可退款的课程"))
         refund = _open_refund(locked, chosen, kind=Refund.Kind.STAFF, reason=reason, staff=staff)
     logger.info(
         "Refund %s of %s yuan for order %s opened by %s",

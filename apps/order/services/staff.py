@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from apps.course.models import Course
 from apps.user.models import User
@@ -25,10 +26,10 @@ def cancel_unpaid_order(order: Order, *, staff: User) -> Order:
     settled instead and Conflict says so; nothing is cancelled.
     """
     if order.order_status != Order.Status.UNPAID:
-        raise Conflict(f"订单{order.get_order_status_display()},无法取消")
+        raise Conflict(_("订单%(status)s,无法取消") % {"status": order.get_order_status_display()})
     ended = _end_unpaid(order, Order.Status.CANCELLED, strict=True)
     if ended.order_status != Order.Status.CANCELLED:
-        raise Conflict(f"订单{ended.get_order_status_display()},无法取消")
+        raise Conflict(_("订单%(status)s,无法取消") % {"status": ended.get_order_status_display()})
     logger.info("Order %s cancelled by staff %s", order.out_trade_no, staff.pk)
     return ended
 
@@ -41,11 +42,14 @@ def grant_course(user: User, *, course: Course, staff: User, reason: str) -> Man
     """
     reason = reason.strip()
     if not reason:
-        raise Conflict("请填写开通原因")
+        raise Conflict(_("请填写开通原因"))
     with transaction.atomic():
         lock_for_grant(user.pk, [course.pk])
         if CourseEntitlement.objects.filter(user=user, course=course).exists():
-            raise Conflict(f"用户 {user.username} 已拥有课程《{course.name}》")
+            raise Conflict(
+                _("用户 %(user)s 已拥有课程《%(course)s》")
+                % {"user": user.username, "course": course.name}
+            )
         entitlement = CourseEntitlement.objects.create(user=user, course=course, order=None)
         Course.objects.filter(pk=course.pk).update(students=F("students") + 1)
         grant = ManualGrant.objects.create(
