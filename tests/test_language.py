@@ -193,3 +193,50 @@ def test_a_language_we_have_no_catalogue_for_stops_the_server_at_start():
     result = settings_language(LANGUAGE_CODE="fr")
     assert result.returncode != 0
     assert "LANGUAGE_CODE must be one of zh-hans, en, got 'fr'" in result.stderr
+
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/order/order/",
+    "/admin/order/order/{order}/change/",
+    "/admin/order/order/{order}/refund/",
+    "/admin/course/course/add/",
+    "/admin/course/course/{course}/change/",
+    "/admin/user/user/",
+    "/admin/order/paymentnotification/",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ADMIN_PAGES)
+def test_an_english_admin_page_has_no_chinese_character(page):
+    """The other half of "no page mixes languages" (tests/admin checks the Chinese pages);
+    the shop's data is English here, so any Chinese left is ours."""
+    from django.test import Client
+
+    from tests.factories import (
+        CategoryFactory,
+        CourseFactory,
+        OrderFactory,
+        OrderLineFactory,
+        TeacherFactory,
+    )
+
+    course = CourseFactory(
+        name="Python",
+        course_category=CategoryFactory(name="Backend"),
+        teacher=TeacherFactory(name="Guido", title="Lecturer"),
+        brief="Basics",
+    )
+    order = OrderFactory(paid=True, subject="Python", total_amount=course.price)
+    OrderLineFactory(order=order, course=course, price=course.price, real_price=course.price)
+    client = Client()
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+
+    with translation.override("en"):
+        response = client.get(page.format(order=order.pk, course=course.pk))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not sorted(set(CJK.findall(html))), [
+        line.strip() for line in html.splitlines() if CJK.search(line)
+    ][:10]
