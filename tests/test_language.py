@@ -240,3 +240,18 @@ def test_an_english_admin_page_has_no_chinese_character(page):
     assert not sorted(set(CJK.findall(html))), [
         line.strip() for line in html.splitlines() if CJK.search(line)
     ][:10]
+
+
+def test_the_page_for_a_missing_storefront_build_speaks_the_sites_one_language(settings, tmp_path):
+    from django.test import Client
+
+    settings.STOREFRONT_DIR = tmp_path / "dist"
+    chinese = Client().get("/").content.decode()
+    with translation.override("en"):
+        english = Client().get("/").content.decode()
+
+    assert '<html lang="zh-hans">' in chinese and "路飞学城的前端还没有构建" in chinese
+    assert "has not been built" not in chinese
+    assert '<html lang="en">' in english and "has not been built yet" in english
+    assert not CJK.search(english)
+    assert all("npm run build" in page and "/api/docs/" in page for page in (chinese, english))

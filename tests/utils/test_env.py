@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from utils.env import EnvError, env_bool, env_int, env_list, env_str
+from utils.env import EnvError, env_bool, env_choice, env_int, env_list, env_str
 
 
 @pytest.mark.parametrize("value", ["1", "true", "Yes", " ON "])
@@ -44,3 +44,16 @@ def test_lists_are_split_on_commas_and_stripped_without_empty_items():
 
 def test_text_is_stripped():
     assert env_str("SITE", env={"SITE": "  https://shop.example \n"}) == "https://shop.example"
+
+
+def test_a_choice_is_one_of_the_allowed_words_in_any_case():
+    assert (
+        env_choice("LANGUAGE_CODE", "zh-hans", ["zh-hans", "en"], env={"LANGUAGE_CODE": " EN "})
+        == "en"
+    )
+    assert env_choice("LANGUAGE_CODE", "zh-hans", ["zh-hans", "en"], env={}) == "zh-hans"
+
+
+def test_a_choice_outside_the_allowed_words_is_refused_naming_the_variable_and_the_words():
+    with pytest.raises(EnvError, match=r"^LANGUAGE_CODE must be one of zh-hans, en, got 'fr'"):
+        env_choice("LANGUAGE_CODE", "zh-hans", ["zh-hans", "en"], env={"LANGUAGE_CODE": "fr"})
