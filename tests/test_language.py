@@ -174,7 +174,8 @@ def settings_language(**env: str) -> subprocess.CompletedProcess:
         env={
             "PATH": "/usr/bin:/bin",
             "LUFFY_IGNORE_DOTENV": "1",
-            "DJANGO_DEBUG": "true",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "test-only-secret-key-not-used-anywhere-else-0123456789abcdef",
             "DJANGO_SETTINGS_MODULE": "luffy_api.settings",
             **env,
         },

@@ -153,6 +153,34 @@ def test_the_allow_list_names_only_text_that_is_still_there():
         assert any(part in text for _line, text in bare_chinese(ROOT / relative)), (relative, part)
 
 
+def rebinds_gettext(path: Path) -> list[int]:
+    """Lines where a module that imports a gettext function as `_` assigns `_` (e.g.
+    `_, created = ...`): in that function `_("...")` would call the value instead."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imports_underscore = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "django.utils.translation"
+        and any(alias.asname == "_" for alias in node.names)
+        for node in ast.walk(tree)
+    )
+    if not imports_underscore:
+        return []
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)
+    )
+
+
+def test_no_module_that_translates_with_underscore_also_uses_it_as_a_throwaway_name():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in python_sources()
+        for line in rebinds_gettext(path)
+    ]
+    assert not found, "name the throwaway value, `_` is gettext here:\n" + "\n".join(found)
+
+
 def test_our_templates_write_chinese_only_inside_translate_tags():
     found = []
     for top in SOURCES:

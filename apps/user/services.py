@@ -180,7 +180,7 @@ def rotate_refresh_token(raw: str) -> TokenPair:
     """
     token = _parse_refresh(raw)
     user = _token_user(token)
-    _, created = token.blacklist()
+    _entry, created = token.blacklist()
     if not created:
         raise InvalidToken(_("令牌已失效,请重新登录"))
     return issue_tokens(user)
@@ -198,7 +198,7 @@ def revoke_refresh_token(raw: str) -> LogoutOutcome:
         if _is_blacklisted_refresh(raw):
             return LogoutOutcome.ALREADY_LOGGED_OUT
         raise InvalidToken(str(exc)) from exc
-    _, created = token.blacklist()
+    _entry, created = token.blacklist()
     return LogoutOutcome.LOGGED_OUT if created else LogoutOutcome.ALREADY_LOGGED_OUT
 
 
