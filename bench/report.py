@@ -445,7 +445,7 @@ def summary_line(targets: list[Target]) -> str:
 
 def targets_text(targets: list[Target]) -> str:
     """The targets as aligned text for the end of `make bench`."""
-    lines = []
+    lines = [f"{'':<4}  {'size':<11} {'endpoint':<24} {'measured':>9}    {'limit':<8} target"]
     for t in targets:
         sign = "<=" if t.at_most else ">="
         note = f"  ({t.note})" if t.note else ""

@@ -3,7 +3,10 @@
 For each size (bench/config.py): a fresh database on the bench's own MariaDB is migrated and
 seeded (bench/seed.py), the in-process probe counts SQL per request and times RSA2
 (bench/probe.py), gunicorn serves the app with production settings and wrk drives every endpoint
-in turn (bench/load.py, bench/wrk/*.lua). The report goes to bench/results/ (bench/report.py).
+in turn (bench/load.py, bench/wrk/*.lua; detail and chapters also with Zipf ids, bench/zipf.py),
+then the mixed scenario sends every kind of request at once (bench/mix.py). The size search1m
+runs bench/search_scale.py when it exists. The report goes to bench/results/ (bench/report.py),
+with every target of issue 12 as a ratio, its limit and PASS/FAIL (n/a when a figure is missing).
 
 Everything started here is stopped in `finally` (and on SIGTERM/SIGINT): gunicorn by its pid
 and process group, MariaDB through scripts/mariadb.sh stop, which also deletes its data. Exit

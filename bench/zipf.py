@@ -3,8 +3,8 @@
 A shop's catalog is not read uniformly: a few courses get most of the views. The ids are
 shuffled with a fixed seed (so the popular ids are not the low, oldest ones that a cache might
 favour by accident) and rank k of n gets probability k^-s / H(n, s), with H(n, s) = sum of i^-s
-for i = 1..n. With ZIPF_S = 1.1 the most popular course gets 18% of the reads at 1,000 courses
-and 15% at 20,000; the top 1% of the catalog gets 48% and 68% of them.
+for i = 1..n. With ZIPF_S = 1.1 the most popular course gets about 18% of the reads at 1,000
+courses and 15% at 20,000; the top 1% of the catalog about 48% and 68% of them.
 
 The table is written once per size as "id cdf" lines (cumulative probability, the last one 1);
 bench/wrk/zipf_id.lua and bench/mix.py both draw u uniformly in [0, 1) and take the first line
