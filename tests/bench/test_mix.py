@@ -17,6 +17,9 @@ def test_percentiles_are_nearest_rank():
     assert mix.percentile(values, 99) == 99.0
     assert mix.percentile(values, 100) == 100.0
     assert mix.percentile([3.0], 99) == 3.0
+    # Ranks round up: the median of 5 is the 3rd value, p99 of 150 the 149th (148.5 → 149).
+    assert mix.percentile([float(v) for v in range(1, 6)], 50) == 3.0
+    assert mix.percentile([float(v) for v in range(1, 151)], 99) == 149.0
 
 
 def test_each_endpoint_gets_its_own_count_errors_and_latencies():
