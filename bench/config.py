@@ -83,7 +83,11 @@ def selected_sizes() -> tuple[Size, ...]:
 
 
 # Rows the benchmark adds to every size on top of the history.
-PLACEMENT_USERS = 100  # buyers whose JWTs place orders
+# Buyers whose JWTs place orders: one per line of pay.txt (bench/fixtures.py PAY_LINES). A buyer
+# who places a second, overlapping basket makes the shop cancel the first order and close its
+# Alipay trade, a call to a gateway the bench does not run (a 503); resending the same line
+# hands the open order back instead.
+PLACEMENT_USERS = 2_000
 NOTIFY_USERS = 500  # buyers of the unpaid orders that notifies settle
 NOTIFY_ORDERS = 3_000  # unpaid orders waiting for their notify (each is sent twice)
 LOGIN_USERS = 64  # history users the login endpoint cycles through

@@ -17,7 +17,8 @@ The requests (bench/fixtures.py's files, written by the seed):
   detail    /api/v1/course/list/<id>/, id drawn from the Zipf table (bench/zipf.py)
   chapters  /api/v1/course/chapter/?course=<id>, same Zipf table
   login     login.txt bodies, in turn
-  pay       pay.txt lines (JWT + body), in turn
+  pay       pay.txt lines (JWT + body), from the end of the file backwards (the wrk placement
+            run starts at the front; one buyer per line, see config.PLACEMENT_USERS)
   notify    notify.txt bodies from the end of the file backwards (the wrk notify run starts at
             the front): first deliveries and redeliveries, the answer must be `success`
 Each thread takes its own share of the login, pay and notify lines (line g, g + N, ...).
@@ -56,6 +57,7 @@ MIX_PROCESSES = 2
 MIX_THREADS = 4  # per process: 8 connections in all
 MIX_DURATION_S = config._env_int("BENCH_MIX_DURATION", 2 * config.WRK_DURATION_S)
 LIST_PAGES = 20
+PROBED_PAY_LINES = 20  # bench/probe.py SERVICE_RUNS: it places the last lines of pay.txt
 TOPICS = (
     "Python", "Django", "Go", "Linux", "Vue", "MySQL", "Redis", "Docker", "Kubernetes", "Java",
     "Rust", "爬虫", "数据分析", "机器学习", "算法", "前端", "运维", "测试", "网络编程", "设计模式",
@@ -144,9 +146,12 @@ class Workload:
         self.pages = max(1, min(LIST_PAGES, visible_courses // 10))
         self.zipf = zipf.Sampler(zipf.read_table(workdir / "course_zipf.txt"))
         self.logins = self._share(_lines(workdir / "login.txt"), share, shares)
-        self.pays = self._share(_lines(workdir / "pay.txt"), share, shares)
-        notify = _lines(workdir / "notify.txt")[::-1]
-        self.notifies = self._share(notify, share, shares)
+        # Placements and notifies from the end of their files backwards: the wrk runs start at
+        # the front, so the mix places new orders and settles unpaid ones while lines last.
+        pays = _lines(workdir / "pay.txt")
+        pays = pays[: len(pays) - PROBED_PAY_LINES] or pays  # the probe placed the last ones
+        self.pays = self._share(pays[::-1], share, shares)
+        self.notifies = self._share(_lines(workdir / "notify.txt")[::-1], share, shares)
 
     @staticmethod
     def _share(lines: list[str], share: int, shares: int) -> Iterator[str]:

@@ -57,7 +57,10 @@ def _workdir(tmp_path, courses=300):
     ids = list(range(1, courses + 1))
     zipf.write_table(tmp_path / "course_zipf.txt", ids)
     (tmp_path / "login.txt").write_text("".join(f'{{"username": "u{i}"}}\n' for i in range(8)))
-    (tmp_path / "pay.txt").write_text("".join(f'jwt t{i}\t{{"n": {i}}}\n' for i in range(16)))
+    pay_lines = 16 + mix.PROBED_PAY_LINES  # the probe placed the last ones
+    (tmp_path / "pay.txt").write_text(
+        "".join(f'jwt t{i}\t{{"n": {i}}}\n' for i in range(pay_lines))
+    )
     (tmp_path / "notify.txt").write_text("".join(f"out_trade_no={i}\n" for i in range(40)))
     return tmp_path
 
@@ -82,12 +85,19 @@ def test_threads_send_disjoint_notifies_from_the_end_of_the_file(tmp_path):
     assert first._notify().expect_body == b"success"
 
 
-def test_placements_carry_their_buyers_token_and_body(tmp_path):
+def test_placements_come_from_the_end_of_the_file_before_the_lines_the_probe_placed(tmp_path):
     workload = mix.Workload(_workdir(tmp_path), 300, share=2, shares=8, seed=1)
     request = workload._pay()
     assert request.method == "POST"
-    assert dict(request.headers)["Authorization"] == "jwt t2"
-    assert request.body == b'{"n": 2}'
+    # Lines 16.. were placed by the probe; this thread's first is the 3rd from line 15 down.
+    assert dict(request.headers)["Authorization"] == "jwt t13"
+    assert request.body == b'{"n": 13}'
+
+
+def test_the_mix_skips_as_many_placement_lines_as_the_probe_places():
+    from bench import probe
+
+    assert mix.PROBED_PAY_LINES == probe.SERVICE_RUNS
 
 
 def test_list_pages_stay_within_the_catalog_and_search_words_are_url_encoded(tmp_path):

@@ -37,3 +37,11 @@ def test_probe_costs_pass_on_what_the_probe_measured_and_none_for_the_rest():
     assert costs["commit_ms"] == 0.9
     assert costs["commits"] == {"notify_first": 1, "notify": 0, "pay": 1}
     assert costs["single_request_ms"]["notify_first"] == 3.0
+
+
+def test_every_placement_line_has_its_own_buyer():
+    # Two overlapping baskets of one buyer make the shop close the first one's Alipay trade,
+    # and the bench runs no gateway: that would be a 503, not the cost of placing an order.
+    from bench import config, fixtures
+
+    assert config.PLACEMENT_USERS >= fixtures.PAY_LINES
