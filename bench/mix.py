@@ -55,7 +55,6 @@ MIX_WEIGHTS = {
 }
 MIX_PROCESSES = 2
 MIX_THREADS = 4  # per process: 8 connections in all
-MIX_DURATION_S = config._env_int("BENCH_MIX_DURATION", 2 * config.WRK_DURATION_S)
 LIST_PAGES = 20
 PROBED_PAY_LINES = 20  # bench/probe.py SERVICE_RUNS: it places the last lines of pay.txt
 TOPICS = (
@@ -257,7 +256,7 @@ def _process(base_url: str, workdir: str, visible: int, index: int, deadline: fl
 
 
 def run_mix(
-    base_url: str, workdir: Path, visible_courses: int, duration_s: int = MIX_DURATION_S
+    base_url: str, workdir: Path, visible_courses: int, duration_s: int = config.MIX_DURATION_S
 ) -> dict[str, Any]:
     """Run the mix for `duration_s` seconds; per-endpoint stats plus the run's totals."""
     started = time.monotonic()

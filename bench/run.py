@@ -430,7 +430,7 @@ def run_size(
         log("  note: wrk ran out of notify bodies and resent some (more duplicates than 50%)")
     wait_idle(server.url)
     log(
-        f"  mixed scenario: {mix.MIX_DURATION_S} s, {mix.MIX_PROCESSES * mix.MIX_THREADS} "
+        f"  mixed scenario: {config.MIX_DURATION_S} s, {mix.MIX_PROCESSES * mix.MIX_THREADS} "
         f"connections, % {mix.MIX_WEIGHTS}"
     )
     mixed = mix.run_mix(server.url, workdir, manifest["visible_courses"])
