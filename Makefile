@@ -66,8 +66,10 @@ test-mariadb:
 	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
 	  status=$$?; scripts/mariadb.sh stop; exit $$status
 
-# Load benchmark: throwaway MariaDB (127.0.0.1:3309), gunicorn and wrk; about 10 minutes.
-# Writes bench/results/results.md, results.json and latency.png (see bench/run.py).
+# Load benchmark: throwaway MariaDB (127.0.0.1:3309), gunicorn, wrk and a mixed-traffic client;
+# 1k and 20k courses (about 7 minutes) plus search at 1M courses, under 20 minutes in all
+# (BENCH_SIZES=small for one size). Writes bench/results/results.md, results.json and
+# latency.png (see docs/benchmark.md).
 bench: setup
 	@scripts/bootstrap.sh --bench
 	$(PY) -m bench.run

@@ -1,0 +1,176 @@
+"""The targets `make bench` prints: ratios, limits, PASS/FAIL, and "n/a" when a figure is
+missing (bench/report.py, bench/config.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import config, report
+
+
+def _row(rps, ceiling_rps=4_000.0, errors=0, p50_ms=5.0):
+    return {
+        "rps": rps,
+        "ceiling_ratio": round(rps / ceiling_rps, 5),
+        "errors": errors,
+        "bad_sample": "500 boom" if errors else "",
+        "p50_ms": p50_ms,
+    }
+
+
+def _size(**overrides):
+    endpoints = {
+        "ceiling": _row(4_000.0),
+        "list": _row(3_000.0),
+        "detail": _row(2_400.0),
+        "chapters": _row(1_000.0),
+        "detail_zipf": _row(3_000.0),
+        "chapters_zipf": _row(2_100.0),
+        "search": _row(2_800.0),
+        "pay": _row(500.0),
+        "notify": _row(500.0),
+        "login": _row(40.0),
+    }
+    data = {
+        "endpoints": endpoints,
+        "rsa": {"sign_ms": 1.8, "verify_ms": 0.6},
+        "probe_costs": {
+            "commit_ms": 1.0,
+            "single_request_ms": {"notify_first": 2.5, "notify": 3.2, "pay": 6.0},
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+def _find(targets, endpoint, size, starts):
+    found = [
+        t
+        for t in targets
+        if t.endpoint == endpoint and t.size == size and t.target.startswith(starts)
+    ]
+    assert len(found) == 1, [t for t in targets if t.endpoint == endpoint]
+    return found[0]
+
+
+def test_the_tutorials_share_of_the_ceiling_comes_from_the_issues_table():
+    # Issue 12: notify 371 req/s at 0.6x the tutorial, ceiling 4,200 req/s.
+    assert config.tutorial_ceiling_ratio("notify", "small") == pytest.approx(371 / 0.6 / 4200)
+    assert config.tutorial_ceiling_ratio("notify", "small") == pytest.approx(0.147, abs=0.001)
+    assert config.tutorial_ceiling_ratio("login", "small") == pytest.approx(8.5 / 0.29 / 4200)
+    # Placement must reach 1.5x the tutorial's share.
+    assert config.tutorial_target("pay", "large") == pytest.approx(1.5 * 318 / 1.1 / 4200)
+    assert config.tutorial_target("notify", "large") == pytest.approx(421 / 0.7 / 4200)
+
+
+def test_detail_and_chapters_pass_at_half_the_ceiling_uniform_and_zipf():
+    targets = report.evaluate({"sizes": {"small": _size()}})
+    assert _find(targets, "detail", "small", "catalog").status == "PASS"  # 0.6
+    assert _find(targets, "detail_zipf", "small", "catalog").status == "PASS"
+    chapters = _find(targets, "chapters", "small", "catalog")
+    assert (chapters.measured, chapters.limit, chapters.status) == (0.25, 0.5, "FAIL")
+    assert _find(targets, "chapters_zipf", "small", "catalog").status == "PASS"  # 0.525
+
+
+def test_notify_placement_and_login_are_compared_with_the_tutorials_share():
+    data = _size()
+    data["endpoints"]["notify"] = _row(500.0)  # 0.125 < 0.147
+    data["endpoints"]["pay"] = _row(400.0)  # 0.1 >= 1.5 x 0.0639 = 0.0958
+    data["endpoints"]["login"] = _row(27.0)  # 0.00675 < 0.00698
+    targets = report.evaluate({"sizes": {"small": data}})
+    notify = _find(targets, "notify", "small", "req/s / ceiling")
+    assert notify.limit == pytest.approx(0.1472, abs=1e-4)
+    assert notify.status == "FAIL"
+    assert "371 / 0.6 / 4,200" in notify.note
+    pay = _find(targets, "pay", "small", "req/s / ceiling")
+    assert pay.status == "PASS"
+    assert "x 1.5" in pay.note
+    assert _find(targets, "login", "small", "req/s / ceiling").status == "FAIL"
+
+
+def test_single_request_costs_are_checked_against_three_rsa_operations_and_one_commit():
+    targets = report.evaluate({"sizes": {"large": _size()}})
+    first = _find(targets, "notify, first delivery", "large", "1 request")
+    assert first.measured == pytest.approx(2.5 / (3 * 0.6 + 1.0), abs=0.01)
+    assert first.status == "PASS"
+    redelivery = _find(targets, "notify, redelivery", "large", "1 request")
+    assert redelivery.status == "FAIL"  # 3.2 ms > 2.8 ms
+    placement = _find(targets, "placement", "large", "1 request")
+    assert placement.status == "PASS"  # 6.0 ms <= 3 x 1.8 + 1.0 = 6.4 ms
+    assert placement.measured == pytest.approx(6.0 / 6.4, abs=0.01)
+    assert "6.00 ms / (3 x 1.80 + 1.00 ms)" in placement.note
+
+
+def test_costs_the_probe_does_not_give_yet_are_not_applicable_rather_than_failed():
+    data = _size(probe_costs={"commit_ms": None, "single_request_ms": {"notify": 3.2}})
+    targets = report.evaluate({"sizes": {"small": data}})
+    first = _find(targets, "notify, first delivery", "small", "1 request")
+    assert (first.measured, first.passed, first.status) == (None, None, "n/a")
+    assert 'single_request_ms["notify_first"]' in first.note
+    assert "commit_ms" in first.note
+    text = report.targets_text(targets)
+    assert "n/a" in text
+    assert "n/a (a figure is missing)" in report.summary_line(targets)
+
+
+def test_an_older_result_without_probe_costs_still_reports():
+    data = _size()
+    del data["probe_costs"]
+    targets = report.evaluate({"sizes": {"small": data}})
+    costs = [t for t in targets if t.target.startswith("1 request")]
+    assert len(costs) == 3
+    assert {t.status for t in costs} == {"n/a"}
+
+
+def test_errors_on_an_endpoint_or_in_the_mix_fail_with_the_first_bad_answer():
+    data = _size()
+    data["endpoints"]["search"] = _row(2_800.0, errors=3)
+    data["mix"] = {
+        "endpoints": {
+            "list": {"errors": 0, "bad_sample": ""},
+            "notify": {"errors": 2, "bad_sample": "200 failure"},
+        }
+    }
+    targets = report.evaluate({"sizes": {"small": data}})
+    search = _find(targets, "search", "small", "zero errors")
+    assert (search.status, search.note) == ("FAIL", "500 boom")
+    assert _find(targets, "mix: list", "small", "zero errors").status == "PASS"
+    assert _find(targets, "mix: notify", "small", "zero errors").note == "200 failure"
+
+
+def test_the_large_size_may_be_at_most_one_and_a_half_times_slower():
+    small, large = _size(), _size()
+    large["endpoints"]["detail_zipf"] = _row(3_000.0, p50_ms=8.0)  # 1.6x
+    large["endpoints"]["list"] = _row(3_000.0, p50_ms=7.5)  # 1.5x
+    targets = report.evaluate({"sizes": {"small": small, "large": large}})
+    assert _find(targets, "detail_zipf", "large/small", "large p50").status == "FAIL"
+    assert _find(targets, "list", "large/small", "large p50").status == "PASS"
+
+
+@pytest.mark.parametrize(
+    ("run", "status"),
+    [
+        ({"status": "ran", "p50_ms": 12.0, "backend": "mroonga"}, "PASS"),
+        ({"status": "ran", "p50_ms": 35.0, "backend": "like"}, "FAIL"),
+        ({"status": "not run", "reason": "bench/search_scale.py does not exist"}, "n/a"),
+        ({"status": "failed", "reason": "RuntimeError: no engine"}, "FAIL"),
+    ],
+)
+def test_search_at_a_million_courses_needs_a_p50_of_at_most_20_ms(run, status):
+    targets = report.evaluate({"sizes": {}, "search1m": run})
+    assert [(t.endpoint, t.size, t.status) for t in targets] == [("search", "search1m", status)]
+
+
+def test_search_at_a_million_courses_is_absent_when_the_size_was_not_selected():
+    assert report.evaluate({"sizes": {}, "search1m": None}) == []
+
+
+def test_the_sizes_to_run_include_the_million_course_search_by_default(monkeypatch):
+    monkeypatch.delenv("BENCH_SIZES", raising=False)
+    assert config.selected_names() == ("small", "large", "search1m")
+    monkeypatch.setenv("BENCH_SIZES", "search1m, small")
+    assert config.selected_names() == ("small", "search1m")
+    assert [s.name for s in config.selected_sizes()] == ["small"]
+    monkeypatch.setenv("BENCH_SIZES", "huge")
+    with pytest.raises(SystemExit, match="huge"):
+        config.selected_names()
