@@ -7,6 +7,7 @@ class CourseConfig(AppConfig):
     verbose_name = "课程"
 
     def ready(self) -> None:
-        from . import signals
+        from . import documents, signals
 
         signals.connect()
+        documents.connect()

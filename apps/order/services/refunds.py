@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework import exceptions
 
+from apps.course import documents
 from apps.course.models import Course
 from apps.user.models import User
 from libs import iPay
@@ -251,6 +252,7 @@ def _revoke_courses(order: Order, lines: list[OrderDetail]) -> None:
     revoked = list(granted.values_list("course_id", flat=True))
     granted.delete()
     Course.objects.filter(pk__in=revoked, students__gt=0).update(students=F("students") - 1)
+    documents.invalidate_after_commit(revoked)  # the detail shows `students`
 
 
 def _update_refund_status(order: Order) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
+from apps.course import documents
 from apps.course.models import Course
 from apps.user.models import User
 from utils.exceptions import Conflict
@@ -48,6 +49,7 @@ def grant_course(user: User, *, course: Course, staff: User, reason: str) -> Man
             raise Conflict(f"用户 {user.username} 已拥有课程《{course.name}》")
         entitlement = CourseEntitlement.objects.create(user=user, course=course, order=None)
         Course.objects.filter(pk=course.pk).update(students=F("students") + 1)
+        documents.invalidate_after_commit([course.pk])  # the detail shows `students`
         grant = ManualGrant.objects.create(
             user=user, course=course, staff=staff, reason=reason, entitlement=entitlement
         )
