@@ -58,7 +58,10 @@ class ServedFromDocuments:
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
         view = super().as_view(**initkwargs)  # type: ignore[misc]
-        headers = dict(cls(**initkwargs).default_response_headers)  # Allow (and Vary)
+        probe = cls(**initkwargs)
+        if hasattr(probe, "get") and not hasattr(probe, "head"):
+            probe.head = probe.get  # as View.setup() does for each request
+        headers = dict(probe.default_response_headers)  # Allow (and Vary)
         vary = [v.strip() for v in headers.pop("Vary", "").split(",") if v.strip()]
         kind = cls.document_kind
 
