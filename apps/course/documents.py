@@ -59,8 +59,8 @@ logger = logging.getLogger(__name__)
 DETAIL = "detail"
 CHAPTERS = "chapters"
 KINDS = (DETAIL, CHAPTERS)
-# Bump when a serializer of the detail or the chapter tree changes what it answers: every stored
-# document then differs in fingerprint and is rebuilt on its next read.
+# Bump when a serializer of the detail or the chapter tree changes what a field answers (a change
+# of the field lists is seen by itself): every stored document is then rebuilt on its next read.
 DOCUMENT_FORMAT = 1
 BATCH = 500  # courses per build or invalidation statement (well under SQLite's variable limit)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,8 +93,13 @@ def fingerprint() -> str:
     global _fingerprint
     holder = settings._wrapped  # override_settings swaps the holder: tests get their own
     if _fingerprint[0] is not holder:
+        from . import serializers as wire
+
         parts = (
             DOCUMENT_FORMAT,
+            [s.Meta.fields for s in (wire.CourseDetailSerializer, wire.SectionPreviewSerializer)],
+            [s.Meta.fields for s in (wire.ChapterSerializer, wire.SectionSerializer)],
+            wire.TeacherSerializer.Meta.fields,
             settings.SITE_URL,
             settings.MEDIA_URL,
             settings.MEDIA_BASE_URL,
