@@ -95,7 +95,9 @@ def _page_ttl() -> int:
 
 def page_key(request: HttpRequest) -> str:
     """The cache key of an anonymous JSON page (also used by apps/course/document_views.py)."""
-    query = "&".join(sorted(request.GET.urlencode().split("&")))
+    query = request.META.get("QUERY_STRING", "")
+    if "&" in query or "%" in query or "+" in query:  # one plain parameter is its own key
+        query = "&".join(sorted(request.GET.urlencode().split("&")))
     return f"catalog:{_current_state()}:{request.path}?{query}"
 
 

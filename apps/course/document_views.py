@@ -25,6 +25,7 @@ from .cache import _page_ttl, page_key
 
 CONTENT_TYPE = "application/json"  # what DRF's JSONRenderer answers
 _COURSE_ID = re.compile(r"\A[0-9]{1,18}\Z")  # ChapterQuerySerializer's rule
+_PLAIN_QUERY = re.compile(r"\Acourse=([0-9]{1,18})\Z")
 
 
 def _plain_anonymous_json_get(request: HttpRequest) -> bool:
@@ -32,7 +33,7 @@ def _plain_anonymous_json_get(request: HttpRequest) -> bool:
     if request.method != "GET" or settings.CATALOG_DOCUMENT_SECONDS <= 0:
         return False
     meta = request.META
-    if "HTTP_AUTHORIZATION" in meta or "format" in request.GET:
+    if "HTTP_AUTHORIZATION" in meta or "format" in meta.get("QUERY_STRING", ""):
         return False  # a token is checked (401 or an owner's links); ?format= negotiates
     accept = meta.get("HTTP_ACCEPT", "")
     # JSON, anything, or no preference; not the browsable API, no `indent` or other parameters.
@@ -109,5 +110,6 @@ class ChaptersFromDocuments(ServedFromDocuments):
 
     @classmethod
     def document_course_id(cls, request: HttpRequest, kwargs: dict[str, Any]) -> int | None:
-        value = request.GET.get("course")
+        plain = _PLAIN_QUERY.match(request.META.get("QUERY_STRING", ""))
+        value = plain.group(1) if plain else request.GET.get("course")  # parsed when needed
         return int(value) if value is not None and _COURSE_ID.match(value) else None
