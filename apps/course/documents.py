@@ -8,9 +8,10 @@ Redis, and nothing has to be warm (docs/cache.md says why a table rather than th
 
 It stays correct this way:
 
-* any write that changes what a document says empties it and bumps its `generation` after the
-  commit (`invalidate_after_commit`: the catalog signals below, and the payment, refund and
-  grant services for the `students` counter), creating the row if there was none;
+* any write that changes what a document says empties it and bumps its `generation`, creating
+  the row if there was none: after the commit for the catalog signals below
+  (`invalidate_after_commit`), in the same transaction for the payment, refund and grant
+  services that change the `students` counter (`invalidate`: no commit of its own);
 * a build reads the row (or its absence) before the catalog rows and stores its bytes only if
   the generation is still the same (or, with no row before, none has appeared): a build racing
   an edit never stores the old state over the edit;
@@ -239,7 +240,10 @@ def invalidate(course_ids: Iterable[int]) -> None:
     """Empty the documents of these courses and bump their generation.
 
     Rows are created first where missing: a build that started before the change and found no
-    row then fails to insert its bytes, and one that found a row fails on the generation.
+    row then fails to insert its bytes, and one that found a row fails on the generation. Inside
+    the transaction that changes the course, the rows stay locked until it commits, so a build
+    waits for it and then stores nothing; after that commit, a build that read before it loses
+    the same way.
     """
     ids = sorted(set(course_ids))
     for chunk in _batches(ids):

@@ -459,3 +459,14 @@ def test_the_build_command_builds_every_visible_course_and_empties_the_rest(clie
     )
     assert CourseDocument.objects.get(pk=hidden.pk).detail is None
     assert_error(client.get(detail_url(hidden.pk)), 404)
+
+
+def test_a_staff_grant_shows_in_the_student_count_at_once(client):
+    course = CourseFactory(students=3)
+    client.get(detail_url(course.pk))
+
+    services.grant_course(
+        UserFactory(), course=course, staff=UserFactory(is_staff=True), reason="补偿"
+    )
+
+    assert client.get(detail_url(course.pk)).json()["students"] == 4

@@ -252,7 +252,7 @@ def _revoke_courses(order: Order, lines: list[OrderDetail]) -> None:
     revoked = list(granted.values_list("course_id", flat=True))
     granted.delete()
     Course.objects.filter(pk__in=revoked, students__gt=0).update(students=F("students") - 1)
-    documents.invalidate_after_commit(revoked)  # the detail shows `students`
+    documents.invalidate(revoked)  # the detail shows `students` (same commit)
 
 
 def _update_refund_status(order: Order) -> None:

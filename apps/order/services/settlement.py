@@ -53,7 +53,7 @@ def _grant_courses(order: Order) -> list[int]:
         CourseEntitlement(user_id=order.user_id, course_id=pk, order=order) for pk in new_ids
     )
     Course.objects.filter(pk__in=new_ids).update(students=F("students") + 1)
-    documents.invalidate_after_commit(new_ids)  # the detail shows `students`
+    documents.invalidate(new_ids)  # the detail shows `students` (same commit)
     return sorted(owned)
 
 

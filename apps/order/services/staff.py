@@ -49,7 +49,7 @@ def grant_course(user: User, *, course: Course, staff: User, reason: str) -> Man
             raise Conflict(f"用户 {user.username} 已拥有课程《{course.name}》")
         entitlement = CourseEntitlement.objects.create(user=user, course=course, order=None)
         Course.objects.filter(pk=course.pk).update(students=F("students") + 1)
-        documents.invalidate_after_commit([course.pk])  # the detail shows `students`
+        documents.invalidate([course.pk])  # the detail shows `students` (same commit)
         grant = ManualGrant.objects.create(
             user=user, course=course, staff=staff, reason=reason, entitlement=entitlement
         )
