@@ -470,6 +470,8 @@ def main(argv: list[str]) -> int:
     call_command("createcachetable", verbosity=0)
     migrated = time.monotonic()
     seeded = seed(size)
+    # The bulk INSERTs bypass the catalog signals: build the course documents as a deploy would.
+    call_command("build_course_documents", verbosity=0)
     done = time.monotonic()
     manifest = fixtures.write(workdir, seeded, alipay_private_key)
     manifest.update(

@@ -188,6 +188,8 @@ CACHES["catalog"] = {
 }
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 60)  # 0 turns the page cache off
 CATALOG_VERSION_CHECK_SECONDS = env_int("CATALOG_VERSION_CHECK_SECONDS", 1)
+# Longest life of a course document (apps/course/documents.py); 0 serves detail/chapters fresh.
+CATALOG_DOCUMENT_SECONDS = env_int("CATALOG_DOCUMENT_SECONDS", 86400)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "user.User"

@@ -8,6 +8,7 @@ class CourseConfig(AppConfig):
     verbose_name = _("课程")
 
     def ready(self) -> None:
-        from . import signals
+        from . import documents, signals
 
         signals.connect()
+        documents.connect()

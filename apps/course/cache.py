@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.core.cache import caches
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -93,6 +93,14 @@ def _page_ttl() -> int:
     return ttl
 
 
+def page_key(request: HttpRequest) -> str:
+    """The cache key of an anonymous JSON page (also used by apps/course/document_views.py)."""
+    query = request.META.get("QUERY_STRING", "")
+    if "&" in query or "%" in query or "+" in query:  # one plain parameter is its own key
+        query = "&".join(sorted(request.GET.urlencode().split("&")))
+    return f"catalog:{_current_state()}:{request.path}?{query}"
+
+
 class CachedAnonymousReads:
     """View mixin: GET responses for anonymous JSON clients come from the catalog cache."""
 
@@ -104,8 +112,7 @@ class CachedAnonymousReads:
         renderer = getattr(request, "accepted_renderer", None)
         if renderer is None or renderer.format != "json":
             return None
-        query = "&".join(sorted(request.GET.urlencode().split("&")))
-        return f"catalog:{_current_state()}:{request.path}?{query}"
+        return page_key(request)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, negotiation, throttles

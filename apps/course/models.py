@@ -287,3 +287,29 @@ class CourseSection(CatalogModel):
         elif not self.video:
             self.video_size, self.video_etag = None, ""
         super().save(*args, **kwargs)
+
+
+class CourseDocument(models.Model):
+    """The anonymous detail and chapter tree of one course, as the API answers them (JSON bytes).
+
+    Kept by apps/course/documents.py: built on read when missing or stale, emptied (and its
+    generation bumped) after any write that changes what it says.
+    """
+
+    # No foreign key: a document outlives nothing it describes (emptied when the course goes),
+    # and a tombstone row must be writable before the course row is read (documents.py).
+    course_id = models.BigIntegerField("课程", primary_key=True)
+    generation = models.PositiveIntegerField(default=0)
+    fingerprint = models.CharField(max_length=16, blank=True, default="")
+    detail = models.BinaryField(null=True)
+    detail_expires_at = models.BigIntegerField(null=True)  # µs since the epoch
+    chapters = models.BinaryField(null=True)
+    chapters_expires_at = models.BigIntegerField(null=True)
+
+    class Meta:
+        db_table = "luffy_course_document"
+        verbose_name = "课程文档"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return f"course {self.course_id} documents (generation {self.generation})"

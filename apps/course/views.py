@@ -22,6 +22,7 @@ from utils.serializers import EnvelopeCodeField, validated
 
 from . import messages, openapi, selectors
 from .cache import CachedAnonymousReads
+from .document_views import ChaptersFromDocuments, DetailFromDocuments
 from .filters import CourseFilter
 from .models import Course
 from .serializers import (
@@ -132,7 +133,7 @@ class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
     + openapi.SECTION_LINK_RULE,
     openapi.COURSE_DETAIL,
 )
-class CourseDetailView(CachedAnonymousReads, RetrieveAPIView):
+class CourseDetailView(DetailFromDocuments, CachedAnonymousReads, RetrieveAPIView):
     serializer_class = CourseDetailSerializer
 
     def get_queryset(self):
@@ -154,7 +155,7 @@ class CourseDetailView(CachedAnonymousReads, RetrieveAPIView):
 COURSE_PARAM = OpenApiParameter("course", int, required=True, description="Course id")
 
 
-class ChapterListView(CachedAnonymousReads, APIView):
+class ChapterListView(ChaptersFromDocuments, CachedAnonymousReads, APIView):
     """The chapter tree of one visible course, in order (not paginated)."""
 
     @extend_schema(

@@ -382,3 +382,16 @@ def test_a_console_refund_next_to_a_pending_one_records_only_the_difference(
     pending.refresh_from_db()
     assert pending.status == Refund.Status.PENDING  # the refund query will tell
     assert owned(user) == {courses[0].pk, courses[2].pk}
+
+
+def test_a_refund_shows_in_the_courses_student_count_at_once(
+    alipay, paid_order, courses, staff, api_client
+):
+    order = paid_order(courses[:1])
+    url = f"/api/v1/course/list/{courses[0].pk}/"
+    assert api_client.get(url).json()["students"] == 1
+    assert api_client.get(url).json()["students"] == 1  # from the course document
+
+    services.refund_order(order, reason="买家申请", staff=staff)
+
+    assert api_client.get(url).json()["students"] == 0

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
+from apps.course import documents
 from apps.course.models import Course
 from apps.user.models import User
 from libs import iPay
@@ -254,6 +255,7 @@ def _revoke_courses(order: Order, lines: list[OrderDetail]) -> None:
     revoked = list(granted.values_list("course_id", flat=True))
     granted.delete()
     Course.objects.filter(pk__in=revoked, students__gt=0).update(students=F("students") - 1)
+    documents.invalidate(revoked)  # the detail shows `students` (same commit)
 
 
 def _update_refund_status(order: Order) -> None:

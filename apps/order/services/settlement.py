@@ -15,6 +15,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.course import documents
 from apps.course.models import Course
 from libs import iPay
 from utils.logging import get_logger
@@ -52,6 +53,7 @@ def _grant_courses(order: Order) -> list[int]:
         CourseEntitlement(user_id=order.user_id, course_id=pk, order=order) for pk in new_ids
     )
     Course.objects.filter(pk__in=new_ids).update(students=F("students") + 1)
+    documents.invalidate(new_ids)  # the detail shows `students` (same commit)
     return sorted(owned)
 
 

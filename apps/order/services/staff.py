@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from apps.course import documents
 from apps.course.models import Course
 from apps.user.models import User
 from utils.exceptions import Conflict
@@ -52,6 +53,7 @@ def grant_course(user: User, *, course: Course, staff: User, reason: str) -> Man
             )
         entitlement = CourseEntitlement.objects.create(user=user, course=course, order=None)
         Course.objects.filter(pk=course.pk).update(students=F("students") + 1)
+        documents.invalidate([course.pk])  # the detail shows `students` (same commit)
         grant = ManualGrant.objects.create(
             user=user, course=course, staff=staff, reason=reason, entitlement=entitlement
         )

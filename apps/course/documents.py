@@ -1,0 +1,355 @@
+"""Course documents: the anonymous course detail and chapter tree, kept as the exact JSON bytes.
+
+A miss of the per-worker page cache used to cost 8-16 ms of CPU (DRF, three serializers, a window
+query the ORM compiles anew each time). A document is what the endpoint answers an anonymous
+visitor, rendered once and stored in `luffy_course_document` (one row a course): every worker
+and every node reads it with one primary-key lookup, on SQLite and MariaDB, with or without
+Redis, and nothing has to be warm (docs/cache.md says why a table rather than the cache).
+
+It stays correct this way:
+
+* any write that changes what a document says empties it and bumps its `generation`, creating
+  the row if there was none: after the commit for the catalog signals below
+  (`invalidate_after_commit`), in the same transaction for the payment, refund and grant
+  services that change the `students` counter (`invalidate`: no commit of its own);
+* a build reads the row (or its absence) before the catalog rows and stores its bytes only if
+  the generation is still the same (or, with no row before, none has appeared): a build racing
+  an edit never stores the old state over the edit;
+* a document carries when it stops being valid: the course's next discount start or end (the
+  price changes without any write), half the life of a signed Qiniu link, and at most
+  CATALOG_DOCUMENT_SECONDS as a backstop for writes that bypass signals;
+* it is stamped with a fingerprint of the settings its bytes depend on (site and media URLs,
+  Qiniu, language), so a deploy that changes them never serves old links;
+* a missing, emptied or expired document is built on read; `manage.py build_course_documents`
+  builds all of them (deploy step; bulk loads that bypass signals must run it).
+
+Documents hold what anonymous visitors see (no `owned`, links of free-trial sections only):
+logged-in requests never read them (apps/course/document_views.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, Prefetch
+from django.db.models.signals import post_save, pre_delete, pre_save
+from django.utils import timezone, translation
+from rest_framework.renderers import JSONRenderer
+
+from . import selectors
+from .models import (
+    Course,
+    CourseCategory,
+    CourseChapter,
+    CourseDocument,
+    CourseSection,
+    Teacher,
+)
+
+logger = logging.getLogger(__name__)
+
+DETAIL = "detail"
+CHAPTERS = "chapters"
+KINDS = (DETAIL, CHAPTERS)
+# Bump when a serializer of the detail or the chapter tree changes what a field answers (a change
+# of the field lists is seen by itself): every stored document is then rebuilt on its next read.
+DOCUMENT_FORMAT = 1
+BATCH = 500  # courses per build or invalidation statement (well under SQLite's variable limit)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ANONYMOUS: frozenset[int] = frozenset()  # owned_course_ids of a visitor: none
+# Column names come from KINDS only, never from a request.
+_SELECT = {
+    kind: f"SELECT {kind}, {kind}_expires_at, fingerprint, generation "  # noqa: S608
+    f"FROM {CourseDocument._meta.db_table} WHERE course_id = %s"
+    for kind in KINDS
+}
+
+
+@dataclass(frozen=True)
+class Built:
+    """One freshly rendered document and the moment (µs since the epoch) it stops being valid."""
+
+    body: bytes
+    expires_at: int
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_fingerprint: tuple[object, str] = (None, "")  # (the settings object it was made from, value)
+
+
+def fingerprint() -> str:
+    """What the bytes depend on besides the rows: URLs, Qiniu, language, document format."""
+    global _fingerprint
+    holder = settings._wrapped  # override_settings swaps the holder: tests get their own
+    if _fingerprint[0] is not holder:
+        from . import serializers as wire
+
+        parts = (
+            DOCUMENT_FORMAT,
+            [s.Meta.fields for s in (wire.CourseDetailSerializer, wire.SectionPreviewSerializer)],
+            [s.Meta.fields for s in (wire.ChapterSerializer, wire.SectionSerializer)],
+            wire.TeacherSerializer.Meta.fields,
+            settings.SITE_URL,
+            settings.MEDIA_URL,
+            settings.MEDIA_BASE_URL,
+            repr(settings.QINIU),
+            repr(settings.STORAGES.get("default")),
+            settings.LANGUAGE_CODE,
+        )
+        _fingerprint = (holder, hashlib.sha256(repr(parts).encode()).hexdigest()[:16])
+    return _fingerprint[1]
+
+
+def _expires_at(now: datetime, course: Course | None = None) -> int:
+    """The first moment the bytes built at `now` may be wrong without any write."""
+    moments = [now + timedelta(seconds=settings.CATALOG_DOCUMENT_SECONDS)]
+    qiniu = settings.QINIU
+    if qiniu and qiniu.private:  # signed links: never served past half their life
+        moments.append(now + timedelta(seconds=max(1, qiniu.link_ttl // 2)))
+    if course is not None and course.discount_price is not None:
+        # The price and its label switch when the discount starts and when it ends.
+        moments += [m for m in (course.discount_start, course.discount_end) if m and m > now]
+    return _micros(min(moments))
+
+
+def _render(data: Any) -> bytes:
+    # The endpoints' own renderer and settings: the same bytes DRF would send.
+    return JSONRenderer().render(data)
+
+
+def build_details(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
+    """The anonymous detail of each visible course among `course_ids` (three queries)."""
+    from .serializers import CourseDetailSerializer
+
+    courses = list(
+        Course.objects.visible()
+        .with_current_price(now)
+        .select_related("teacher", "course_category")
+        .filter(pk__in=list(course_ids))
+    )
+    selectors.attach_section_previews(courses)
+    for course in courses:
+        course.owned = False
+    context = {"owned_course_ids": _ANONYMOUS}
+    rows = CourseDetailSerializer(courses, many=True, context=context).data
+    return {
+        course.pk: Built(_render(row), _expires_at(now, course))
+        for course, row in zip(courses, rows, strict=True)
+    }
+
+
+def build_chapter_trees(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
+    """The anonymous chapter tree of each visible course among `course_ids` (three queries)."""
+    from .serializers import ChapterSerializer
+
+    visible = list(Course.objects.visible().filter(pk__in=list(course_ids)).values_list("pk"))
+    visible_ids = [pk for (pk,) in visible]
+    chapters = (
+        CourseChapter.objects.filter(course_id__in=visible_ids, is_show=True, is_delete=False)
+        .prefetch_related(Prefetch("coursesections", queryset=selectors.visible_sections()))
+        .order_by("course_id", "chapter", "orders", "id")  # selectors.chapter_tree's order
+    )
+    by_course: dict[int, list[CourseChapter]] = defaultdict(list)
+    for chapter in chapters:
+        by_course[chapter.course_id].append(chapter)
+    context = {"owned_course_ids": _ANONYMOUS}
+    expires_at = _expires_at(now)
+    return {
+        pk: Built(
+            _render(ChapterSerializer(by_course.get(pk, []), many=True, context=context).data),
+            expires_at,
+        )
+        for pk in visible_ids
+    }
+
+
+BUILDERS: dict[str, Callable[[Sequence[int], datetime], dict[int, Built]]] = {
+    DETAIL: build_details,
+    CHAPTERS: build_chapter_trees,
+}
+
+
+def read(course_id: int, kind: str) -> Built | None:
+    """The document of a visible course (one query when it is ready), None when the course is
+    not visible (the caller answers as the endpoint always has: a 404)."""
+    now = timezone.now()
+    current = fingerprint()
+    with connection.cursor() as cursor:
+        cursor.execute(_SELECT[kind], [course_id])
+        row = cursor.fetchone()
+    if row is not None and row[0] is not None and row[1] > _micros(now) and row[2] == current:
+        return Built(bytes(row[0]), row[1])
+    return _build_and_store(course_id, kind, row, now, current)
+
+
+def seconds_left(document: Built) -> int:
+    """Whole seconds before `document` stops being valid (at least 1)."""
+    return max(1, (document.expires_at - _micros(timezone.now())) // 1_000_000)
+
+
+def _build_and_store(
+    course_id: int, kind: str, row: tuple | None, now: datetime, current: str
+) -> Built | None:
+    with translation.override(settings.LANGUAGE_CODE):
+        built = BUILDERS[kind]([course_id], now).get(course_id)
+    if built is None:
+        return None  # not visible: no row is written for ids that are not on sale
+    values: dict[str, Any] = {kind: built.body, f"{kind}_expires_at": built.expires_at}
+    if row is not None and row[2] != current:
+        # The other kind was built under other settings: it must not pass as current.
+        other = CHAPTERS if kind == DETAIL else DETAIL
+        values |= {other: None, f"{other}_expires_at": None}
+    try:
+        _store(course_id, values | {"fingerprint": current}, None if row is None else row[3])
+    except OperationalError:  # busy database: answer anyway, the next read stores it
+        logger.warning("course document %s/%s not stored", course_id, kind, exc_info=True)
+    return built
+
+
+def _store(course_id: int, values: dict[str, Any], generation: int | None) -> None:
+    """Store what was built from rows read after `generation` was (None: there was no row).
+
+    Stores nothing if the document was invalidated since: its generation moved on, or (no row
+    before) the invalidation created the row first.
+    """
+    if generation is None:
+        document = CourseDocument(course_id=course_id, **values)
+        CourseDocument.objects.bulk_create([document], ignore_conflicts=True)
+    else:
+        CourseDocument.objects.filter(pk=course_id, generation=generation).update(**values)
+
+
+def _batches(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def invalidate(course_ids: Iterable[int]) -> None:
+    """Empty the documents of these courses and bump their generation.
+
+    Rows are created first where missing: a build that started before the change and found no
+    row then fails to insert its bytes, and one that found a row fails on the generation. Inside
+    the transaction that changes the course, the rows stay locked until it commits, so a build
+    waits for it and then stores nothing; after that commit, a build that read before it loses
+    the same way.
+    """
+    ids = sorted(set(course_ids))
+    for chunk in _batches(ids):
+        CourseDocument.objects.bulk_create(
+            [CourseDocument(course_id=pk) for pk in chunk], ignore_conflicts=True
+        )
+        CourseDocument.objects.filter(pk__in=chunk).update(
+            generation=F("generation") + 1,
+            detail=None,
+            detail_expires_at=None,
+            chapters=None,
+            chapters_expires_at=None,
+        )
+
+
+def invalidate_after_commit(course_ids: Iterable[int]) -> None:
+    """`invalidate` once the current transaction commits (at once outside of one): a document
+    built before the commit must not survive it."""
+    ids = list(course_ids)
+    if ids:
+        transaction.on_commit(partial(invalidate, ids))
+
+
+def build_all() -> int:
+    """Build the detail and chapter tree of every visible course and empty the documents of the
+    others. Returns how many courses have documents now."""
+    ids = list(Course.objects.visible().order_by("pk").values_list("pk", flat=True))
+    current = fingerprint()
+    for chunk in _batches(ids):
+        generations = dict(
+            CourseDocument.objects.filter(pk__in=chunk).values_list("course_id", "generation")
+        )
+        now = timezone.now()
+        with translation.override(settings.LANGUAGE_CODE):
+            details = build_details(chunk, now)
+            trees = build_chapter_trees(chunk, now)
+        with transaction.atomic():
+            for pk in chunk:
+                if pk not in details or pk not in trees:
+                    continue  # hidden since the id list was read
+                values = {
+                    "fingerprint": current,
+                    "detail": details[pk].body,
+                    "detail_expires_at": details[pk].expires_at,
+                    "chapters": trees[pk].body,
+                    "chapters_expires_at": trees[pk].expires_at,
+                }
+                _store(pk, values, generations.get(pk))
+    hidden = CourseDocument.objects.exclude(pk__in=Course.objects.visible().values("pk"))
+    stale = hidden.exclude(detail__isnull=True, chapters__isnull=True)
+    invalidate(list(stale.values_list("course_id", flat=True)))
+    return len(ids)
+
+
+# --- Signals: which documents a catalog write changes ------------------------------------------
+
+
+def _stored_course_ids(sender: type, instance: Any) -> list[int]:
+    """Courses whose documents show `instance` as it is stored now (before a save or delete)."""
+    if instance.pk is None:
+        return []
+    if sender is Course:
+        return [instance.pk]
+    if sender is CourseChapter:
+        return list(CourseChapter.objects.filter(pk=instance.pk).values_list("course", flat=True))
+    if sender is CourseSection:
+        stored = CourseSection.objects.filter(pk=instance.pk)
+        return list(stored.values_list("chapter__course", flat=True))
+    field = {Teacher: "teacher", CourseCategory: "course_category"}[sender]
+    return list(Course.objects.filter(**{field: instance.pk}).values_list("pk", flat=True))
+
+
+def _saved_course_ids(sender: type, instance: Any) -> list[int]:
+    """Courses whose documents show `instance` as it was just saved."""
+    if sender is CourseChapter:
+        return [instance.course_id]
+    if sender is CourseSection:
+        if CourseSection.chapter.is_cached(instance):
+            return [instance.chapter.course_id]
+        chapter = CourseChapter.objects.filter(pk=instance.chapter_id)
+        return list(chapter.values_list("course", flat=True))
+    return _stored_course_ids(sender, instance)
+
+
+def _before_save(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    # A chapter or section may move to another course: the one it leaves changes too.
+    instance._document_course_ids = [] if raw else _stored_course_ids(sender, instance)
+
+
+def _after_save(sender: type, instance: Any, **kwargs: Any) -> None:
+    before = getattr(instance, "_document_course_ids", [])
+    invalidate_after_commit({*before, *_saved_course_ids(sender, instance)})
+
+
+def _before_delete(sender: type, instance: Any, **kwargs: Any) -> None:
+    # Before: a teacher's or category's courses are unlinked (SET NULL) by the time it is gone.
+    invalidate_after_commit(_stored_course_ids(sender, instance))
+
+
+CATALOG_MODELS = (CourseCategory, Teacher, Course, CourseChapter, CourseSection)
+
+
+def connect() -> None:
+    for model in CATALOG_MODELS:
+        name = model.__name__
+        if model in (CourseChapter, CourseSection):
+            pre_save.connect(_before_save, sender=model, dispatch_uid=f"document-pre-{name}")
+        post_save.connect(_after_save, sender=model, dispatch_uid=f"document-{name}")
+        pre_delete.connect(_before_delete, sender=model, dispatch_uid=f"document-del-{name}")
