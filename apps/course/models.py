@@ -298,7 +298,7 @@ class CourseDocument(models.Model):
 
     # No foreign key: a document outlives nothing it describes (emptied when the course goes),
     # and a tombstone row must be writable before the course row is read (documents.py).
-    course_id = models.BigIntegerField("课程", primary_key=True)
+    course_id = models.BigIntegerField(_("课程"), primary_key=True)
     generation = models.PositiveIntegerField(default=0)
     fingerprint = models.CharField(max_length=16, blank=True, default="")
     detail = models.BinaryField(null=True)
@@ -308,7 +308,7 @@ class CourseDocument(models.Model):
 
     class Meta:
         db_table = "luffy_course_document"
-        verbose_name = "课程文档"
+        verbose_name = _("课程文档")
         verbose_name_plural = verbose_name
 
     def __str__(self) -> str:
