@@ -329,13 +329,28 @@ def _mariadb_pid() -> int | None:
 ZIPF_TABLE = "course_zipf.txt"  # bench/zipf.py's table over course_ids.txt
 
 
+def _commits_per_request(endpoints: dict[str, Any]) -> dict[str, int]:
+    """Commits of one placement, one first notify delivery and one redelivery (probe counts)."""
+    wanted = {
+        "pay": ("pay", "commits_first"),
+        "notify first": ("notify", "commits_first"),
+        "notify redelivery": ("notify", "commits_repeat"),
+    }
+    found = {}
+    for label, (endpoint, key) in wanted.items():
+        value = (endpoints.get(endpoint) or {}).get(key)
+        if value is not None:
+            found[label] = value
+    return found
+
+
 def probe_costs(probe: dict[str, Any]) -> dict[str, Any]:
     """The single-request figures the cost targets need. commit_ms, notify_first and commit
     counts come from a probe that measures them; an older probe lacks them (None: "n/a")."""
     single = probe.get("single_request_ms") or {}
     return {
         "commit_ms": probe.get("commit_ms"),
-        "commits": probe.get("commits"),
+        "commits": _commits_per_request(probe.get("endpoints") or {}),
         "single_request_ms": {
             key: single.get(key) for key in ("notify_first", "notify", "pay", "login")
         },
