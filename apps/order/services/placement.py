@@ -51,29 +51,28 @@ def new_out_trade_no(now: datetime | None = None) -> str:
 
 def _refuse_owned(user_id: int, courses: list[Course]) -> None:
     owned = set(
-        CourseEntitlement.objects.filter(
-            user_id=user_id, course_id__in=[c.pk for c in courses]
-        ).values_list("course_id", flat=True)
+        CourseEntitlement.objects.filter(user_id=user_id, course_id__in=[c.pk for c in courses])
+        .order_by()
+        .values_list("course_id", flat=True)
     )
     if owned:
         names = "、".join(c.name for c in courses if c.pk in owned)
         raise Conflict(f"您已拥有课程: {names}")
 
 
-def _buyable_courses(user: User, course_ids: list[int]) -> list[Course]:
+def _buyable_courses(course_ids: list[int]) -> list[Course]:
+    """The courses on sale, priced now; whether the buyer owns one is asked under the lock."""
     if len(set(course_ids)) != len(course_ids):
         raise exceptions.ValidationError({"courses": ["课程不能重复"]})
-    found = {
-        c.pk: c for c in Course.objects.visible().with_current_price().filter(pk__in=course_ids)
-    }
+    # Only what an order stores: a whole course row (texts, media paths) is 20+ columns.
+    on_sale = Course.objects.visible().with_current_price().only("name", "price")
+    found = {c.pk: c for c in on_sale.filter(pk__in=course_ids)}
     missing = [pk for pk in course_ids if pk not in found]
     if missing:
         raise exceptions.ValidationError(
             {"courses": [f"课程不存在或已下架: {', '.join(map(str, missing))}"]}
         )
-    courses = [found[pk] for pk in course_ids]
-    _refuse_owned(user.pk, courses)
-    return courses
+    return [found[pk] for pk in course_ids]
 
 
 def _pay_url(client: iPay.AlipayClient, order: Order) -> str:
@@ -103,7 +102,7 @@ def place_order(
     """
     if pay_type != Order.PayType.ALIPAY:
         raise exceptions.ValidationError({"pay_type": ["暂只支持支付宝支付"]})
-    courses = _buyable_courses(buyer, course_ids)
+    courses = _buyable_courses(course_ids)
     server_total = sum((c.real_price for c in courses), Decimal("0.00"))
     if total_amount != server_total:
         raise exceptions.ValidationError(
@@ -144,7 +143,7 @@ def _place_under_buyer_lock(
             lock_for_grant(buyer.pk, ids)
         else:
             lock_buyer(buyer.pk)
-        _refuse_owned(buyer.pk, courses)  # granted since we looked, by a notify
+        _refuse_owned(buyer.pk, courses)  # under the lock: a notify may have just granted one
         open_orders = list(
             Order.objects.filter(
                 user=buyer, order_status=Order.Status.UNPAID, lines__course_id__in=ids
