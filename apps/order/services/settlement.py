@@ -22,7 +22,7 @@ from utils.logging import get_logger
 from ..models import CourseEntitlement, Order, Refund
 from . import refunds
 from .errors import SettlementRejected
-from .locks import lock_buyer
+from .locks import lock_for_grant
 
 logger = get_logger("order")
 
@@ -40,16 +40,10 @@ def _grant_courses(order: Order) -> list[int]:
 
     Returns the courses the buyer already owned: paid twice, to be refunded.
     """
-    lock_buyer(order.user_id)
-    # The courses are read through the order's lines in the statement that locks them (one
-    # round trip, not two): lines are written once, at placement, and under READ COMMITTED the
-    # join locks only this order's line rows, which nothing else locks.
-    course_ids = list(
-        Course.objects.select_for_update()
-        .filter(course_orders__order_id=order.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    # Its own read, not a join in the locking statement: a join would lock the courses in the
+    # order of the order's lines, and lock_for_grant's promise is id order (no deadlocks).
+    course_ids = list(order.lines.order_by().values_list("course_id", flat=True))
+    lock_for_grant(order.user_id, course_ids)
     owned = set(
         CourseEntitlement.objects.filter(user_id=order.user_id, course_id__in=course_ids)
         .order_by()
