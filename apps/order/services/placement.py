@@ -118,6 +118,7 @@ def place_order(
         try:
             client = iPay.get_client()
         except iPay.PaymentNotConfigured:
+            _refuse_owned(buyer.pk, courses)  # owning a course is the answer that matters (409)
             raise ServiceUnavailable("支付宝支付未配置,暂时无法下单") from None
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, courses, server_total, subject, client)
