@@ -12,15 +12,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.db import DatabaseError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from apps.course.models import Course
 from libs import iPay
 from utils.logging import get_logger
 
-from ..models import CourseEntitlement, Order, Refund
-from . import refunds
+from ..models import Order, Refund
+from . import refunds, sql
 from .errors import SettlementRejected
 from .locks import lock_for_grant
 
@@ -38,22 +36,22 @@ class Settlement(StrEnum):
 def _grant_courses(order: Order) -> list[int]:
     """Give the buyer the order's courses they do not own yet; count them as students.
 
-    Returns the courses the buyer already owned: paid twice, to be refunded.
+    Returns the courses the buyer already owned: paid twice, to be refunded. Its statements are
+    written as SQL (`sql`): building them through the ORM cost more CPU than the database took.
     """
     # Its own read, not a join in the locking statement: a join would lock the courses in the
     # order of the order's lines, and lock_for_grant's promise is id order (no deadlocks).
-    course_ids = list(order.lines.order_by().values_list("course_id", flat=True))
+    course_ids = sql.order_course_ids(order.pk)
     lock_for_grant(order.user_id, course_ids)
-    owned = set(
-        CourseEntitlement.objects.filter(user_id=order.user_id, course_id__in=course_ids)
-        .order_by()
-        .values_list("course_id", flat=True)
-    )
+    if not course_ids:
+        return []
+    owned = sql.owned_course_ids(order.user_id, course_ids)
     new_ids = [pk for pk in course_ids if pk not in owned]
-    CourseEntitlement.objects.bulk_create(
-        CourseEntitlement(user_id=order.user_id, course_id=pk, order=order) for pk in new_ids
-    )
-    Course.objects.filter(pk__in=new_ids).update(students=F("students") + 1)
+    if new_ids:
+        sql.insert_entitlements(
+            user_id=order.user_id, order_id=order.pk, course_ids=new_ids, now=timezone.now()
+        )
+        sql.add_student(new_ids)
     return sorted(owned)
 
 
@@ -62,7 +60,8 @@ def mark_paid_and_grant(order: Order, *, trade_no: str, paid_at: datetime) -> li
     order.order_status = Order.Status.PAID
     order.trade_no = trade_no
     order.pay_time = paid_at
-    order.save(update_fields=["order_status", "trade_no", "pay_time", "updated_time"])
+    order.updated_time = timezone.now()  # auto_now: what save(update_fields=...) would set
+    sql.mark_paid(order)
     return _grant_courses(order)
 
 
