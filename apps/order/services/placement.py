@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from rest_framework import exceptions
 
@@ -18,7 +19,8 @@ from libs import iPay
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
 
-from ..models import CourseEntitlement, Order, OrderDetail
+from ..models import Order
+from . import sql
 from .locks import lock_buyer, lock_for_grant
 from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
 
@@ -50,11 +52,7 @@ def new_out_trade_no(now: datetime | None = None) -> str:
 
 
 def _refuse_owned(user_id: int, courses: list[Course]) -> None:
-    owned = set(
-        CourseEntitlement.objects.filter(user_id=user_id, course_id__in=[c.pk for c in courses])
-        .order_by()
-        .values_list("course_id", flat=True)
-    )
+    owned = sql.owned_course_ids(user_id, [c.pk for c in courses])
     if owned:
         names = "、".join(c.name for c in courses if c.pk in owned)
         raise Conflict(f"您已拥有课程: {names}")
@@ -145,13 +143,8 @@ def _place_under_buyer_lock(
         else:
             lock_buyer(buyer.pk)
         _refuse_owned(buyer.pk, courses)  # under the lock: a notify may have just granted one
-        open_orders = list(
-            Order.objects.filter(
-                user=buyer, order_status=Order.Status.UNPAID, lines__course_id__in=ids
-            )
-            .distinct()
-            .prefetch_related("lines")
-        )
+        open_orders = sql.open_orders(user_id=buyer.pk, course_ids=ids)
+        prefetch_related_objects(open_orders, "lines")  # no query when there are none
         for order in open_orders:
             same = {line.course_id for line in order.lines.all()} == set(ids)
             if same and order.total_amount == total and order.expires_at > now + REUSE_MIN_LEFT:
@@ -168,10 +161,7 @@ def _place_under_buyer_lock(
             pay_type=Order.PayType.ALIPAY,
             expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
         )
-        OrderDetail.objects.bulk_create(
-            OrderDetail(order=order, course=c, price=c.price, real_price=c.real_price)
-            for c in courses
-        )
+        sql.insert_lines(order_id=order.pk, lines=[(c.pk, c.price, c.real_price) for c in courses])
         if client is None:  # all free: nothing to pay, the courses are the buyer's now
             mark_paid_and_grant(order, trade_no="", paid_at=now)
             logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)

@@ -124,7 +124,9 @@ def order_course_ids(order_id: int) -> list[int]:
 
 
 def owned_course_ids(user_id: int, course_ids: Sequence[int]) -> set[int]:
-    """Which of these courses (not empty) the user owns."""
+    """Which of these courses the user owns."""
+    if not course_ids:
+        return set()
     return set(_column(_owned_sql(connection.vendor, len(course_ids)), [user_id, *course_ids]))
 
 
@@ -152,3 +154,53 @@ def mark_paid(order: Order) -> None:
         order.pk,
     ]
     _write(_mark_paid_sql(connection.vendor), params)
+
+
+@cache
+def _open_orders_sql(vendor: str, n: int) -> str:
+    o, d = _t(Order), _t(OrderDetail)
+    pk, created = _c(Order, "id"), _c(Order, "created_time")
+    join = f"{d} ON {d}.{_c(OrderDetail, 'order')} = {o}.{pk}"
+    where = (
+        f"{o}.{_c(Order, 'user')} = %s AND {o}.{_c(Order, 'order_status')} = %s"
+        f" AND {d}.{_c(OrderDetail, 'course')} IN ({_in(n)})"
+    )
+    order = f"{o}.{created} DESC, {o}.{pk} DESC"
+    return f"SELECT DISTINCT {o}.* FROM {o} INNER JOIN {join} WHERE {where} ORDER BY {order}"  # noqa: S608
+
+
+def open_orders(*, user_id: int, course_ids: Sequence[int]) -> list[Order]:
+    """The user's unpaid orders with a line for one of these courses, newest first,
+    as whole Order instances (their lines are not loaded)."""
+    if not course_ids:
+        return []
+    params = [user_id, Order.Status.UNPAID, *course_ids]
+    return list(Order.objects.raw(_open_orders_sql(connection.vendor, len(course_ids)), params))
+
+
+# The columns insert_lines writes: every column of OrderDetail but its id.
+_LINE_FIELDS = ("order", "course", "price", "real_price")
+
+
+@cache
+def _insert_lines_sql(vendor: str, n: int) -> str:
+    columns = ", ".join(_c(OrderDetail, f) for f in _LINE_FIELDS)
+    rows = ", ".join([f"({_in(len(_LINE_FIELDS))})"] * n)
+    return f"INSERT INTO {_t(OrderDetail)} ({columns}) VALUES {rows}"  # noqa: S608
+
+
+def insert_lines(*, order_id: int, lines: Sequence[tuple[int, Any, Any]]) -> None:
+    """One INSERT of an order's lines (not empty): (course id, price, real price) each."""
+    price = OrderDetail._meta.get_field("price")
+    adapt = connection.ops.adapt_decimalfield_value
+    params = [
+        v
+        for course_id, list_price, real_price in lines
+        for v in (
+            order_id,
+            course_id,
+            adapt(list_price, price.max_digits, price.decimal_places),
+            adapt(real_price, price.max_digits, price.decimal_places),
+        )
+    ]
+    _write(_insert_lines_sql(connection.vendor, len(lines)), params)
