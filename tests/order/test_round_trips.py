@@ -8,12 +8,17 @@ both). Commits are counted from the statements: one COMMIT, and no write outside
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.course.models import Course
 from apps.order.models import CourseEntitlement, Order, PaymentNotification
+from tests.factories import CourseFactory
 
 from .conftest import PAY_URL, post_form, signed_notify
 
@@ -85,3 +90,48 @@ def test_a_redelivered_notify_is_one_locked_read_and_one_log_insert(
         Outcome.SETTLED,
         Outcome.DUPLICATE,
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_notify_locks_the_order_then_the_buyer_then_the_courses_in_id_order(
+    alipay, alipay_keys, place
+):
+    """The grant's statements are written as SQL (apps/order/services/sql.py): they must still
+    lock, in the order every state change takes (deadlock-free), where the backend can."""
+    first, second = CourseFactory(price=Decimal("10.00")), CourseFactory(price=Decimal("20.00"))
+    _, order = place([second, first], "30.00")  # lines in the other order than the ids
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    with CaptureQueriesContext(connection) as captured:
+        assert post_form(APIClient(), params).content == b"success"
+    locking = [s for s in data_statements(statements(captured)) if s.endswith("FOR UPDATE")]
+    if not connection.features.has_select_for_update:  # SQLite: the first write locks it all
+        assert locking == []
+        return
+    assert [s.split(" FROM ")[1].split()[0].strip('`"') for s in locking] == [
+        "luffy_order",
+        "luffy_user",
+        "luffy_course",
+    ]
+    assert "ORDER BY" in locking[2]
+    assert locking[2].count("%s") == 0  # the ids were bound, not formatted in
+    assert sorted([first.pk, second.pk]) == list(
+        Course.objects.filter(students=1).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_settled_order_and_its_entitlements_carry_the_time_they_were_written(
+    alipay, alipay_keys, place, course
+):
+    _, order = place([course], "99.90")
+    before = timezone.now()
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    assert post_form(APIClient(), params).content == b"success"
+    after = timezone.now()
+    order.refresh_from_db()
+    assert order.trade_no == TRADE_NO
+    # MariaDB's DATETIME(6) and SQLite both keep microseconds: within the request, exactly.
+    assert before <= order.updated_time <= after
+    [entitlement] = CourseEntitlement.objects.filter(order=order)
+    assert before <= entitlement.created_time <= after
+    assert entitlement.user_id == order.user_id and entitlement.course_id == course.pk

@@ -86,7 +86,7 @@ def settle_under_lock(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("settle_under_lock runs inside transaction.atomic()")
-    order = Order.objects.select_for_update().filter(out_trade_no=out_trade_no).first()
+    order = sql.locked_order(out_trade_no)
     if order is None:
         raise SettlementRejected(f"unknown order {out_trade_no!r}")
     if total_amount != order.total_amount:

@@ -204,3 +204,14 @@ def insert_lines(*, order_id: int, lines: Sequence[tuple[int, Any, Any]]) -> Non
         )
     ]
     _write(_insert_lines_sql(connection.vendor, len(lines)), params)
+
+
+@cache
+def _locked_order_sql(vendor: str) -> str:
+    return f"SELECT * FROM {_t(Order)} WHERE {_c(Order, 'out_trade_no')} = %s{_lock()}"  # noqa: S608
+
+
+def locked_order(out_trade_no: str) -> Order | None:
+    """The order with this out_trade_no (unique), its row locked; None when there is none."""
+    found = list(Order.objects.raw(_locked_order_sql(connection.vendor), [out_trade_no]))
+    return found[0] if found else None
