@@ -18,6 +18,7 @@ from utils.logging import get_logger
 
 from . import services
 from .models import PAID_STATES, Order, PaymentNotification
+from .services import sql
 
 logger = get_logger("order.notify")
 Outcome = PaymentNotification.Outcome
@@ -189,7 +190,8 @@ def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> Noti
                 outcome = Outcome.DUPLICATE if duplicate else Outcome.SETTLED
                 result = NotifyResult(True, outcome, settled.result.value, True)
             try:
-                _with_outcome(entry, result).save(force_insert=True)
+                # As save(force_insert=True), without building the INSERT through the ORM.
+                sql.insert_row(_with_outcome(entry, result))
             except DatabaseError as exc:
                 raise _LogWriteFailed from exc
     except _LogWriteFailed:

@@ -135,3 +135,22 @@ def test_a_settled_order_and_its_entitlements_carry_the_time_they_were_written(
     [entitlement] = CourseEntitlement.objects.filter(order=order)
     assert before <= entitlement.created_time <= after
     assert entitlement.user_id == order.user_id and entitlement.course_id == course.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_entry_a_paid_notify_writes_as_sql_reads_back_whole(
+    alipay, alipay_keys, place, course, caplog
+):
+    _, order = place([course], "99.90")
+    before = timezone.now()
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    with caplog.at_level("INFO", logger="luffy.order.notify"):
+        assert post_form(APIClient(), params).content == b"success"
+    [entry] = PaymentNotification.objects.all()
+    assert entry.params == params  # JSON-encoded by the field, as save() would
+    assert (entry.out_trade_no, entry.trade_status) == (order.out_trade_no, "TRADE_SUCCESS")
+    assert (entry.outcome, entry.verified, entry.detail) == (Outcome.SETTLED, True, "settled")
+    assert entry.client_ip == "127.0.0.1" and entry.body_bytes > 0
+    assert before <= entry.received_at <= timezone.now()
+    # The new id reached the instance: the log line names the entry it wrote.
+    assert f"Alipay notify {entry.pk} for {order.out_trade_no}" in caplog.text
