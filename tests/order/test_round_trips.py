@@ -154,3 +154,21 @@ def test_the_log_entry_a_paid_notify_writes_as_sql_reads_back_whole(
     assert before <= entry.received_at <= timezone.now()
     # The new id reached the instance: the log line names the entry it wrote.
     assert f"Alipay notify {entry.pk} for {order.out_trade_no}" in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_order_placed_through_sql_reads_back_with_its_amount_times_and_lines(
+    alipay, place, user
+):
+    first, second = CourseFactory(price=Decimal("10.10")), CourseFactory(price=Decimal("0.20"))
+    before = timezone.now()
+    response, order = place([first, second], "10.30")
+    assert response.status_code == 201
+    assert (order.user_id, order.total_amount) == (user.pk, Decimal("10.30"))
+    assert order.order_status == Order.Status.UNPAID and order.pay_type == Order.PayType.ALIPAY
+    assert before <= order.created_time <= order.updated_time <= timezone.now()
+    assert order.expires_at > order.created_time
+    assert list(order.lines.order_by("course_id").values_list("course_id", "real_price")) == [
+        (first.pk, Decimal("10.10")),
+        (second.pk, Decimal("0.20")),
+    ]

@@ -153,7 +153,7 @@ def _place_under_buyer_lock(
                 return PlacedOrder(order=order, pay_url=pay_url, created=False), []
         if open_orders:
             return None, open_orders
-        order = Order.objects.create(
+        order = Order(
             user=buyer,
             subject=subject,
             total_amount=total,
@@ -161,6 +161,7 @@ def _place_under_buyer_lock(
             pay_type=Order.PayType.ALIPAY,
             expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
         )
+        sql.insert_row(order)  # Order.objects.create() without building the InsertQuery
         sql.insert_lines(order_id=order.pk, lines=[(c.pk, c.price, c.real_price) for c in courses])
         if client is None:  # all free: nothing to pay, the courses are the buyer's now
             mark_paid_and_grant(order, trade_no="", paid_at=now)
