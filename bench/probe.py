@@ -14,6 +14,17 @@ runs the full middleware stack and the real views, without changing the served c
 every statement including the cache table's and transaction savepoints. The wrk runs cannot count
 queries themselves (no debug cursor in production).
 
+Commits and round trips per request: around each of those calls MariaDB's own session counters
+(SHOW SESSION STATUS: Questions = statements the client sent, Com_commit = COMMIT statements)
+are read, and the captured statements give the commits Django caused: each COMMIT plus each write
+sent in autocommit (a commit of its own, which Com_commit does not count).
+
+Commit baseline (`commit_ms`): the median cost of one single-row UPDATE + COMMIT on the bench
+database, on a scratch table (created and dropped here), with the driver's autocommit off; and the
+same through transaction.atomic() (`commit_django_ms`: Django also switches autocommit off and
+on, two more round trips). Wall time, since a commit's cost is mostly the server's; the CPU time
+of this process is recorded next to it.
+
 Query plans: every SELECT/UPDATE of those calls is EXPLAINed on the same database; a step that
 reads a whole table or index (type ALL or index) over FULL_SCAN_ROWS rows is flagged.
 
@@ -27,6 +38,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import secrets
 import statistics
 import sys
 import time
@@ -43,6 +56,7 @@ FULL_SCAN_ROWS = 1_000
 SERVICE_RUNS = 20
 SIGN_RUNS = 300
 VERIFY_RUNS = 2_000
+COMMIT_RUNS = 200
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,45 @@ def full_scans(queries: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
     return flagged, failed
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def commits_in(sqls: list[str]) -> int:
+    """Commits a request caused: COMMITs, plus writes sent outside BEGIN..COMMIT (autocommit)."""
+    commits, in_transaction = 0, False
+    for sql in sqls:
+        verb = sql.lstrip().split(" ", 1)[0].upper()
+        if verb == "BEGIN":
+            in_transaction = True
+        elif verb in {"COMMIT", "ROLLBACK"}:
+            commits += verb == "COMMIT"
+            in_transaction = False
+        elif verb in WRITES and not in_transaction:
+            commits += 1
+    return commits
+
+
+def session_counters() -> dict[str, int]:
+    """MariaDB's session counters (empty on another database); reading them is one Question."""
+    from django.db import connection
+
+    if connection.vendor != "mysql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS WHERE Variable_name IN ('Questions', 'Com_commit')")
+        return {name: int(value) for name, value in cursor.fetchall()}
+
+
+def counter_deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    if not before:
+        return {}
+    # The SHOW that read `after` counts as a Question itself.
+    return {
+        "round_trips": after["Questions"] - before["Questions"] - 1,
+        "com_commit": after["Com_commit"] - before["Com_commit"],
+    }
+
+
 def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
@@ -148,6 +201,7 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
     for name, call in calls(probe).items():
         rounds = []
         for _ in range(2):
+            before = session_counters()
             with CaptureQueriesContext(connection) as captured:
                 response = client.generic(
                     call.method,
@@ -156,6 +210,7 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
                     content_type=call.content_type,
                     headers=call.headers,
                 )
+            counted = counter_deltas(before, session_counters())
             ok = 200 <= response.status_code < 300 and (
                 call.expect_body is None or response.content == call.expect_body
             )
@@ -165,6 +220,8 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
                     "ok": ok,
                     "queries": len(captured.captured_queries),
                     "sql": [q["sql"] for q in captured.captured_queries],
+                    "commits": commits_in([q["sql"] for q in captured.captured_queries]),
+                    **counted,
                     "body": "" if ok else response.content[:300].decode("utf-8", "replace"),
                 }
             )
@@ -172,6 +229,15 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
         results[name] = {
             "queries_first": rounds[0]["queries"],
             "queries_repeat": rounds[1]["queries"],
+            # Commits per request (COMMITs + autocommit writes), first call and repeat.
+            "commits_first": rounds[0]["commits"],
+            "commits_repeat": rounds[1]["commits"],
+            # Statements the client sent (MariaDB's Questions: SQL plus SET autocommit,
+            # BEGIN/COMMIT), and MariaDB's own count of COMMITs; None on another database.
+            "round_trips_first": rounds[0].get("round_trips"),
+            "round_trips_repeat": rounds[1].get("round_trips"),
+            "com_commit_first": rounds[0].get("com_commit"),
+            "com_commit_repeat": rounds[1].get("com_commit"),
             "status": [r["status"] for r in rounds],
             "ok": all(r["ok"] for r in rounds),
             "errors": [r["body"] for r in rounds if not r["ok"]],
@@ -186,7 +252,8 @@ def single_request_ms(workdir: Path, probe: dict[str, Any]) -> dict[str, float]:
     """Median wall time of one request at a time, in-process (no queueing, no HTTP), with the
     load's request mix: the same URL for list and search (cache hits after the first), distinct
     course ids for detail and chapters (cache misses), fresh orders for placement, redeliveries
-    of the probe's notify, and a few logins (one PBKDF2 hash each)."""
+    of the probe's notify (`notify`), first deliveries that settle an order (`notify_first`,
+    orders of its own: see first_notify_calls), and a few logins (one password hash each)."""
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
@@ -211,6 +278,7 @@ def single_request_ms(workdir: Path, probe: dict[str, Any]) -> dict[str, float]:
             for line in pay_lines
         ],
         "notify": [base["notify"]] * SERVICE_RUNS,
+        "notify_first": first_notify_calls(base["notify"].path, SERVICE_RUNS),
         "login": [base["login"]] * 3,
     }
     result = {}
@@ -228,6 +296,108 @@ def single_request_ms(workdir: Path, probe: dict[str, Any]) -> dict[str, float]:
             times.append(time.perf_counter() - started)
         result[name] = round(statistics.median(times) * 1000, 2)
     return result
+
+
+def first_notify_calls(path: str, runs: int) -> list[Call]:
+    """`runs` unpaid orders of new buyers (one course each) and each order's signed notify: first
+    deliveries that settle and grant. Their own rows, so the notifies wrk sends stay first
+    deliveries; the orders and users are marked `probe-`, and count among the run's new orders."""
+    from datetime import timedelta
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from apps.course.models import Course
+    from apps.order.models import Order, OrderDetail
+    from apps.order.services import new_out_trade_no
+    from apps.user.models import User
+
+    from . import alipay
+
+    key = Path(os.environ["ALIPAY_PUBLIC_KEY_FILE"]).with_name("alipay_private.pem")
+    course = (
+        Course.objects.visible().with_current_price().filter(price__gt=0).order_by("pk").first()
+    )
+    if course is None:
+        raise SystemExit("no course with a price to pay for")
+    tag, now = secrets.token_hex(4), timezone.now()
+    unusable = make_password(None)
+    users = User.objects.bulk_create(
+        User(username=f"probe-{tag}-{i}", password=unusable) for i in range(runs)
+    )
+    if any(u.pk is None for u in users):  # backends without RETURNING
+        users = list(User.objects.filter(username__startswith=f"probe-{tag}-").order_by("pk"))
+    paid_at = timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S")
+    result = []
+    for i, user in enumerate(users):
+        order = Order.objects.create(
+            user=user,
+            subject=f"probe {course.name}"[:150],
+            total_amount=course.real_price,
+            out_trade_no=new_out_trade_no(),
+            expires_at=now + timedelta(minutes=30),
+        )
+        OrderDetail.objects.create(
+            order=order, course=course, price=course.price, real_price=course.real_price
+        )
+        params = alipay.signed_notify(
+            order.out_trade_no,
+            order.total_amount,
+            trade_no=f"2027{10**23 + i:024d}",
+            gmt_payment=paid_at,
+            alipay_private_key=key,
+        )
+        result.append(
+            Call(
+                "POST",
+                path,
+                alipay.form_body(params),
+                "application/x-www-form-urlencoded",
+                expect_body=b"success",
+            )
+        )
+    return result
+
+
+def commit_baseline(runs: int = COMMIT_RUNS) -> dict[str, Any]:
+    """One single-row UPDATE + COMMIT on the bench database (MariaDB): with the driver
+    (autocommit off) and through transaction.atomic(); median wall and CPU milliseconds."""
+    from django.db import connection, transaction
+
+    update = "UPDATE bench_commit_probe SET n = n + 1 WHERE id = 1"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_commit_probe")
+        cursor.execute("CREATE TABLE bench_commit_probe (id INT PRIMARY KEY, n BIGINT NOT NULL)")
+        cursor.execute("INSERT INTO bench_commit_probe VALUES (1, 0)")
+    try:
+        raw = connection.connection  # MySQLdb's: Django's own stays in autocommit meanwhile
+        raw.autocommit(False)
+        try:
+            with raw.cursor() as cursor:
+
+                def driver() -> None:
+                    cursor.execute(update)
+                    raw.commit()
+
+                wall, cpu = _medians_ms(driver, runs)
+        finally:
+            raw.autocommit(True)
+
+        def django_atomic() -> None:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(update)
+
+        django_wall, django_cpu = _medians_ms(django_atomic, runs)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_commit_probe")
+    return {
+        "commit_ms": round(wall, 3),
+        "commit_cpu_ms": round(cpu, 3),
+        "commit_django_ms": round(django_wall, 3),
+        "commit_django_cpu_ms": round(django_cpu, 3),
+        "commit_runs": runs,
+    }
 
 
 def _medians_ms(fn: Any, runs: int) -> tuple[float, float]:
@@ -296,10 +466,14 @@ def main(argv: list[str]) -> int:
     workdir = Path(argv[0])
     django.setup()
     probe = json.loads((workdir / "manifest.json").read_text())["probe"]
+    commit = commit_baseline()
     result = {
         "endpoints": measure_endpoints(probe),
         "single_request_ms": single_request_ms(workdir, probe),
         "rsa": rsa_baseline(probe["notify_body"]),
+        # One single-row UPDATE + COMMIT (median wall ms); the rest of its figures in "commit".
+        "commit_ms": commit["commit_ms"],
+        "commit": commit,
     }
     (workdir / "probe.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     for name, r in result["endpoints"].items():

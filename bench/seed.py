@@ -409,8 +409,8 @@ def seed(size: config.Size) -> Seeded:
     if 2 * (size.orders // size.users + 1) + 2 > size.courses:
         raise SystemExit(f"{size.name}: too few courses for that many orders per user")
     now = datetime.now(UTC).replace(tzinfo=None)
-    # One PBKDF2 hash (the production hasher, its default iterations) shared by every user:
-    # hashing per user would take hours; logging in costs the same either way.
+    # One hash with the production hasher (Argon2id, apps/user/hashers.py) shared by every
+    # user: hashing per user would take long at 1M orders; logging in costs the same either way.
     password_hash = make_password(config.PASSWORD)
     catalog = build_catalog(size, now)
     buyable = [c for c in catalog.courses if c.visible and c.real_price > 0]

@@ -200,6 +200,14 @@ AUTHENTICATION_BACKENDS = [
     "apps.user.backends.LoginLockoutBackend",
     "apps.user.backends.MultiFieldModelBackend",
 ]
+# New and changed passwords are hashed with Argon2id (apps/user/hashers.py: parameters and why);
+# the others only check older hashes, which are rehashed with Argon2id at the next good login.
+PASSWORD_HASHERS = [
+    "apps.user.hashers.LuffyArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, transaction
 
 from libs import iPay
 from utils.logging import get_logger
 
 from . import services
 from .models import PAID_STATES, Order, PaymentNotification
+from .services import sql
 
 logger = get_logger("order.notify")
 Outcome = PaymentNotification.Outcome
@@ -40,17 +41,6 @@ class NotifyResult:
 
 def _rejected(detail: str, verified: bool = False) -> NotifyResult:
     return NotifyResult(False, Outcome.REJECTED, detail, verified)
-
-
-def _on_paid(trade: iPay.TradeStatus) -> NotifyResult:
-    result = services.settle_payment(
-        trade.out_trade_no,
-        trade_no=trade.trade_no,
-        total_amount=trade.total_amount,
-        paid_at=trade.paid_at,
-    )
-    outcome = Outcome.DUPLICATE if result is services.Settlement.DUPLICATE else Outcome.SETTLED
-    return NotifyResult(True, outcome, result.value, True)
 
 
 def _on_closed(trade: iPay.TradeStatus) -> NotifyResult:
@@ -82,8 +72,8 @@ def _on_refunded(trade: iPay.TradeStatus) -> NotifyResult:
     return NotifyResult(True, outcome, f"refund {result.value}", True)
 
 
+# TradeEvent.PAID is not here: _settle_and_log commits the settlement with its log entry.
 HANDLERS: dict[iPay.TradeEvent, Callable[[iPay.TradeStatus], NotifyResult]] = {
-    iPay.TradeEvent.PAID: _on_paid,
     iPay.TradeEvent.CLOSED: _on_closed,
     iPay.TradeEvent.WAITING: _on_waiting,
     iPay.TradeEvent.REFUNDED: _on_refunded,
@@ -135,6 +125,97 @@ def log_refused(
     )
 
 
+def _entry(
+    params: dict[str, str], *, client_ip: str | None, body_bytes: int
+) -> PaymentNotification:
+    """The log entry of a verified notify (kept whole), not saved yet."""
+    return PaymentNotification(
+        out_trade_no=params.get("out_trade_no", "")[:64],
+        notify_id=params.get("notify_id", "")[:128],
+        trade_status=params.get("trade_status", "")[:32],
+        verified=True,
+        params=params,
+        client_ip=client_ip,
+        body_bytes=body_bytes,
+    )
+
+
+def _with_outcome(entry: PaymentNotification, result: NotifyResult) -> PaymentNotification:
+    entry.outcome, entry.detail, entry.verified = (
+        result.outcome,
+        result.detail[:2000],
+        result.verified,
+    )
+    return entry
+
+
+def _log_outcome(entry: PaymentNotification, result: NotifyResult) -> None:
+    log = logger.info if result.accepted else logger.warning
+    log(
+        "Alipay notify %s for %s: %s %s",
+        entry.pk,
+        entry.out_trade_no,
+        result.outcome,
+        result.detail,
+    )
+
+
+class _LogWriteFailed(Exception):
+    """The log entry's INSERT failed inside the settlement transaction (wraps the DatabaseError)."""
+
+
+def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> NotifyResult:
+    """A paid notify (nearly all of them): the settlement and its log entry commit together.
+
+    One transaction and one commit instead of three (log, settle, record the outcome): a
+    notify that settles is never logged as unsettled, and one that is logged has settled.
+    When the settlement fails on the database, the transaction rolls back whole (nothing
+    half-settled) and the entry is written alone afterwards, on a fresh connection if the
+    failure killed this one, so the failure is not lost; Alipay is answered `failure`.
+    """
+    settled = None
+    try:
+        with transaction.atomic():
+            try:
+                settled = services.settle_under_lock(
+                    trade.out_trade_no,
+                    trade_no=trade.trade_no,
+                    total_amount=trade.total_amount,
+                    paid_at=trade.paid_at,
+                )
+            except services.SettlementRejected as exc:  # raised before any write
+                result = _rejected(str(exc), True)
+            else:
+                duplicate = settled.result is services.Settlement.DUPLICATE
+                outcome = Outcome.DUPLICATE if duplicate else Outcome.SETTLED
+                result = NotifyResult(True, outcome, settled.result.value, True)
+            try:
+                # As save(force_insert=True), without building the INSERT through the ORM.
+                sql.insert_row(_with_outcome(entry, result))
+            except DatabaseError as exc:
+                raise _LogWriteFailed from exc
+    except _LogWriteFailed:
+        # The same failure as when the log was written first: nothing settled, Alipay retries.
+        logger.exception("Cannot log an Alipay notify: database unavailable")
+        return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
+    except DatabaseError as exc:
+        logger.exception("Database error while settling %s", trade.out_trade_no)
+        result = NotifyResult(False, Outcome.ERROR, f"database error: {exc}", True, temporary=True)
+        if not connection.in_atomic_block:  # a killed connection: the next query opens anew
+            connection.close_if_unusable_or_obsolete()
+        entry.pk = None
+        try:
+            _with_outcome(entry, result).save(force_insert=True)
+        except DatabaseError:
+            logger.exception("Cannot log an Alipay notify: database unavailable")
+        _log_outcome(entry, result)
+        return result
+    if settled is not None:
+        services.finish_settlement(settled)
+    _log_outcome(entry, result)
+    return result
+
+
 def handle_notify(
     params: dict[str, str], *, client_ip: str | None = None, body_bytes: int = 0
 ) -> NotifyResult:
@@ -157,28 +238,18 @@ def handle_notify(
             log_refused(params, reason=exc.reason, client_ip=client_ip, body_bytes=body_bytes)
             return _rejected(exc.reason)
         trade, refusal = None, _rejected(exc.reason, True)
+    entry = _entry(params, client_ip=client_ip, body_bytes=body_bytes)
+    if trade is not None and trade.event is iPay.TradeEvent.PAID:
+        return _settle_and_log(trade, entry)
+    # Rarer events (closed, refunded, waiting, refused after verification): logged first, then
+    # processed in their own transactions, then the outcome recorded.
     try:
-        entry = PaymentNotification.objects.create(
-            out_trade_no=params.get("out_trade_no", "")[:64],
-            notify_id=params.get("notify_id", "")[:128],
-            trade_status=params.get("trade_status", "")[:32],
-            verified=True,
-            params=params,
-            client_ip=client_ip,
-            body_bytes=body_bytes,
-        )
+        entry.save(force_insert=True)
     except DatabaseError:
         logger.exception("Cannot log an Alipay notify: database unavailable")
         return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
     result = refusal if trade is None else _process(trade)
-    log = logger.info if result.accepted else logger.warning
-    log(
-        "Alipay notify %s for %s: %s %s",
-        entry.pk,
-        entry.out_trade_no,
-        result.outcome,
-        result.detail,
-    )
+    _log_outcome(entry, result)
     try:
         PaymentNotification.objects.filter(pk=entry.pk).update(
             outcome=result.outcome, detail=result.detail[:2000], verified=result.verified

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.http import HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -113,7 +113,7 @@ def _failure(status_code: int) -> HttpResponse:
     return HttpResponse(b"failure", content_type="text/plain", status=status_code)
 
 
-def _client_ip(request: Request) -> str | None:
+def _client_ip(request: HttpRequest) -> str | None:
     ident = BaseThrottle().get_ident(request)  # honours NUM_PROXIES like the throttles
     try:
         return str(ipaddress.ip_address(ident.strip()))
@@ -121,12 +121,48 @@ def _client_ip(request: Request) -> str | None:
         return None
 
 
-class AlipayNotifyView(APIView):
+def alipay_notify(request: HttpRequest) -> HttpResponse:
     """POST order/success/: Alipay's asynchronous notify (form-encoded, signed; no login, no
-    CSRF, no throttle: refusing one only makes Alipay send it again)."""
+    CSRF, no throttle: refusing one only makes Alipay send it again).
+
+    A plain Django view, not DRF: Alipay reads the bare text `success`/`failure`, so there is
+    nothing to negotiate, authenticate, throttle or render, and the body is read here, bounded,
+    before anything parses it. Whatever goes wrong, Alipay reads `failure`.
+    """
+    try:
+        return _notify(request)
+    except Exception as exc:
+        logger.warning("Alipay notify refused before processing: %r", exc)
+        return _failure(400)
+
+
+def _notify(request: HttpRequest) -> HttpResponse:
+    client_ip = _client_ip(request)
+    try:
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = -1
+    if size < 0 or size > iPay.NOTIFY_MAX_BYTES:
+        # Refused before reading: junk costs us neither memory nor a stored body.
+        reason = "body too large" if size > 0 else "unreadable Content-Length"
+        log_refused(None, reason=reason, client_ip=client_ip, body_bytes=max(size, 0))
+        return _failure(413 if size > 0 else 400)
+    body = request.body
+    if body.count(b"&") >= iPay.NOTIFY_MAX_FIELDS:
+        log_refused(None, reason="too many fields", client_ip=client_ip, body_bytes=len(body))
+        return _failure(400)
+    params = QueryDict(body, encoding="utf-8").dict()
+    result = handle_notify(params, client_ip=client_ip, body_bytes=len(body))
+    if result.accepted:
+        return HttpResponse(b"success", content_type="text/plain")
+    return _failure(503 if result.temporary else 400)
+
+
+class AlipayNotifyView(APIView):
+    """Only the schema of Alipay's notify: PaySuccessView hands the POST to `alipay_notify`."""
 
     authentication_classes: list = []
-    parser_classes: list = []  # the body is read here, bounded, before anything parses it
+    parser_classes: list = []
     throttle_classes: list = []
 
     @extend_schema(
@@ -143,34 +179,10 @@ class AlipayNotifyView(APIView):
         },
     )
     def post(self, request: Request) -> HttpResponse:
-        client_ip = _client_ip(request)
-        try:
-            size = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            size = -1
-        if size < 0 or size > iPay.NOTIFY_MAX_BYTES:
-            # Refused before reading: junk costs us neither memory nor a stored body.
-            reason = "body too large" if size > 0 else "unreadable Content-Length"
-            log_refused(None, reason=reason, client_ip=client_ip, body_bytes=max(size, 0))
-            return _failure(413 if size > 0 else 400)
-        body = request.body
-        if body.count(b"&") >= iPay.NOTIFY_MAX_FIELDS:
-            log_refused(None, reason="too many fields", client_ip=client_ip, body_bytes=len(body))
-            return _failure(400)
-        params = QueryDict(body, encoding="utf-8").dict()
-        result = handle_notify(params, client_ip=client_ip, body_bytes=len(body))
-        if result.accepted:
-            return HttpResponse(b"success", content_type="text/plain")
-        return _failure(503 if result.temporary else 400)
-
-    def handle_exception(self, exc: Exception) -> HttpResponse:
-        # Alipay reads the body: whatever went wrong with a notify, it must read `failure`.
-        logger.warning("Alipay notify refused before processing: %r", exc)
-        return _failure(400)
+        return alipay_notify(request._request)
 
 
 _pay_status = PayStatusView.as_view()
-_alipay_notify = AlipayNotifyView.as_view()
 
 
 class PaySuccessView(APIView):
@@ -183,7 +195,7 @@ class PaySuccessView(APIView):
     post = AlipayNotifyView.post
 
     def dispatch(self, request, *args, **kwargs):
-        view = _alipay_notify if request.method == "POST" else _pay_status
+        view = alipay_notify if request.method == "POST" else _pay_status
         return view(request, *args, **kwargs)
 
 

@@ -191,6 +191,12 @@ def test_paid_order_without_alipay_config_is_a_clear_503(no_alipay, place, cours
     assert nothing_written()
 
 
+def test_an_owned_course_is_a_409_even_without_alipay_config(no_alipay, place, course, user):
+    CourseEntitlement.objects.create(user=user, course=course)
+    response, _ = place([course], "99.90")
+    assert response.status_code == 409 and course.name in response.json()["msg"]
+
+
 def test_wechat_is_reserved_not_offered(alipay, place, course):
     response, _ = place([course], "99.90", pay_type=2)
     assert response.status_code == 400 and "pay_type" in response.json()["errors"]

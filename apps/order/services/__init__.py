@@ -22,11 +22,14 @@ from .refunds import (
     resolve_pending_refunds,
 )
 from .settlement import (
+    SettledPayment,
     Settlement,
+    finish_settlement,
     mark_closed,
     reconcile_orders,
     refresh_from_alipay,
     settle_payment,
+    settle_under_lock,
 )
 from .staff import cancel_unpaid_order, grant_course
 
@@ -35,11 +38,13 @@ __all__ = [
     "AlipayRefundOutcome",
     "PlacedOrder",
     "PruneResult",
+    "SettledPayment",
     "Settlement",
     "SettlementRejected",
     "cancel_order",
     "cancel_unpaid_order",
     "expire_orders",
+    "finish_settlement",
     "grant_course",
     "lock_for_grant",
     "mark_closed",
@@ -52,4 +57,5 @@ __all__ = [
     "refund_order",
     "resolve_pending_refunds",
     "settle_payment",
+    "settle_under_lock",
 ]

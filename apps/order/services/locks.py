@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from apps.course.models import Course
-from apps.user.models import User
+from . import sql
 
 
 def lock_buyer(user_id: int) -> None:
     """Lock the buyer's row: placements, grants and revocations of one buyer run one at a time."""
-    User.objects.select_for_update().filter(pk=user_id).values_list("pk").first()
+    sql.lock_user(user_id)
 
 
 def lock_for_grant(user_id: int, course_ids: list[int]) -> None:
@@ -20,9 +19,6 @@ def lock_for_grant(user_id: int, course_ids: list[int]) -> None:
     write it (the students counter) deadlock.
     """
     lock_buyer(user_id)
-    list(
-        Course.objects.select_for_update()
-        .filter(pk__in=course_ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    ids = sorted(set(course_ids))
+    if ids:
+        sql.lock_courses(ids)

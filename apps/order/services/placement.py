@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -19,7 +20,8 @@ from libs import iPay
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
 
-from ..models import CourseEntitlement, Order, OrderDetail
+from ..models import Order
+from . import sql
 from .locks import lock_buyer, lock_for_grant
 from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
 
@@ -51,30 +53,25 @@ def new_out_trade_no(now: datetime | None = None) -> str:
 
 
 def _refuse_owned(user_id: int, courses: list[Course]) -> None:
-    owned = set(
-        CourseEntitlement.objects.filter(
-            user_id=user_id, course_id__in=[c.pk for c in courses]
-        ).values_list("course_id", flat=True)
-    )
+    owned = sql.owned_course_ids(user_id, [c.pk for c in courses])
     if owned:
         names = _("、").join(c.name for c in courses if c.pk in owned)
         raise Conflict(_("您已拥有课程: %(courses)s") % {"courses": names})
 
 
-def _buyable_courses(user: User, course_ids: list[int]) -> list[Course]:
+def _buyable_courses(course_ids: list[int]) -> list[Course]:
+    """The courses on sale, priced now; whether the buyer owns one is asked under the lock."""
     if len(set(course_ids)) != len(course_ids):
         raise exceptions.ValidationError({"courses": [_("课程不能重复")]})
-    found = {
-        c.pk: c for c in Course.objects.visible().with_current_price().filter(pk__in=course_ids)
-    }
+    # Only what an order stores: a whole course row (texts, media paths) is 20+ columns.
+    on_sale = Course.objects.visible().with_current_price().only("name", "price")
+    found = {c.pk: c for c in on_sale.filter(pk__in=course_ids)}
     missing = [pk for pk in course_ids if pk not in found]
     if missing:
         raise exceptions.ValidationError(
             {"courses": [_("课程不存在或已下架: %(ids)s") % {"ids": ", ".join(map(str, missing))}]}
         )
-    courses = [found[pk] for pk in course_ids]
-    _refuse_owned(user.pk, courses)
-    return courses
+    return [found[pk] for pk in course_ids]
 
 
 def _pay_url(client: iPay.AlipayClient, order: Order) -> str:
@@ -104,7 +101,7 @@ def place_order(
     """
     if pay_type != Order.PayType.ALIPAY:
         raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
-    courses = _buyable_courses(buyer, course_ids)
+    courses = _buyable_courses(course_ids)
     server_total = sum((c.real_price for c in courses), Decimal("0.00"))
     if total_amount != server_total:
         raise exceptions.ValidationError(
@@ -121,6 +118,7 @@ def place_order(
         try:
             client = iPay.get_client()
         except iPay.PaymentNotConfigured:
+            _refuse_owned(buyer.pk, courses)  # owning a course is the answer that matters (409)
             raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单")) from None
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, courses, server_total, subject, client)
@@ -146,14 +144,9 @@ def _place_under_buyer_lock(
             lock_for_grant(buyer.pk, ids)
         else:
             lock_buyer(buyer.pk)
-        _refuse_owned(buyer.pk, courses)  # granted since we looked, by a notify
-        open_orders = list(
-            Order.objects.filter(
-                user=buyer, order_status=Order.Status.UNPAID, lines__course_id__in=ids
-            )
-            .distinct()
-            .prefetch_related("lines")
-        )
+        _refuse_owned(buyer.pk, courses)  # under the lock: a notify may have just granted one
+        open_orders = sql.open_orders(user_id=buyer.pk, course_ids=ids)
+        prefetch_related_objects(open_orders, "lines")  # no query when there are none
         for order in open_orders:
             same = {line.course_id for line in order.lines.all()} == set(ids)
             if same and order.total_amount == total and order.expires_at > now + REUSE_MIN_LEFT:
@@ -162,7 +155,7 @@ def _place_under_buyer_lock(
                 return PlacedOrder(order=order, pay_url=pay_url, created=False), []
         if open_orders:
             return None, open_orders
-        order = Order.objects.create(
+        order = Order(
             user=buyer,
             subject=subject,
             total_amount=total,
@@ -170,10 +163,8 @@ def _place_under_buyer_lock(
             pay_type=Order.PayType.ALIPAY,
             expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
         )
-        OrderDetail.objects.bulk_create(
-            OrderDetail(order=order, course=c, price=c.price, real_price=c.real_price)
-            for c in courses
-        )
+        sql.insert_row(order)  # Order.objects.create() without building the InsertQuery
+        sql.insert_lines(order_id=order.pk, lines=[(c.pk, c.price, c.real_price) for c in courses])
         if client is None:  # all free: nothing to pay, the courses are the buyer's now
             mark_paid_and_grant(order, trade_no="", paid_at=now)
             logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)

@@ -1,0 +1,174 @@
+"""What one placement and one notify cost the database: statements, transactions, commits.
+
+Pinned because they are the hot writes of the shop (issue 12): a new query or an extra commit
+here shows up in every order. The counts are the same on SQLite and MariaDB (`make test` runs
+both). Commits are counted from the statements: one COMMIT, and no write outside BEGIN..COMMIT
+(a write in autocommit is a commit of its own; MariaDB's Com_commit does not count those).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.course.models import Course
+from apps.order.models import CourseEntitlement, Order, PaymentNotification
+from tests.factories import CourseFactory
+
+from .conftest import PAY_URL, post_form, signed_notify
+
+Outcome = PaymentNotification.Outcome
+TRADE_NO = "2026112522001400000000000555"
+
+
+def statements(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def data_statements(sqls: list[str]) -> list[str]:
+    """Without transaction control (BEGIN, COMMIT, savepoints)."""
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return [s for s in sqls if not s.upper().startswith(control)]
+
+
+@pytest.mark.django_db
+def test_placing_an_order_takes_seven_statements(alipay, auth_client, course):
+    """Token's user, the courses and their prices, then under the buyer's lock: owned courses,
+    open orders, the order and its lines. Whether the buyer owns a course is asked once."""
+    with CaptureQueriesContext(connection) as captured:
+        response = auth_client.post(
+            PAY_URL, {"courses": [course.pk], "total_amount": "99.90"}, format="json"
+        )
+    assert response.status_code == 201
+    sqls = data_statements(statements(captured))
+    assert len(sqls) == 7, "\n".join(sqls)
+    assert sum("luffy_user_course" in s for s in sqls) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_notify_settles_and_logs_in_one_transaction(alipay, alipay_keys, place, course):
+    _, order = place([course], "99.90")
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    with CaptureQueriesContext(connection) as captured:
+        assert post_form(APIClient(), params).content == b"success"
+    sqls = statements(captured)
+    # Everything between one BEGIN and one COMMIT: nothing written in autocommit around it.
+    assert sqls[0].startswith("BEGIN") and sqls[-1] == "COMMIT", "\n".join(sqls)
+    assert sqls.count("COMMIT") == 1
+    data = data_statements(sqls)
+    # order (locked once, updated once), its lines, buyer and courses locked, owned courses,
+    # entitlements, students, the log entry with its outcome: no UPDATE of the log afterwards.
+    assert len(data) == 9, "\n".join(data)
+    assert sum(s.startswith("UPDATE") and "luffy_payment_notification" in s for s in data) == 0
+    assert sum("FROM `luffy_order` " in s or 'FROM "luffy_order" ' in s for s in data) == 1
+    order.refresh_from_db()
+    assert order.order_status == Order.Status.PAID
+    assert CourseEntitlement.objects.filter(order=order).count() == 1
+    [entry] = PaymentNotification.objects.all()
+    assert (entry.outcome, entry.verified) == (Outcome.SETTLED, True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_notify_is_one_locked_read_and_one_log_insert(
+    alipay, alipay_keys, place, send_notify, course
+):
+    _, order = place([course], "99.90")
+    assert send_notify(order, trade_no=TRADE_NO).content == b"success"
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    with CaptureQueriesContext(connection) as captured:
+        assert post_form(APIClient(), params).content == b"success"
+    sqls = statements(captured)
+    assert sqls[0].startswith("BEGIN") and sqls[-1] == "COMMIT", "\n".join(sqls)
+    data = data_statements(sqls)
+    assert len(data) == 2 and data[1].startswith("INSERT"), "\n".join(data)
+    assert list(PaymentNotification.objects.order_by("id").values_list("outcome", flat=True)) == [
+        Outcome.SETTLED,
+        Outcome.DUPLICATE,
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_notify_locks_the_order_then_the_buyer_then_the_courses_in_id_order(
+    alipay, alipay_keys, place
+):
+    """The grant's statements are written as SQL (apps/order/services/sql.py): they must still
+    lock, in the order every state change takes (deadlock-free), where the backend can."""
+    first, second = CourseFactory(price=Decimal("10.00")), CourseFactory(price=Decimal("20.00"))
+    _, order = place([second, first], "30.00")  # lines in the other order than the ids
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    with CaptureQueriesContext(connection) as captured:
+        assert post_form(APIClient(), params).content == b"success"
+    locking = [s for s in data_statements(statements(captured)) if s.endswith("FOR UPDATE")]
+    if not connection.features.has_select_for_update:  # SQLite: the first write locks it all
+        assert locking == []
+        return
+    assert [s.split(" FROM ")[1].split()[0].strip('`"') for s in locking] == [
+        "luffy_order",
+        "luffy_user",
+        "luffy_course",
+    ]
+    assert "ORDER BY" in locking[2]
+    assert locking[2].count("%s") == 0  # the ids were bound, not formatted in
+    assert sorted([first.pk, second.pk]) == list(
+        Course.objects.filter(students=1).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_settled_order_and_its_entitlements_carry_the_time_they_were_written(
+    alipay, alipay_keys, place, course
+):
+    _, order = place([course], "99.90")
+    before = timezone.now()
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    assert post_form(APIClient(), params).content == b"success"
+    after = timezone.now()
+    order.refresh_from_db()
+    assert order.trade_no == TRADE_NO
+    # MariaDB's DATETIME(6) and SQLite both keep microseconds: within the request, exactly.
+    assert before <= order.updated_time <= after
+    [entitlement] = CourseEntitlement.objects.filter(order=order)
+    assert before <= entitlement.created_time <= after
+    assert entitlement.user_id == order.user_id and entitlement.course_id == course.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_entry_a_paid_notify_writes_as_sql_reads_back_whole(
+    alipay, alipay_keys, place, course, caplog
+):
+    _, order = place([course], "99.90")
+    before = timezone.now()
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    with caplog.at_level("INFO", logger="luffy.order.notify"):
+        assert post_form(APIClient(), params).content == b"success"
+    [entry] = PaymentNotification.objects.all()
+    assert entry.params == params  # JSON-encoded by the field, as save() would
+    assert (entry.out_trade_no, entry.trade_status) == (order.out_trade_no, "TRADE_SUCCESS")
+    assert (entry.outcome, entry.verified, entry.detail) == (Outcome.SETTLED, True, "settled")
+    assert entry.client_ip == "127.0.0.1" and entry.body_bytes > 0
+    assert before <= entry.received_at <= timezone.now()
+    # The new id reached the instance: the log line names the entry it wrote.
+    assert f"Alipay notify {entry.pk} for {order.out_trade_no}" in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_order_placed_through_sql_reads_back_with_its_amount_times_and_lines(
+    alipay, place, user
+):
+    first, second = CourseFactory(price=Decimal("10.10")), CourseFactory(price=Decimal("0.20"))
+    before = timezone.now()
+    response, order = place([first, second], "10.30")
+    assert response.status_code == 201
+    assert (order.user_id, order.total_amount) == (user.pk, Decimal("10.30"))
+    assert order.order_status == Order.Status.UNPAID and order.pay_type == Order.PayType.ALIPAY
+    assert before <= order.created_time <= order.updated_time <= timezone.now()
+    assert order.expires_at > order.created_time
+    assert list(order.lines.order_by("course_id").values_list("course_id", "real_price")) == [
+        (first.pk, Decimal("10.10")),
+        (second.pk, Decimal("0.20")),
+    ]
