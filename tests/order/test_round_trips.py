@@ -62,8 +62,9 @@ def test_a_first_notify_settles_and_logs_in_one_transaction(alipay, alipay_keys,
     assert sqls.count("COMMIT") == 1
     data = data_statements(sqls)
     # order (locked once, updated once), its lines, buyer and courses locked, owned courses,
-    # entitlements, students, the log entry with its outcome: no UPDATE of the log afterwards.
-    assert len(data) == 9, "\n".join(data)
+    # entitlements, students, the course documents emptied (one upsert: they show `students`),
+    # the log entry with its outcome: no UPDATE of the log afterwards.
+    assert len(data) == 10, "\n".join(data)
     assert sum(s.startswith("UPDATE") and "luffy_payment_notification" in s for s in data) == 0
     assert sum("FROM `luffy_order` " in s or 'FROM "luffy_order" ' in s for s in data) == 1
     order.refresh_from_db()
