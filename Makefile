@@ -61,7 +61,8 @@ test-mariadb:
 	@scripts/bootstrap.sh --nginx
 	@scripts/bootstrap.sh --redis
 	scripts/mariadb.sh start
-	DATABASE_URL=$$(scripts/mariadb.sh url) $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
+	DATABASE_URL=$$(scripts/mariadb.sh url) TEST_SEARCH_BACKEND=mroonga \
+	  $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
 	  status=$$?; scripts/mariadb.sh stop; exit $$status
 
 # Load benchmark: throwaway MariaDB (127.0.0.1:3309), gunicorn and wrk; about 10 minutes.

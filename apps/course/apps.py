@@ -8,5 +8,8 @@ class CourseConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals
+        from .search import checks, sync
 
         signals.connect()
+        sync.connect()
+        checks.register()

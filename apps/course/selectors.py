@@ -10,6 +10,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from .models import Course, CourseCategory, CourseChapter, CourseSection
+from .search import search_backend
 
 SECTION_PREVIEW_COUNT = 4
 MAX_SEARCH_WORDS = 8
@@ -98,7 +99,14 @@ def _as_price(word: str) -> Decimal | None:
 
 
 def search_courses(queryset: QuerySet[Course], words: list[str]) -> QuerySet[Course]:
-    """Every word must match the name or brief; a numeric word may also match a price."""
+    """Every word must match the name or brief; a numeric word may also match a price.
+
+    The search backend (SEARCH_BACKEND) first narrows to candidates from its index; the
+    predicate below still decides, so every backend finds exactly what the scan finds.
+    """
+    candidates = search_backend().matching(words)
+    if candidates is not None:
+        queryset = queryset.filter(candidates)
     for word in words:
         condition = Q(name__icontains=word) | Q(brief__icontains=word)
         price = _as_price(word)

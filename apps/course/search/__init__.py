@@ -1,0 +1,62 @@
+"""Course search behind one small interface, so the index can change without touching the API.
+
+The API's search (`selectors.search_courses`) asks the configured backend for *candidates*: a
+condition every course matching the words satisfies. The old predicate (every word in the name
+or brief by `icontains`, a numeric word may match a price) is then applied to the candidates and
+decides, so a backend can only make search faster, never change what it finds: an index that
+returns too many candidates costs time, one that returned too few would be a bug the property
+test (tests/course/test_search_backends.py) looks for.
+
+Backends (SEARCH_BACKEND):
+  like     no index: no narrowing, the predicate scans the catalog (SQLite, any MariaDB).
+  mroonga  a Mroonga full-text table on MariaDB (apps/course/search/mroonga.py).
+An Elasticsearch backend would implement the same protocol, answering `Q(pk__in=ids)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db.models import Q
+
+
+class CourseSearch(Protocol):
+    name: str
+
+    def matching(self, words: list[str]) -> Q | None:
+        """A condition every course matching all `words` meets (None: no narrowing)."""
+
+    def index(self, course_ids: Iterable[int], *, until_commit: bool = False) -> None:
+        """Bring these courses' entries up to date from the database.
+
+        until_commit: the caller's transaction may still roll back; an index that cannot roll
+        back with it must go on finding the courses by their previous text too.
+        """
+
+    def remove(self, course_ids: Iterable[int]) -> None:
+        """Forget these courses (called once their delete has committed)."""
+
+    def rebuild(self) -> int:
+        """Index the whole catalog from scratch; returns how many courses it indexed."""
+
+    def problem(self) -> str:
+        """Why this backend cannot serve searches right now ('' when it can)."""
+
+
+@cache
+def _backend(name: str) -> CourseSearch:
+    if name == "mroonga":
+        from .mroonga import MroongaSearch
+
+        return MroongaSearch()
+    from .like import LikeSearch
+
+    return LikeSearch()
+
+
+def search_backend() -> CourseSearch:
+    """The backend SEARCH_BACKEND names (settings.py checks the name)."""
+    return _backend(settings.SEARCH_BACKEND)
