@@ -134,6 +134,9 @@ class MroongaSearch:
             if runs:
                 union = f"{_BY_TEXT} UNION {union}"
                 params.insert(0, _boolean_query(runs))
+            # A derived table: MariaDB materialises it once. A bare UNION under IN becomes a
+            # dependent subquery, run once per course (a full scan).
+            union = f"SELECT id FROM ({union}) AS candidates"  # noqa: S608 - constants
             condition &= Q(pk__in=RawSQL(union, params))  # noqa: S611 - constants + params
             narrowed = True
         if text_runs:
