@@ -147,3 +147,31 @@ def test_readiness_and_the_system_check_say_when_the_index_is_missing(mroonga):
     assert Client().get("/health/ready/").status_code == 200
     assert not [w for w in run_checks(databases=["default"]) if w.id.startswith("course.")]
     assert names(Client().get(SEARCH_URL, {"search": "elixir"})) == ["Elixir入门"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SEARCH_BACKEND": "elastic"}, "SEARCH_BACKEND must be like or mroonga, got 'elastic'"),
+        ({"SEARCH_BACKEND": "mroonga"}, "SEARCH_BACKEND=mroonga needs a MariaDB DATABASE_URL"),
+    ],
+)
+def test_a_search_backend_that_cannot_work_stops_the_server_with_the_reason(env, message):
+    from tests.test_settings import manage
+
+    result = manage("check", DJANGO_DEBUG="true", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_search_backend_defaults_to_like_without_a_setting():
+    from tests.test_settings import manage
+
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SEARCH_BACKEND)",
+        DJANGO_DEBUG="true",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "like"
