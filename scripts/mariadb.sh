@@ -22,7 +22,9 @@ start() {
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || scripts/bootstrap.sh --mariadb
   export PATH=$PATH:/usr/sbin
   stop_quietly
-  mkdir -p "$DIR"
+  # Its own tmpdir: on-disk temporary tables (big sorts) must not share /tmp with anything that
+  # cleans it; a vanished #sql-temptable file fails the query ("Error on delete of ...MAI").
+  mkdir -p "$DIR/tmp"
   mariadb-install-db --no-defaults --datadir="$DIR/data" --auth-root-authentication-method=normal \
     --skip-test-db >"$DIR/install.log" 2>&1 || { cat "$DIR/install.log"; exit 1; }
   local user_opt=() plugin_opt=()
@@ -32,6 +34,7 @@ start() {
   [ -f "$MROONGA" ] && plugin_opt=(--plugin-load-add=ha_mroonga.so)
   mariadbd --no-defaults "${user_opt[@]}" --datadir="$DIR/data" --socket="$SOCK" \
     --pid-file="$PIDFILE" --port="$PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+    --tmpdir="$DIR/tmp" \
     "${plugin_opt[@]}" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --innodb-buffer-pool-size="$BUFFER_POOL" --innodb-flush-log-at-trx-commit=2 \
