@@ -159,3 +159,17 @@ def test_search_pages_are_the_same_through_both_backends(mroonga, client, params
         answers[backend] = (response.status_code, response.json())
     assert answers["mroonga"] == answers["like"]
     assert answers["like"][0] == 200, answers["like"]
+
+
+def test_a_word_matching_more_courses_than_the_cap_is_left_to_the_scan(mroonga, monkeypatch):
+    from apps.course.search import mroonga as backend
+
+    build_catalog(random.Random("cap"), 40)
+    monkeypatch.setattr(backend, "MAX_CANDIDATES", 5)
+    common = max(CHINESE, key=lambda w: len(ids_found("like", [w])))
+    assert len(ids_found("like", [common])) > 5
+    assert search_backend().matching([common]) is None  # too many: no narrowing
+    assert ids_found("mroonga", [common]) == ids_found("like", [common])
+    rare = "量子纠缠"
+    assert search_backend().matching([rare]) is not None  # few (none): narrowed
+    assert ids_found("mroonga", [f"{common} {rare}"]) == []
