@@ -9,10 +9,10 @@ from django.db import connection
 from apps.course.search.mroonga import engine_available
 from bench import search_scale
 
-pytestmark = pytest.mark.mysql_only
+pytestmark = [pytest.mark.mysql_only, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_search_bench_returns_every_figure_for_a_small_catalog(db):
+def test_the_search_bench_returns_every_figure_for_a_small_catalog():
     with connection.cursor() as cursor:
         backend = "mroonga" if engine_available(cursor) else "like"
     params = connection.settings_dict
