@@ -1,9 +1,10 @@
 """The Mroonga backend: a full-text index of every course's name and brief, on MariaDB.
 
-Why Mroonga (measured with bench/search_scale.py, figures in docs/deploying.md): at 1,000,000
-courses it builds its index in C in well under a minute and answers a word from its posting
-lists in milliseconds, where an n-gram table of our own would hold one row per course and
-distinct bigram (~100 million rows for our briefs) and take many minutes to load on two cores.
+Why Mroonga rather than an n-gram table of our own: Groonga keeps compressed posting lists per
+bigram, built in C (72 s for 1,000,000 courses on a busy 2-core machine, bench/search_scale.py)
+and answers a rare word in milliseconds; our own table would hold one row per course and
+distinct bigram (about 60 per course here: ~60 million InnoDB rows, estimated, not built) and
+would need our own tokeniser to agree with the collation, which Mroonga's normaliser does.
 
 The table `luffy_course_search` (id = the course's id, body = name + newline + brief) uses
 the Mroonga storage engine with a FULLTEXT index tokenised by TokenBigramSplitSymbolAlphaDigit:
@@ -11,15 +12,16 @@ Chinese, Latin letters, digits and symbols are all cut into bigrams, so any subs
 more characters is a phrase of bigrams, and a one-character query is a prefix search of the
 index's lexicon. No normaliser is named: Mroonga then picks the one made for the column's
 collation (NormalizerMySQLUnicodeCI for utf8mb4_unicode_ci), which folds case, accents and
-full-width forms exactly as `LIKE` on luffy_course does, where NormalizerAuto would not (it
-keeps accents: 'cafe' would miss 'Café'). The index only narrows; the LIKE predicate decides.
+full-width forms as `LIKE` on luffy_course does. NormalizerAuto does not: with it the property
+test (tests/course/test_search_backends.py) fails, the query 'TÉ' missing 12 courses LIKE finds.
+The index only narrows; the LIKE predicate decides.
 
 Transactions: Mroonga's storage mode has none. A write is visible to every connection at once
 and a ROLLBACK does not undo it (MariaDB only warns). So a save inside a transaction adds the
 new text to the entry and keeps the old one (a rollback leaves an entry that still finds the
 course by its old text: too many candidates, never too few), and after the commit the entry is
 rewritten with just the committed text. A delete removes the entry after its commit. An entry
-for a course that no longer exists costs nothing: candidates are joined to luffy_course.
+for a course that no longer exists costs nothing: candidates are looked up in luffy_course.
 """
 
 from __future__ import annotations
