@@ -89,16 +89,25 @@ def test_an_edit_that_rolls_back_still_leaves_the_course_found_by_its_old_text(
 
 
 @pytest.mark.django_db
-def test_hiding_a_course_keeps_it_indexed_and_the_predicate_hides_it(
+def test_a_hidden_course_leaves_the_index_once_committed_and_the_search_hides_it(
     mroonga, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         course = CourseFactory(name="Haskell函数式")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         course.is_show = False
         course.save()
+    # Before the commit it stays (a rollback must find it), and the predicate decides.
     assert course.pk in candidates("haskell")
     assert names(Client().get(SEARCH_URL, {"search": "haskell"})) == []
+    for callback in callbacks:
+        callback()
+    assert course.pk not in candidates("haskell")
+    assert names(Client().get(SEARCH_URL, {"search": "haskell"})) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        course.is_show = True
+        course.save()
+    assert names(Client().get(SEARCH_URL, {"search": "haskell"})) == ["Haskell函数式"]
 
 
 @pytest.mark.django_db

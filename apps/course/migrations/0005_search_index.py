@@ -22,6 +22,7 @@ def create_search_table(apps, schema_editor):
 def drop_search_table(apps, schema_editor):
     if schema_editor.connection.vendor == "mysql":
         schema_editor.execute("DROP TABLE IF EXISTS luffy_course_search")
+        schema_editor.execute("DROP TABLE IF EXISTS luffy_course_search_pending")
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,10 @@ condition every course matching the words satisfies. The old predicate (every wo
 or brief by `icontains`, a numeric word may match a price) is then applied to the candidates and
 decides, so a backend can only make search faster, never change what it finds: an index that
 returns too many candidates costs time, one that returned too few would be a bug the property
-test (tests/course/test_search_backends.py) looks for.
+test (tests/course/test_search_backends.py) looks for. A backend may also say which words it
+decides exactly (`decides`): those skip the predicate, and when it decides every word of a
+search with no filter and the default ordering, the index alone counts and pages
+(`selectors.IndexedSearch`).
 
 Backends (SEARCH_BACKEND):
   like     no index: no narrowing, the predicate scans the catalog (SQLite, any MariaDB).
@@ -28,6 +31,17 @@ class CourseSearch(Protocol):
 
     def matching(self, words: list[str]) -> Q | None:
         """A condition every course matching all `words` meets (None: no narrowing)."""
+
+    def decides(self, words: list[str]) -> frozenset[str]:
+        """The words whose index match is exactly the predicate's (no re-check needed), given
+        that `matching` narrowed; only among visible courses (the index holds no others)."""
+
+    def count(self, words: list[str]) -> int:
+        """How many visible courses hold every word; only when `decides` covers all words."""
+
+    def page(self, words: list[str], *, descending: bool, offset: int, limit: int) -> list[int]:
+        """Ids of visible courses holding every word by (orders, id), -orders when descending;
+        only when `decides` covers all words."""
 
     def index(self, course_ids: Iterable[int], *, until_commit: bool = False) -> None:
         """Bring these courses' entries up to date from the database.

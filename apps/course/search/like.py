@@ -13,6 +13,15 @@ class LikeSearch:
     def matching(self, words: list[str]) -> Q | None:
         return None
 
+    def decides(self, words: list[str]) -> frozenset[str]:
+        return frozenset()
+
+    def count(self, words: list[str]) -> int:
+        raise NotImplementedError("the LIKE backend decides no word")
+
+    def page(self, words: list[str], *, descending: bool, offset: int, limit: int) -> list[int]:
+        raise NotImplementedError("the LIKE backend decides no word")
+
     def index(self, course_ids: Iterable[int], *, until_commit: bool = False) -> None:
         pass
 

@@ -49,9 +49,31 @@ MAX_CANDIDATES = 20_000
 # whose query syntax gives meaning to symbols. A run is part of the word, so a course holding the
 # word holds each run: splitting can only add candidates.
 RUN = re.compile(r"[^\W_]+")
-# The indexed text of a course: name and brief, a newline between (a word never holds one).
-_BODIES = f"SELECT id, CONCAT(name, '\\n', brief) FROM {COURSE_TABLE}"  # noqa: S608 - constants
-_BY_TEXT = f"SELECT id FROM {TABLE} WHERE MATCH(body) AGAINST(%s IN BOOLEAN MODE)"  # noqa: S608
+# Courses "written but not yet committed" (see Transactions above): while any is listed, the
+# index only narrows and the LIKE predicate decides every word. A non-transactional table like
+# the index itself, so a rollback leaves the mark (the next committed save of it clears it).
+PENDING = "luffy_course_search_pending"
+# Only what a shopper may see is indexed (Course.objects.visible(): shown, not deleted, online),
+# so the index alone can count a search and order its page.
+VISIBLE = "is_show = 1 AND is_delete = 0 AND status = 0"
+# The indexed row of a course: name and brief, a newline between (a word never holds one), and
+# `orders`, the search page's default ordering. Combining marks and format characters (Mn, Me,
+# Cf: U+0301, a zero-width space) become newlines: the normaliser drops them, so 'e\u0301te'
+# would be found by 'ete', which LIKE (comparing character by character) does not find. A query
+# run never holds one (they are not letters), so no run loses a match LIKE would find.
+_ROWS = (
+    "SELECT id, REGEXP_REPLACE(CONCAT(name, '\\n', brief), '[\\\\p{Mn}\\\\p{Me}\\\\p{Cf}]', "  # noqa: S608
+    f"'\\n'), orders FROM {COURSE_TABLE} WHERE {VISIBLE}"
+)
+# A query word the index decides alone: letters and digits only (ASCII or CJK ideographs), two
+# or more, and not a number (a number may match a price instead). The bigram tokenizer cuts such
+# a word into overlapping bigrams with no gap, so a phrase match of them is exactly "the text
+# holds the word", case folded by the column's collation as LIKE folds it. Anything else (one
+# character: a lexicon prefix search; symbols; accents and full-width forms, which the
+# normaliser and the collation may fold differently) is only narrowed, and LIKE decides.
+EXACT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]{2,}")
+_MATCH = "MATCH(body) AGAINST(%s IN BOOLEAN MODE)"
+_BY_TEXT = f"SELECT id FROM {TABLE} WHERE {_MATCH}"  # noqa: S608
 _BY_PRICE = (
     f"SELECT id FROM {COURSE_TABLE} WHERE price = %s "  # noqa: S608 - constants
     f"UNION SELECT id FROM {COURSE_TABLE} WHERE discount_price = %s"
@@ -96,13 +118,23 @@ def build_table(cursor: Any, table: str = TABLE) -> int:
     charset = collation.split("_", 1)[0]
     cursor.execute(f"DROP TABLE IF EXISTS {table}")
     cursor.execute(
-        f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL) "
-        f"ENGINE=Mroonga DEFAULT CHARSET={charset} COLLATE {collation}"
+        f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, "
+        f"orders INT NOT NULL) ENGINE=Mroonga DEFAULT CHARSET={charset} COLLATE {collation}"
     )
-    cursor.execute(f"INSERT INTO {table} (id, body) {_BODIES}")
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {PENDING} (id BIGINT NOT NULL PRIMARY KEY) ENGINE=Mroonga"
+    )
+    cursor.execute(f"INSERT INTO {table} (id, body, orders) {_ROWS}")
     count = cursor.rowcount
     cursor.execute(f"ALTER TABLE {table} ADD {_fulltext(table)}")
     return count
+
+
+def is_exact(word: str) -> bool:
+    """Whether the index alone decides `word` (EXACT, and not a number a price could match)."""
+    from ..selectors import _as_price
+
+    return EXACT.fullmatch(word) is not None and _as_price(word) is None
 
 
 def _boolean_query(runs: Iterable[str]) -> str:
@@ -165,20 +197,74 @@ class MroongaSearch:
         ids = list(course_ids)
         if not ids:
             return
-        keep = "CONCAT(body, '\\n', VALUES(body))" if until_commit else "VALUES(body)"
+        marks = _placeholders(ids)
         with connection.cursor() as cursor:
-            where = f"WHERE id IN ({_placeholders(ids)})"
-            upsert = f"ON DUPLICATE KEY UPDATE body = {keep}"
-            sql = f"INSERT INTO {TABLE} (id, body) {_BODIES} {where} {upsert}"
-            cursor.execute(sql, ids)
+            if until_commit:
+                # Marked first: from now until the commit clears it, LIKE decides every search.
+                rows = ", ".join(["(%s)"] * len(ids))
+                cursor.execute(
+                    f"INSERT INTO {PENDING} (id) VALUES {rows} "  # noqa: S608 - constants
+                    "ON DUPLICATE KEY UPDATE id = id",
+                    ids,
+                )
+            # Before the commit a course keeps its old text and stays indexed even if hidden
+            # (a rollback must leave it findable); after, the entry is the committed course.
+            keep = "CONCAT(body, '\\n', VALUES(body))" if until_commit else "VALUES(body)"
+            cursor.execute(
+                f"INSERT INTO {TABLE} (id, body, orders) {_ROWS} AND id IN ({marks}) "
+                f"ON DUPLICATE KEY UPDATE body = {keep}, orders = VALUES(orders)",
+                ids,
+            )
+            if until_commit:
+                return
+            visible = f"SELECT id FROM {COURSE_TABLE} WHERE id IN ({marks}) AND {VISIBLE}"  # noqa: S608
+            cursor.execute(visible, ids)
+            shown = {row[0] for row in cursor.fetchall()}
+            hidden = [pk for pk in ids if pk not in shown]
+            if hidden:
+                drop = f"DELETE FROM {TABLE} WHERE id IN ({_placeholders(hidden)})"  # noqa: S608
+                cursor.execute(drop, hidden)
+            cursor.execute(f"DELETE FROM {PENDING} WHERE id IN ({marks})", ids)  # noqa: S608
 
     def remove(self, course_ids: Iterable[int]) -> None:
         ids = list(course_ids)
         if not ids:
             return
         with connection.cursor() as cursor:
-            sql = f"DELETE FROM {TABLE} WHERE id IN ({_placeholders(ids)})"  # noqa: S608 - constants
-            cursor.execute(sql, ids)
+            for table in (TABLE, PENDING):
+                drop = f"DELETE FROM {table} WHERE id IN ({_placeholders(ids)})"  # noqa: S608
+                cursor.execute(drop, ids)
+
+    def decides(self, words: list[str]) -> frozenset[str]:
+        """The words whose index match is exactly the LIKE predicate (see EXACT), none while a
+        write is uncommitted (its entry may hold text the course no longer has)."""
+        exact = frozenset(word for word in words if is_exact(word))
+        if not exact:
+            return exact
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {PENDING} LIMIT 1")  # noqa: S608 - constants
+            return frozenset() if cursor.fetchone() else exact
+
+    def count(self, words: list[str]) -> int:
+        """How many visible courses hold every word (all decided): Mroonga counts from the
+        index's posting lists without reading a row (status Mroonga_count_skip)."""
+        with connection.cursor() as cursor:
+            count = f"SELECT COUNT(*) FROM {TABLE} WHERE {_MATCH}"  # noqa: S608 - constants
+            cursor.execute(count, [_boolean_query(words)])
+            return int(cursor.fetchone()[0])
+
+    def page(self, words: list[str], *, descending: bool, offset: int, limit: int) -> list[int]:
+        """Ids of a page of the visible courses holding every word (all decided), by `orders`
+        (descending: -orders) then id: Mroonga sorts inside Groonga and reads only `limit`
+        rows (status Mroonga_fast_order_limit)."""
+        direction = "DESC" if descending else "ASC"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {TABLE} WHERE {_MATCH} "  # noqa: S608 - constants
+                f"ORDER BY orders {direction}, id ASC LIMIT %s OFFSET %s",
+                [_boolean_query(words), limit, offset],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
     def rebuild(self) -> int:
         """Build a new table beside the live one, swap them in one RENAME, then catch up.
@@ -194,6 +280,13 @@ class MroongaSearch:
         with connection.cursor() as cursor:
             if not engine_available(cursor):
                 raise RuntimeError("the Mroonga engine is not loaded (mariadb-plugin-mroonga)")
+            # The new table holds committed rows only, so earlier marks are moot: a write still
+            # open rewrites its entry when it commits (or is caught up below).
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {PENDING} (id BIGINT NOT NULL PRIMARY KEY) "
+                "ENGINE=Mroonga"
+            )
+            cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
             count = build_table(cursor, f"{TABLE}_new")
             if table_engine(cursor) is None:
                 cursor.execute(f"RENAME TABLE {TABLE}_new TO {TABLE}")
@@ -210,6 +303,13 @@ class MroongaSearch:
         with connection.cursor() as cursor:
             if not engine_available(cursor):
                 return "SEARCH_BACKEND=mroonga but the Mroonga engine is not loaded"
-            if table_engine(cursor) != "Mroonga":
+            if table_engine(cursor) != "Mroonga" or table_engine(cursor, PENDING) != "Mroonga":
                 return f"SEARCH_BACKEND=mroonga but {TABLE} is missing (rebuild_search_index)"
+            cursor.execute(
+                "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                "AND TABLE_NAME = %s AND COLUMN_NAME = 'orders'",
+                [TABLE],
+            )
+            if cursor.fetchone() is None:
+                return f"SEARCH_BACKEND=mroonga but {TABLE} is out of date (rebuild_search_index)"
         return ""
