@@ -269,3 +269,22 @@ def test_an_uncommitted_edit_makes_the_predicate_decide_again(mroonga, client):
         course.save()  # a committed save rewrites the entry and clears the mark
     assert search_backend().decides(["pythonic"]) == {"pythonic"}
     assert client.get(SEARCH_URL, {"search": "pythonic"}).json()["count"] == 0
+
+
+def test_a_mark_left_by_a_rollback_is_repaired_by_a_search_a_minute_later(mroonga, client):
+    from apps.course.search import mroonga as backend
+
+    (course,) = build_catalog(random.Random("stale"), 1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        course.name, course.brief = "Pythonic", ""
+        course.save()
+        raise RuntimeError("the edit fails after the save")
+    assert search_backend().decides(["pythonic"]) == frozenset()
+    with connection.cursor() as cursor:  # the rollback was over a minute ago
+        cursor.execute(
+            f"UPDATE {PENDING} SET marked = marked - %s",  # noqa: S608 - constants
+            [backend.STALE_MARK_SECONDS + 1],
+        )
+    assert client.get(SEARCH_URL, {"search": "pythonic"}).json()["count"] == 0
+    assert search_backend().decides(["pythonic"]) == {"pythonic"}
+    assert client.get(SEARCH_URL, {"search": "pythonic"}).json()["count"] == 0

@@ -53,6 +53,14 @@ RUN = re.compile(r"[^\W_]+")
 # index only narrows and the LIKE predicate decides every word. A non-transactional table like
 # the index itself, so a rollback leaves the mark (the next committed save of it clears it).
 PENDING = "luffy_course_search_pending"
+_PENDING_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {PENDING} (id BIGINT NOT NULL PRIMARY KEY, "
+    "marked BIGINT NOT NULL) ENGINE=Mroonga"
+)
+# A mark older than this (seconds) is taken as left by a rollback: the next search re-indexes the
+# course from its committed row, which clears it (a write still open re-marks on its next save,
+# and its commit rewrites the entry). No request transaction here lasts a minute.
+STALE_MARK_SECONDS = 60
 # Only what a shopper may see is indexed (Course.objects.visible(): shown, not deleted, online),
 # so the index alone can count a search and order its page.
 VISIBLE = "is_show = 1 AND is_delete = 0 AND status = 0"
@@ -121,9 +129,7 @@ def build_table(cursor: Any, table: str = TABLE) -> int:
         f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, "
         f"orders INT NOT NULL) ENGINE=Mroonga DEFAULT CHARSET={charset} COLLATE {collation}"
     )
-    cursor.execute(
-        f"CREATE TABLE IF NOT EXISTS {PENDING} (id BIGINT NOT NULL PRIMARY KEY) ENGINE=Mroonga"
-    )
+    cursor.execute(_PENDING_TABLE)
     cursor.execute(f"INSERT INTO {table} (id, body, orders) {_ROWS}")
     count = cursor.rowcount
     cursor.execute(f"ALTER TABLE {table} ADD {_fulltext(table)}")
@@ -201,11 +207,12 @@ class MroongaSearch:
         with connection.cursor() as cursor:
             if until_commit:
                 # Marked first: from now until the commit clears it, LIKE decides every search.
-                rows = ", ".join(["(%s)"] * len(ids))
+                rows = ", ".join(["(%s, %s)"] * len(ids))
+                now = int(time.time())
                 cursor.execute(
-                    f"INSERT INTO {PENDING} (id) VALUES {rows} "  # noqa: S608 - constants
-                    "ON DUPLICATE KEY UPDATE id = id",
-                    ids,
+                    f"INSERT INTO {PENDING} (id, marked) VALUES {rows} "  # noqa: S608 - constants
+                    "ON DUPLICATE KEY UPDATE marked = VALUES(marked)",
+                    [value for pk in ids for value in (pk, now)],
                 )
             # Before the commit a course keeps its old text and stays indexed even if hidden
             # (a rollback must leave it findable); after, the entry is the committed course.
@@ -242,8 +249,23 @@ class MroongaSearch:
         if not exact:
             return exact
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT 1 FROM {PENDING} LIMIT 1")  # noqa: S608 - constants
-            return frozenset() if cursor.fetchone() else exact
+            cursor.execute(f"SELECT MIN(marked) FROM {PENDING}")  # noqa: S608 - constants
+            oldest = cursor.fetchone()[0]
+        if oldest is None:
+            return exact
+        if oldest < time.time() - STALE_MARK_SECONDS:
+            self._repair_stale_marks()
+        return frozenset()  # this search re-checks; the next one may not need to
+
+    def _repair_stale_marks(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {PENDING} WHERE marked < %s LIMIT 1000",  # noqa: S608 - constants
+                [int(time.time()) - STALE_MARK_SECONDS],
+            )
+            stale = [row[0] for row in cursor.fetchall()]
+        logger.info("search index: re-indexing %s courses a rolled-back write marked", len(stale))
+        self.index(stale)
 
     def count(self, words: list[str]) -> int:
         """How many visible courses hold every word (all decided): Mroonga counts from the
@@ -282,10 +304,7 @@ class MroongaSearch:
                 raise RuntimeError("the Mroonga engine is not loaded (mariadb-plugin-mroonga)")
             # The new table holds committed rows only, so earlier marks are moot: a write still
             # open rewrites its entry when it commits (or is caught up below).
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {PENDING} (id BIGINT NOT NULL PRIMARY KEY) "
-                "ENGINE=Mroonga"
-            )
+            cursor.execute(_PENDING_TABLE)
             cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
             count = build_table(cursor, f"{TABLE}_new")
             if table_engine(cursor) is None:
