@@ -125,7 +125,11 @@ class IndexedSearch:
         if stop is None or stop <= start:
             return []
         ids = search_backend().page(
-            self.words, descending=self.descending, offset=start, limit=stop - start
+            self.words,
+            descending=self.descending,
+            offset=start,
+            limit=stop - start,
+            count=self._count,
         )
         by_id = visible_courses().in_bulk(ids)
         # A course hidden after the index was read is left out (its entry goes on commit).

@@ -39,9 +39,18 @@ class CourseSearch(Protocol):
     def count(self, words: list[str]) -> int:
         """How many visible courses hold every word; only when `decides` covers all words."""
 
-    def page(self, words: list[str], *, descending: bool, offset: int, limit: int) -> list[int]:
+    def page(
+        self,
+        words: list[str],
+        *,
+        descending: bool,
+        offset: int,
+        limit: int,
+        count: int | None = None,
+    ) -> list[int]:
         """Ids of visible courses holding every word by (orders, id), -orders when descending;
-        only when `decides` covers all words."""
+        only when `decides` covers all words. `count`: the search's, when known (it tells how
+        common the words are, so how best to read the page)."""
 
     def index(self, course_ids: Iterable[int], *, until_commit: bool = False) -> None:
         """Bring these courses' entries up to date from the database.

@@ -19,7 +19,15 @@ class LikeSearch:
     def count(self, words: list[str]) -> int:
         raise NotImplementedError("the LIKE backend decides no word")
 
-    def page(self, words: list[str], *, descending: bool, offset: int, limit: int) -> list[int]:
+    def page(
+        self,
+        words: list[str],
+        *,
+        descending: bool,
+        offset: int,
+        limit: int,
+        count: int | None = None,
+    ) -> list[int]:
         raise NotImplementedError("the LIKE backend decides no word")
 
     def index(self, course_ids: Iterable[int], *, until_commit: bool = False) -> None:
