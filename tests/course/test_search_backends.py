@@ -221,16 +221,22 @@ def random_page_params(rng: random.Random) -> dict[str, str]:
     return params
 
 
-@pytest.mark.parametrize("scan_rows", [0, 2_000], ids=["sorted-by-mroonga", "ordered-scan"])
+@pytest.mark.parametrize(
+    ("scan_rows", "scan_bound"),
+    [(0, 0), (2_000, 8_000), (2_000, 12)],
+    ids=["sorted-by-mroonga", "ordered-scan", "ordered-scan-gives-up"],
+)
 @pytest.mark.parametrize("seed", range(3))
 def test_whole_search_pages_are_the_same_through_both_backends(
-    mroonga, client, monkeypatch, seed, scan_rows
+    mroonga, client, monkeypatch, seed, scan_rows, scan_bound
 ):
     from apps.course.search import mroonga as index
 
     # A small catalog: with 2,000 the first pages of any word are read by walking the courses
-    # in order; with 0, always by Mroonga's sort.
+    # in order (12 rows examined at most: often given up, then sorted); with 0, always sorted
+    # by Mroonga.
     monkeypatch.setattr(index, "SCAN_ROWS", scan_rows)
+    monkeypatch.setattr(index, "SCAN_BOUND", scan_bound)
     rng = random.Random(f"pages-{seed}")
     build_catalog(rng, 80)
     for _ in range(60):

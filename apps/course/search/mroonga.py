@@ -64,6 +64,8 @@ STALE_MARK_SECONDS = 60
 # A page is read by walking the courses in order (see MroongaSearch.page) when that should take
 # fewer LIKE tests than this (about 1-5 us each) rather than Mroonga collecting every match.
 SCAN_ROWS = 2_000
+# ... and it gives up after this many (matches bunched late in the order), Mroonga sorting then.
+SCAN_BOUND = 4 * SCAN_ROWS
 # Only what a shopper may see is indexed (Course.objects.visible(): shown, not deleted, online),
 # so the index alone can count a search and order its page.
 VISIBLE = "is_show = 1 AND is_delete = 0 AND status = 0"
@@ -208,14 +210,17 @@ class MroongaSearch:
             return int(cursor.fetchone()[0])
 
     def _page_by_ordered_scan(self, words: list[str], *, offset: int, limit: int) -> list[int]:
+        """The page, or fewer ids once SCAN_BOUND rows were examined (LIMIT ROWS EXAMINED):
+        the estimate assumes matches spread evenly over the order, which they may not."""
         # Decided words hold only letters and digits: no LIKE wildcard to escape.
         where = " AND ".join(["(name LIKE %s OR brief LIKE %s)"] * len(words))
         params: list[Any] = [f"%{word}%" for word in words for _ in range(2)]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id FROM {COURSE_TABLE} FORCE INDEX (course_listing) "  # noqa: S608
-                f"WHERE {VISIBLE} AND {where} ORDER BY orders, id LIMIT %s OFFSET %s",
-                [*params, limit, offset],
+                f"WHERE {VISIBLE} AND {where} ORDER BY orders, id LIMIT %s OFFSET %s "
+                "ROWS EXAMINED %s",
+                [*params, limit, offset, SCAN_BOUND],
             )
             return [row[0] for row in cursor.fetchall()]
 
@@ -314,7 +319,11 @@ class MroongaSearch:
         LIKE reaches the page after about (offset + limit) * visible / count rows instead.
         """
         if not descending and count and (offset + limit) * self._visible() <= SCAN_ROWS * count:
-            return self._page_by_ordered_scan(words, offset=offset, limit=limit)
+            ids = self._page_by_ordered_scan(words, offset=offset, limit=limit)
+            if len(ids) == min(limit, count - offset):
+                return ids
+            # The matches sit late in that order (ordering and text correlate): the scan
+            # stopped at its bound; Mroonga sorts instead.
         direction = "DESC" if descending else "ASC"
         with connection.cursor() as cursor:
             cursor.execute(
