@@ -237,6 +237,15 @@ def test_whole_search_pages_are_the_same_through_both_backends(
     # by Mroonga.
     monkeypatch.setattr(index, "SCAN_ROWS", scan_rows)
     monkeypatch.setattr(index, "SCAN_BOUND", scan_bound)
+    scans: list[bool] = []  # per ordered scan: a short page (given up, or the last page)?
+    scan = index.MroongaSearch._page_by_ordered_scan
+
+    def counted_scan(self, words, *, offset, limit):
+        ids = scan(self, words, offset=offset, limit=limit)
+        scans.append(len(ids) < limit)
+        return ids
+
+    monkeypatch.setattr(index.MroongaSearch, "_page_by_ordered_scan", counted_scan)
     rng = random.Random(f"pages-{seed}")
     build_catalog(rng, 80)
     for _ in range(60):
@@ -247,6 +256,11 @@ def test_whole_search_pages_are_the_same_through_both_backends(
                 response = client.get(SEARCH_URL, params)
             answers[backend] = (response.status_code, response.json())
         assert answers["mroonga"] == answers["like"], params
+    # The ordered scan ran (or not at all with 0), and returned short pages with a tiny bound.
+    if scan_rows == 0:
+        assert scans == []
+    else:
+        assert (False in scans) and (scan_bound > 12 or True in scans), scans
 
 
 def mroonga_status() -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""The Mroonga backend: a full-text index of every course's name and brief, on MariaDB.
+"""The Mroonga backend: a full-text index of every visible course's name and brief, on MariaDB.
 
 Why Mroonga rather than an n-gram table of our own: Groonga keeps compressed posting lists per
 bigram, built in C (72 s for 1,000,000 courses on a busy 2-core machine, bench/search_scale.py)
@@ -6,7 +6,8 @@ and answers a rare word in milliseconds; our own table would hold one row per co
 distinct bigram (about 60 per course here: ~60 million InnoDB rows, estimated, not built) and
 would need our own tokeniser to agree with the collation, which Mroonga's normaliser does.
 
-The table `luffy_course_search` (id = the course's id, body = name + newline + brief) uses
+The table `luffy_course_search` (id = the course's id, body = name + newline + brief, orders;
+visible courses only) uses
 the Mroonga storage engine with a FULLTEXT index tokenised by TokenBigramSplitSymbolAlphaDigit:
 Chinese, Latin letters, digits and symbols are all cut into bigrams, so any substring of two or
 more characters is a phrase of bigrams, and a one-character query is a prefix search of the
@@ -14,14 +15,18 @@ index's lexicon. No normaliser is named: Mroonga then picks the one made for the
 collation (NormalizerMySQLUnicodeCI for utf8mb4_unicode_ci), which folds case, accents and
 full-width forms as `LIKE` on luffy_course does. NormalizerAuto does not: with it the property
 test (tests/course/test_search_backends.py) fails, the query 'TÉ' missing 12 courses LIKE finds.
-The index only narrows; the LIKE predicate decides.
+For most words the index only narrows and the LIKE predicate decides; for the words EXACT
+describes the index decides alone, and a search of only such words, unfiltered and in `orders`
+order, is counted and paged by the index (MroongaSearch.count/page).
 
 Transactions: Mroonga's storage mode has none. A write is visible to every connection at once
 and a ROLLBACK does not undo it (MariaDB only warns). So a save inside a transaction adds the
 new text to the entry and keeps the old one (a rollback leaves an entry that still finds the
 course by its old text: too many candidates, never too few), and after the commit the entry is
-rewritten with just the committed text. A delete removes the entry after its commit. An entry
-for a course that no longer exists costs nothing: candidates are looked up in luffy_course.
+rewritten with just the committed text; until then the course is marked in PENDING and the
+index decides nothing. A delete removes the entry after its commit. An entry left for a course
+that no longer exists (the process died between a delete's commit and its on-commit work)
+would count in an index-only count: rebuild_search_index after such a crash.
 """
 
 from __future__ import annotations
