@@ -1,8 +1,10 @@
 """Keeps the search index in step with course writes (create, edit, hide, delete).
 
-Every path that writes a course's name or brief goes through Model.save() (the API, the admin,
-load_demo's update_or_create); none uses QuerySet.update() on those columns. A bulk path that
-does must call `search_backend().index(ids)` itself, or `manage.py rebuild_search_index` after.
+Every path that writes a course's name, brief, orders or visibility (is_show, is_delete,
+status) goes through Model.save() (the API, the admin, load_demo's update_or_create); none uses
+QuerySet.update() on those columns (settlement and refunds update only `students`, which the
+index does not hold). A bulk path that does must call `search_backend().index(ids)` itself, or
+`manage.py rebuild_search_index` after.
 """
 
 from __future__ import annotations
