@@ -19,7 +19,7 @@ from libs.iPay.config import settings_from_mapping as alipay_settings_from_mappi
 from libs.qiniu.config import settings_from_env as qiniu_settings_from_env
 from libs.tencent.config import settings_from_env as tencent_settings_from_env
 from luffy_api.dev_secret import load_or_create_dev_secret_key
-from utils.env import env_bool, env_choice, env_int, env_list
+from utils.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -190,6 +190,15 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 60)  # 0 turns the page
 CATALOG_VERSION_CHECK_SECONDS = env_int("CATALOG_VERSION_CHECK_SECONDS", 1)
 # Longest life of a course document (apps/course/documents.py); 0 serves detail/chapters fresh.
 CATALOG_DOCUMENT_SECONDS = env_int("CATALOG_DOCUMENT_SECONDS", 86400)
+
+# --- Search -------------------------------------------------------------------------------------
+# SEARCH_BACKEND: like (default) scans name and brief with LIKE; mroonga narrows with a Mroonga
+# full-text index on MariaDB first (apps/course/search/, docs/deploying.md). Same results.
+SEARCH_BACKEND = env_str("SEARCH_BACKEND", "like").lower()
+if SEARCH_BACKEND not in {"like", "mroonga"}:
+    raise ImproperlyConfigured(f"SEARCH_BACKEND must be like or mroonga, got {SEARCH_BACKEND!r}.")
+if SEARCH_BACKEND == "mroonga" and _db["ENGINE"] != "django.db.backends.mysql":
+    raise ImproperlyConfigured("SEARCH_BACKEND=mroonga needs a MariaDB DATABASE_URL.")
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "user.User"

@@ -3,7 +3,7 @@
 The environment is fixed here, before the real settings are read, so a developer's `.env` or
 shell cannot change what the suite sees. Two variables are passed through: DATABASE_URL selects
 SQLite (unset) or the MariaDB server started by `make test`, TEST_CACHE_URL a throwaway Redis
-for the shared cache (`make test-redis`).
+for the shared cache (`make test-redis`), TEST_SEARCH_BACKEND the search backend.
 """
 
 import os
@@ -24,6 +24,8 @@ if os.environ.get("TEST_CACHE_URL"):
 # The anonymous page cache is off unless a test turns it on (tests/course/test_page_cache.py):
 # most tests change rows with update() and read the page again at once.
 os.environ["CATALOG_CACHE_SECONDS"] = "0"
+# The search backend is LIKE unless `make test-mariadb` asks for the Mroonga index.
+os.environ["SEARCH_BACKEND"] = os.environ.get("TEST_SEARCH_BACKEND", "like")
 
 from .settings import *  # noqa: F403
 

@@ -27,7 +27,8 @@ apt_install() {
 }
 
 if [ "${1:-}" = "--mariadb" ]; then
-  apt_install mariadb-server mariadb-client tzdata
+  # Mroonga: the full-text index of SEARCH_BACKEND=mroonga (same version as the server).
+  apt_install mariadb-server mariadb-client mariadb-plugin-mroonga tzdata
   exit 0
 fi
 

@@ -16,18 +16,26 @@ BUFFER_POOL=${MARIADB_BUFFER_POOL:-256M}
 if [ "$PORT" = 3307 ]; then DIR=$PWD/.tmp/mariadb; else DIR=$PWD/.tmp/mariadb-$PORT; fi
 SOCK=$DIR/mysqld.sock
 PIDFILE=$DIR/mysqld.pid
+MROONGA=/usr/lib/mysql/plugin/ha_mroonga.so
 
 start() {
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || scripts/bootstrap.sh --mariadb
   export PATH=$PATH:/usr/sbin
   stop_quietly
-  mkdir -p "$DIR"
+  # Its own tmpdir: on-disk temporary tables (big sorts) must not share /tmp with anything that
+  # cleans it; a vanished #sql-temptable file fails the query ("Error on delete of ...MAI").
+  mkdir -p "$DIR/tmp"
   mariadb-install-db --no-defaults --datadir="$DIR/data" --auth-root-authentication-method=normal \
     --skip-test-db >"$DIR/install.log" 2>&1 || { cat "$DIR/install.log"; exit 1; }
-  local user_opt=()
+  local user_opt=() plugin_opt=()
   [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
+  # Mroonga (mariadb-plugin-mroonga) serves SEARCH_BACKEND=mroonga; without it search stays LIKE.
+  [ -f "$MROONGA" ] || scripts/bootstrap.sh --mariadb || echo "no Mroonga: search stays LIKE"
+  [ -f "$MROONGA" ] && plugin_opt=(--plugin-load-add=ha_mroonga.so)
   mariadbd --no-defaults "${user_opt[@]}" --datadir="$DIR/data" --socket="$SOCK" \
     --pid-file="$PIDFILE" --port="$PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+    --tmpdir="$DIR/tmp" \
+    "${plugin_opt[@]}" \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
     --innodb-buffer-pool-size="$BUFFER_POOL" --innodb-flush-log-at-trx-commit=2 \
     --max-connections=200 \

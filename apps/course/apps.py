@@ -9,6 +9,9 @@ class CourseConfig(AppConfig):
 
     def ready(self) -> None:
         from . import documents, signals
+        from .search import checks, sync
 
         signals.connect()
         documents.connect()
+        sync.connect()
+        checks.register()

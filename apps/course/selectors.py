@@ -10,6 +10,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from .models import Course, CourseCategory, CourseChapter, CourseSection
+from .search import search_backend
 
 SECTION_PREVIEW_COUNT = 4
 MAX_SEARCH_WORDS = 8
@@ -97,9 +98,69 @@ def _as_price(word: str) -> Decimal | None:
     return value
 
 
-def search_courses(queryset: QuerySet[Course], words: list[str]) -> QuerySet[Course]:
-    """Every word must match the name or brief; a numeric word may also match a price."""
+class IndexedSearch:
+    """A search the index answers alone, as a sequence Django's Paginator can page through.
+
+    The count is one COUNT(*) on the index and a page is one ORDER BY ... LIMIT on it, then the
+    page's courses by primary key: neither reads every match (at 1,000,000 courses a common word
+    holds 100,000). Only for a search whose every word the backend decides (`decided_words`),
+    ordered by (orders, id), or (-orders, id) when descending: the search page's default and
+    its `ordering=orders`/`-orders`.
+    """
+
+    def __init__(self, words: list[str], *, descending: bool) -> None:
+        self.words, self.descending = words, descending
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = search_backend().count(self.words)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[Course]:
+        start, stop = page.start or 0, page.stop
+        if stop is None or stop <= start:
+            return []
+        ids = search_backend().page(
+            self.words,
+            descending=self.descending,
+            offset=start,
+            limit=stop - start,
+            count=self._count,
+        )
+        by_id = visible_courses().in_bulk(ids)
+        # A course hidden after the index was read is left out (its entry goes on commit).
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def decided_words(words: list[str]) -> frozenset[str]:
+    """The words the search index decides exactly (one query at most; none for LIKE)."""
+    return search_backend().decides(words)
+
+
+def search_courses(
+    queryset: QuerySet[Course], words: list[str], *, decided: frozenset[str] | None = None
+) -> QuerySet[Course]:
+    """Every word must match the name or brief; a numeric word may also match a price.
+
+    The search backend (SEARCH_BACKEND) first narrows to candidates from its index; the
+    predicate below still decides each word the index does not decide exactly, so every backend
+    finds what the scan finds. `queryset` must be within `visible_courses()`: the index holds
+    only visible courses. `decided`: `decided_words(words)` if the caller has it already.
+    """
+    backend = search_backend()
+    candidates = backend.matching(words)
+    if candidates is None:
+        decided = frozenset()  # nothing narrowed: the predicate decides every word
+    else:
+        queryset = queryset.filter(candidates)
+        decided = backend.decides(words) if decided is None else decided
     for word in words:
+        if word in decided:
+            continue
         condition = Q(name__icontains=word) | Q(brief__icontains=word)
         price = _as_price(word)
         if price is not None:

@@ -92,6 +92,10 @@ SEARCH_PARAM = OpenApiParameter(
 )
 
 
+# `ordering` values the search index can answer (descending?): CourseFilter orders by them then id.
+INDEX_ORDERINGS = {"orders": False, "-orders": True}
+
+
 class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
     """Search across every course type; combines with the list's filters and ordering."""
 
@@ -111,7 +115,20 @@ class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
             raise exceptions.ValidationError(
                 {"search": [messages.too_many_search_words(selectors.MAX_SEARCH_WORDS)]}
             )
-        return selectors.search_courses(selectors.visible_courses(), words)
+        params = self.request.query_params
+        ordering = params.get("ordering") or "orders"
+        filtered = any(name in params for name in CourseFilter.base_filters if name != "ordering")
+        decided = selectors.decided_words(words)
+        if not filtered and ordering in INDEX_ORDERINGS and decided == frozenset(words):
+            # No filter, ordered as the index is, every word decided by it: the index counts
+            # and pages alone (selectors.IndexedSearch).
+            return selectors.IndexedSearch(words, descending=INDEX_ORDERINGS[ordering])
+        return selectors.search_courses(selectors.visible_courses(), words, decided=decided)
+
+    def filter_queryset(self, queryset):
+        if isinstance(queryset, selectors.IndexedSearch):
+            return queryset  # no filter was given; its order is the requested one
+        return super().filter_queryset(queryset)
 
     @extend_schema(
         summary="Search courses",

@@ -1,5 +1,6 @@
 """Readiness checks: can this node serve the shop right now (database, migrations, shared cache,
-media storage)? Each check runs the real call with a short budget and reports, never raises."""
+media storage, search index)? Each check runs the real call with a short budget and reports,
+never raises."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from apps.course.search.checks import check_search_index
 from utils.logging import get_logger
 
 logger = get_logger("health")
@@ -77,6 +79,7 @@ CHECKS: dict[str, Callable[[], None]] = {
     "migrations": check_migrations,
     "cache": check_cache,
     "storage": check_storage,
+    "search": check_search_index,
 }
 
 

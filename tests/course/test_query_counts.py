@@ -38,30 +38,33 @@ def run(client, url, params, assert_max, limit):
 
 
 @pytest.mark.parametrize(
-    ("url", "params"),
+    ("url", "params", "index_reads"),
     [
-        (LIST_URL, {}),
-        (LIST_URL, {"ordering": "-price", "min_price": "1", "course_type": "actual"}),
-        (SEARCH_URL, {"search": "course"}),
-        (SEARCH_URL, {"search": "Course 99", "ordering": "-students"}),
+        (LIST_URL, {}, 0),
+        (LIST_URL, {"ordering": "-price", "min_price": "1", "course_type": "actual"}, 0),
+        # SEARCH_BACKEND=mroonga reads candidate ids (once for the words, once per numeric word)
+        # and whether a write is uncommitted (here, in the test's transaction, there is one)
+        (SEARCH_URL, {"search": "course"}, 2),
+        (SEARCH_URL, {"search": "Course 99", "ordering": "-students"}, 3),
     ],
     ids=["list", "list-filtered", "search", "search-price-word"],
 )
 def test_page_queries_do_not_grow_with_page_size(
-    api_client, sixty_courses, django_assert_max_num_queries, url, params
+    api_client, sixty_courses, django_assert_max_num_queries, settings, url, params, index_reads
 ):
+    expected = LIST_QUERIES + (index_reads if settings.SEARCH_BACKEND == "mroonga" else 0)
     small, small_count = run(
-        api_client, url, {**params, "size": 5}, django_assert_max_num_queries, LIST_QUERIES
+        api_client, url, {**params, "size": 5}, django_assert_max_num_queries, expected
     )
     big, big_count = run(
-        api_client, url, {**params, "size": 50}, django_assert_max_num_queries, LIST_QUERIES
+        api_client, url, {**params, "size": 50}, django_assert_max_num_queries, expected
     )
 
     assert len(small.json()["results"]) == 5
     assert len(big.json()["results"]) == 50
     assert all(len(c["section_list"]) == 4 for c in big.json()["results"])
     assert all(c["teacher"] is not None for c in big.json()["results"])
-    assert small_count == big_count == LIST_QUERIES
+    assert small_count == big_count == expected
 
 
 def test_page_size_parameter_alias_costs_the_same(

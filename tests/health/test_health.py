@@ -19,12 +19,12 @@ def test_liveness_answers_200_without_touching_the_database():
 
 
 @pytest.mark.django_db
-def test_readiness_answers_200_when_database_migrations_cache_and_storage_answer():
+def test_readiness_answers_200_when_database_migrations_cache_storage_and_search_answer():
     response = Client().get(READY)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["code"] == 100 and body["msg"] == "ready"
-    assert set(body["checks"]) == {"database", "migrations", "cache", "storage"}
+    assert set(body["checks"]) == {"database", "migrations", "cache", "storage", "search"}
     assert all(check["ok"] for check in body["checks"].values())
 
 

@@ -1,0 +1,384 @@
+"""The Mroonga backend: a full-text index of every visible course's name and brief, on MariaDB.
+
+Why Mroonga rather than an n-gram table of our own: Groonga keeps compressed posting lists per
+bigram, built in C (72 s for 1,000,000 courses on a busy 2-core machine, bench/search_scale.py)
+and answers a rare word in milliseconds; our own table would hold one row per course and
+distinct bigram (about 60 per course here: ~60 million InnoDB rows, estimated, not built) and
+would need our own tokeniser to agree with the collation, which Mroonga's normaliser does.
+
+The table `luffy_course_search` (id = the course's id, body = name + newline + brief, orders;
+visible courses only) uses
+the Mroonga storage engine with a FULLTEXT index tokenised by TokenBigramSplitSymbolAlphaDigit:
+Chinese, Latin letters, digits and symbols are all cut into bigrams, so any substring of two or
+more characters is a phrase of bigrams, and a one-character query is a prefix search of the
+index's lexicon. No normaliser is named: Mroonga then picks the one made for the column's
+collation (NormalizerMySQLUnicodeCI for utf8mb4_unicode_ci), which folds case, accents and
+full-width forms as `LIKE` on luffy_course does. NormalizerAuto does not: with it the property
+test (tests/course/test_search_backends.py) fails, the query 'TÉ' missing 12 courses LIKE finds.
+For most words the index only narrows and the LIKE predicate decides; for the words EXACT
+describes the index decides alone, and a search of only such words, unfiltered and in `orders`
+order, is counted and paged by the index (MroongaSearch.count/page).
+
+Transactions: Mroonga's storage mode has none. A write is visible to every connection at once
+and a ROLLBACK does not undo it (MariaDB only warns). So a save inside a transaction adds the
+new text to the entry and keeps the old one (a rollback leaves an entry that still finds the
+course by its old text: too many candidates, never too few), and after the commit the entry is
+rewritten with just the committed text; until then the course is marked in PENDING and the
+index decides nothing. A delete removes the entry after its commit. An entry left for a course
+that no longer exists (the process died between a delete's commit and its on-commit work)
+would count in an index-only count: rebuild_search_index after such a crash.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from utils.logging import get_logger
+
+logger = get_logger("course.search")
+
+TABLE = "luffy_course_search"
+COURSE_TABLE = "luffy_course"
+TOKENIZER = "TokenBigramSplitSymbolAlphaDigit"
+# More candidates than this: no narrowing (a scan of the catalog is as cheap as checking them).
+MAX_CANDIDATES = 20_000
+# A query word is cut into runs of letters and digits (any script): only they go to the index,
+# whose query syntax gives meaning to symbols. A run is part of the word, so a course holding the
+# word holds each run: splitting can only add candidates.
+RUN = re.compile(r"[^\W_]+")
+# Courses "written but not yet committed" (see Transactions above): while any is listed, the
+# index only narrows and the LIKE predicate decides every word. A non-transactional table like
+# the index itself, so a rollback leaves the mark (the next committed save of it clears it).
+PENDING = "luffy_course_search_pending"
+_PENDING_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {PENDING} (id BIGINT NOT NULL PRIMARY KEY, "
+    "marked BIGINT NOT NULL) ENGINE=Mroonga"
+)
+# A mark older than this (seconds) is taken as left by a rollback: the next search re-indexes the
+# course from its committed row, which clears it (a write still open re-marks on its next save,
+# and its commit rewrites the entry). No request transaction here lasts a minute.
+STALE_MARK_SECONDS = 60
+# A page is read by walking the courses in order (see MroongaSearch.page) when that should take
+# fewer LIKE tests than this (about 1-5 us each) rather than Mroonga collecting every match.
+SCAN_ROWS = 2_000
+# ... and it gives up after this many (matches bunched late in the order), Mroonga sorting then.
+SCAN_BOUND = 4 * SCAN_ROWS
+# Only what a shopper may see is indexed (Course.objects.visible(): shown, not deleted, online),
+# so the index alone can count a search and order its page.
+VISIBLE = "is_show = 1 AND is_delete = 0 AND status = 0"
+# The indexed row of a course: name and brief, a newline between (a word never holds one), and
+# `orders`, the search page's default ordering. Combining marks and format characters (Mn, Me,
+# Cf: U+0301, a zero-width space) become newlines: the normaliser drops them, so 'e\u0301te'
+# would be found by 'ete', which LIKE (comparing character by character) does not find. A query
+# run never holds one (they are not letters), so no run loses a match LIKE would find.
+_ROWS = (
+    "SELECT id, REGEXP_REPLACE(CONCAT(name, '\\n', brief), '[\\\\p{Mn}\\\\p{Me}\\\\p{Cf}]', "  # noqa: S608
+    f"'\\n'), orders FROM {COURSE_TABLE} WHERE {VISIBLE}"
+)
+# A query word the index decides alone: letters and digits only (ASCII or CJK ideographs), two
+# or more, and not a number (a number may match a price instead). The bigram tokenizer cuts such
+# a word into overlapping bigrams with no gap, so a phrase match of them is exactly "the text
+# holds the word", case folded by the column's collation as LIKE folds it. Anything else (one
+# character: a lexicon prefix search; symbols; accents and full-width forms, which the
+# normaliser and the collation may fold differently) is only narrowed, and LIKE decides.
+EXACT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]{2,}")
+_MATCH = "MATCH(body) AGAINST(%s IN BOOLEAN MODE)"
+_BY_TEXT = f"SELECT id FROM {TABLE} WHERE {_MATCH}"  # noqa: S608
+_BY_PRICE = (
+    f"SELECT id FROM {COURSE_TABLE} WHERE price = %s "  # noqa: S608 - constants
+    f"UNION SELECT id FROM {COURSE_TABLE} WHERE discount_price = %s"
+)
+
+
+def engine_available(cursor: Any) -> bool:
+    """Whether this server has the Mroonga engine loaded (mariadb-plugin-mroonga)."""
+    cursor.execute("SELECT SUPPORT FROM information_schema.ENGINES WHERE ENGINE = 'Mroonga'")
+    row = cursor.fetchone()
+    return bool(row) and row[0] in ("YES", "DEFAULT")
+
+
+def table_engine(cursor: Any, table: str = TABLE) -> str | None:
+    cursor.execute(
+        "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = %s",
+        [table],
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _body_collation(cursor: Any) -> str:
+    """luffy_course.name's collation: the index must fold text as the LIKE predicate does."""
+    cursor.execute(
+        "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = %s AND COLUMN_NAME = 'name'",
+        [COURSE_TABLE],
+    )
+    row = cursor.fetchone()
+    return row[0] if row and row[0] else "utf8mb4_unicode_ci"
+
+
+def _fulltext(name: str) -> str:
+    return f"FULLTEXT INDEX {name}_body (body) COMMENT 'tokenizer \"{TOKENIZER}\"'"
+
+
+def build_table(cursor: Any, table: str = TABLE) -> int:
+    """Create `table` filled from luffy_course, the index built after the rows (faster)."""
+    collation = _body_collation(cursor)
+    charset = collation.split("_", 1)[0]
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, "
+        f"orders INT NOT NULL) ENGINE=Mroonga DEFAULT CHARSET={charset} COLLATE {collation}"
+    )
+    cursor.execute(_PENDING_TABLE)
+    cursor.execute(f"INSERT INTO {table} (id, body, orders) {_ROWS}")
+    count = cursor.rowcount
+    cursor.execute(f"ALTER TABLE {table} ADD {_fulltext(table)}")
+    return count
+
+
+def is_exact(word: str) -> bool:
+    """Whether the index alone decides `word` (EXACT, and not a number a price could match)."""
+    from ..selectors import _as_price
+
+    return EXACT.fullmatch(word) is not None and _as_price(word) is None
+
+
+def _boolean_query(runs: Iterable[str]) -> str:
+    # '+"run"': the run must occur, as a phrase of bigrams. Runs hold only letters and digits,
+    # so nothing needs escaping.
+    return " ".join(f'+"{run}"' for run in runs)
+
+
+def _ids(sql: str, params: list[Any]) -> set[int] | None:
+    """The ids `sql` selects, or None when there are more than MAX_CANDIDATES."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s", [*params, MAX_CANDIDATES + 1])
+        ids = {row[0] for row in cursor.fetchall()}
+    return None if len(ids) > MAX_CANDIDATES else ids
+
+
+def _placeholders(ids: list[int]) -> str:
+    return ", ".join(["%s"] * len(ids))
+
+
+class MroongaSearch:
+    name = "mroonga"
+
+    def matching(self, words: list[str]) -> Q | None:
+        """The ids the index finds for every word (ANDed), or None past MAX_CANDIDATES.
+
+        The ids are read first and handed to the search as a list: the count and the page then
+        look up at most MAX_CANDIDATES rows by primary key. Measured at 1,000,000 courses, a
+        join to the index (IN (SELECT ... MATCH ...)) cost 15-25 us per candidate, run twice
+        (count, page): 5 s for a word in a third of the catalog, five times the LIKE scan. A
+        word matching more than MAX_CANDIDATES courses narrows nothing worth an index: the scan
+        decides alone.
+        """
+        from ..selectors import _as_price
+
+        text_runs: list[str] = []
+        found: set[int] | None = None  # None: not narrowed (yet)
+        for word in words:
+            runs = RUN.findall(word)
+            price = _as_price(word)
+            if price is None:
+                text_runs.extend(runs)
+                continue
+            # A number matches the name or brief, or a price: the candidates are the union.
+            # current_price is price or discount_price, both indexed.
+            union, params = _BY_PRICE, [price, price]
+            if runs:
+                union = f"{_BY_TEXT} UNION {union}"
+                params.insert(0, _boolean_query(runs))
+            ids = _ids(f"SELECT id FROM ({union}) AS candidates", params)  # noqa: S608
+            if ids is not None:
+                found = ids if found is None else found & ids
+        if text_runs:
+            ids = _ids(_BY_TEXT, [_boolean_query(dict.fromkeys(text_runs))])
+            if ids is not None:
+                found = ids if found is None else found & ids
+        return None if found is None else Q(pk__in=sorted(found))
+
+    def _visible(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608 - constants: O(1)
+            return int(cursor.fetchone()[0])
+
+    def _page_by_ordered_scan(self, words: list[str], *, offset: int, limit: int) -> list[int]:
+        """The page, or fewer ids once SCAN_BOUND rows were examined (LIMIT ROWS EXAMINED):
+        the estimate assumes matches spread evenly over the order, which they may not."""
+        # Decided words hold only letters and digits: no LIKE wildcard to escape.
+        where = " AND ".join(["(name LIKE %s OR brief LIKE %s)"] * len(words))
+        params: list[Any] = [f"%{word}%" for word in words for _ in range(2)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {COURSE_TABLE} FORCE INDEX (course_listing) "  # noqa: S608
+                f"WHERE {VISIBLE} AND {where} ORDER BY orders, id LIMIT %s OFFSET %s "
+                "ROWS EXAMINED %s",
+                [*params, limit, offset, SCAN_BOUND],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def index(self, course_ids: Iterable[int], *, until_commit: bool = False) -> None:
+        ids = list(course_ids)
+        if not ids:
+            return
+        marks = _placeholders(ids)
+        with connection.cursor() as cursor:
+            if until_commit:
+                # Marked first: from now until the commit clears it, LIKE decides every search.
+                rows = ", ".join(["(%s, %s)"] * len(ids))
+                now = int(time.time())
+                cursor.execute(
+                    f"INSERT INTO {PENDING} (id, marked) VALUES {rows} "  # noqa: S608 - constants
+                    "ON DUPLICATE KEY UPDATE marked = VALUES(marked)",
+                    [value for pk in ids for value in (pk, now)],
+                )
+            # Before the commit a course keeps its old text and stays indexed even if hidden
+            # (a rollback must leave it findable); after, the entry is the committed course.
+            keep = "CONCAT(body, '\\n', VALUES(body))" if until_commit else "VALUES(body)"
+            cursor.execute(
+                f"INSERT INTO {TABLE} (id, body, orders) {_ROWS} AND id IN ({marks}) "
+                f"ON DUPLICATE KEY UPDATE body = {keep}, orders = VALUES(orders)",
+                ids,
+            )
+            if until_commit:
+                return
+            visible = f"SELECT id FROM {COURSE_TABLE} WHERE id IN ({marks}) AND {VISIBLE}"  # noqa: S608
+            cursor.execute(visible, ids)
+            shown = {row[0] for row in cursor.fetchall()}
+            hidden = [pk for pk in ids if pk not in shown]
+            if hidden:
+                drop = f"DELETE FROM {TABLE} WHERE id IN ({_placeholders(hidden)})"  # noqa: S608
+                cursor.execute(drop, hidden)
+            cursor.execute(f"DELETE FROM {PENDING} WHERE id IN ({marks})", ids)  # noqa: S608
+
+    def remove(self, course_ids: Iterable[int]) -> None:
+        ids = list(course_ids)
+        if not ids:
+            return
+        with connection.cursor() as cursor:
+            for table in (TABLE, PENDING):
+                drop = f"DELETE FROM {table} WHERE id IN ({_placeholders(ids)})"  # noqa: S608
+                cursor.execute(drop, ids)
+
+    def decides(self, words: list[str]) -> frozenset[str]:
+        """The words whose index match is exactly the LIKE predicate (see EXACT), none while a
+        write is uncommitted (its entry may hold text the course no longer has)."""
+        exact = frozenset(word for word in words if is_exact(word))
+        if not exact:
+            return exact
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MIN(marked) FROM {PENDING}")  # noqa: S608 - constants
+            oldest = cursor.fetchone()[0]
+        if oldest is None:
+            return exact
+        if oldest < time.time() - STALE_MARK_SECONDS:
+            self._repair_stale_marks()
+        return frozenset()  # this search re-checks; the next one may not need to
+
+    def _repair_stale_marks(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {PENDING} WHERE marked < %s LIMIT 1000",  # noqa: S608 - constants
+                [int(time.time()) - STALE_MARK_SECONDS],
+            )
+            stale = [row[0] for row in cursor.fetchall()]
+        logger.info("search index: re-indexing %s courses a rolled-back write marked", len(stale))
+        self.index(stale)
+
+    def count(self, words: list[str]) -> int:
+        """How many visible courses hold every word (all decided): Mroonga counts from the
+        index's posting lists without reading a row (status Mroonga_count_skip)."""
+        with connection.cursor() as cursor:
+            count = f"SELECT COUNT(*) FROM {TABLE} WHERE {_MATCH}"  # noqa: S608 - constants
+            cursor.execute(count, [_boolean_query(words)])
+            return int(cursor.fetchone()[0])
+
+    def page(
+        self,
+        words: list[str],
+        *,
+        descending: bool,
+        offset: int,
+        limit: int,
+        count: int | None = None,
+    ) -> list[int]:
+        """Ids of a page of the visible courses holding every word (all decided), by `orders`
+        (descending: -orders) then id.
+
+        Mroonga sorts the matches inside Groonga and reads only `limit` rows (status
+        Mroonga_fast_order_limit), but it still collects every match first: 200 ms for a word in
+        half the catalog. When `count` (the search's) says the word is that common, walking
+        the visible courses in (orders, id) order (index course_listing) and testing each with
+        LIKE reaches the page after about (offset + limit) * visible / count rows instead.
+        """
+        if not descending and count and (offset + limit) * self._visible() <= SCAN_ROWS * count:
+            ids = self._page_by_ordered_scan(words, offset=offset, limit=limit)
+            if len(ids) == min(limit, count - offset):
+                return ids
+            # The matches sit late in that order (ordering and text correlate): the scan
+            # stopped at its bound; Mroonga sorts instead.
+        direction = "DESC" if descending else "ASC"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {TABLE} WHERE {_MATCH} "  # noqa: S608 - constants
+                f"ORDER BY orders {direction}, id ASC LIMIT %s OFFSET %s",
+                [_boolean_query(words), limit, offset],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def rebuild(self) -> int:
+        """Build a new table beside the live one, swap them in one RENAME, then catch up.
+
+        Searches keep using the old table while the new one is built. Courses saved meanwhile
+        went to the old table only; they are indexed again after the swap (by updated_time,
+        from a second before the build began).
+        """
+        from ..models import Course
+
+        started = time.time()
+        since = timezone.now() - timedelta(seconds=1)
+        with connection.cursor() as cursor:
+            if not engine_available(cursor):
+                raise RuntimeError("the Mroonga engine is not loaded (mariadb-plugin-mroonga)")
+            # The new table holds committed rows only, so earlier marks are moot: a write still
+            # open rewrites its entry when it commits (or is caught up below).
+            cursor.execute(_PENDING_TABLE)
+            cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
+            count = build_table(cursor, f"{TABLE}_new")
+            if table_engine(cursor) is None:
+                cursor.execute(f"RENAME TABLE {TABLE}_new TO {TABLE}")
+            else:
+                cursor.execute(f"RENAME TABLE {TABLE} TO {TABLE}_old, {TABLE}_new TO {TABLE}")
+                cursor.execute(f"DROP TABLE {TABLE}_old")
+        late = list(Course.objects.filter(updated_time__gte=since).values_list("id", flat=True))
+        for first in range(0, len(late), 1000):
+            self.index(late[first : first + 1000])
+        logger.info("search index rebuilt: %s courses in %.1fs", count, time.time() - started)
+        return count
+
+    def problem(self) -> str:
+        with connection.cursor() as cursor:
+            if not engine_available(cursor):
+                return "SEARCH_BACKEND=mroonga but the Mroonga engine is not loaded"
+            if table_engine(cursor) != "Mroonga" or table_engine(cursor, PENDING) != "Mroonga":
+                return f"SEARCH_BACKEND=mroonga but {TABLE} is missing (rebuild_search_index)"
+            cursor.execute(
+                "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                "AND TABLE_NAME = %s AND COLUMN_NAME = 'orders'",
+                [TABLE],
+            )
+            if cursor.fetchone() is None:
+                return f"SEARCH_BACKEND=mroonga but {TABLE} is out of date (rebuild_search_index)"
+        return ""

@@ -1,0 +1,30 @@
+"""bench/search_scale.py runs end to end on a small catalog: every figure the report needs, the
+indexed backend when the server has Mroonga, and the same counts as the LIKE scan."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from apps.course.search.mroonga import engine_available
+from bench import search_scale
+
+pytestmark = [pytest.mark.mysql_only, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_search_bench_returns_every_figure_for_a_small_catalog():
+    with connection.cursor() as cursor:
+        backend = "mroonga" if engine_available(cursor) else "like"
+    params = connection.settings_dict
+    server = f"mysql://{params['USER']}:{params['PASSWORD']}@{params['HOST']}:{params['PORT']}/"
+    result = search_scale.run(server, courses=3_000)
+    assert set(result) >= {
+        "courses", "seed_s", "index_s", "queries", "p50_ms", "p99_ms", "like_p50_ms", "backend",
+        "per_query",
+    }  # fmt: skip
+    assert result["courses"] == 3_000 and result["backend"] == backend
+    assert result["queries"] >= 200 and result["errors"] == []
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+    found = {q["query"]: q["matches"] for q in result["per_query"]}
+    assert found["量子纠缠"] == 0 and found["课程"] > 1_000  # a no-match and a common word
+    assert all(q["matches"] < 3_000 for q in result["per_query"])
