@@ -14,30 +14,56 @@ from one address: 12 to 24 evaluated against a limit of 10). Here every admissio
 Either way exactly `limit` requests pass per window. A window opens with the first request of a
 key and lasts the rate's duration (`10/min`: ten requests, then none until a minute after the
 first one).
+
+When Redis cannot be reached, the count moves to the database table until it answers again: every
+node falls back to the same table, so the limits still hold across nodes (the windows Redis held
+start afresh, so a client may get up to one more window's worth once). Refusing every login and
+SMS for the length of an outage, or admitting them all, would both be worse; the outage is
+logged at ERROR, at most once a minute per process.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.throttling import SimpleRateThrottle
 
+from .logging import get_logger
 from .models import ThrottleCounter
+
+logger = get_logger("throttling")
 
 # Rounds of "increment, reopen, create" before a request that kept losing races is refused.
 _ATTEMPTS = 3
+# An unreachable Redis is logged once per this many seconds per process, not once per request.
+_OUTAGE_LOG_SECONDS = 60.0
+_redis_failure_logged_at: float | None = None
 
 
 def admit(key: str, *, limit: int, duration: float, now: datetime) -> datetime | None:
     """Count one request for `key`; None if it is admitted, else when its window ends."""
     shared = caches["default"]
     if isinstance(shared, RedisCache):
-        return _admit_in_redis(shared, key, limit=limit, duration=duration, now=now)
+        try:
+            return _admit_in_redis(shared, key, limit=limit, duration=duration, now=now)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            _log_outage(error)
     return _admit_in_database(key, limit=limit, duration=duration, now=now)
+
+
+def _log_outage(error: Exception) -> None:
+    global _redis_failure_logged_at
+    now = time.monotonic()
+    if _redis_failure_logged_at is None or now - _redis_failure_logged_at >= _OUTAGE_LOG_SECONDS:
+        _redis_failure_logged_at = now
+        logger.error("Redis unreachable (%s): throttles count in the database meanwhile", error)
 
 
 def _admit_in_redis(

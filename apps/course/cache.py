@@ -12,6 +12,11 @@ served only while it is current:
 * entries also expire after CATALOG_CACHE_SECONDS (student counters, which payments update
   without signals, are at most that old).
 
+When the shared cache cannot be reached (a Redis outage), nobody can know the current version:
+pages are then computed afresh and not cached, the worker drops the pages it holds, and an edit
+whose bump could not be stored is bumped by its worker once Redis answers again. The outage is
+logged at ERROR, at most once a minute per process.
+
 Logged-in users (owners see their video links) always get a fresh page.
 """
 
@@ -28,10 +33,19 @@ from django.core.cache import cache as shared_cache
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from utils.logging import get_logger
+
+logger = get_logger("course.cache")
+
 VERSION_KEY = "catalog:version"
+# What an unreachable Redis raises (the database cache's failures are faults, not outages).
+_SHARED_CACHE_DOWN = (RedisConnectionError, RedisTimeoutError)
+_OUTAGE_LOG_SECONDS = 60.0
 
 
 @dataclass
@@ -40,9 +54,21 @@ class _Memo:
     checked_at: float = 0.0
     boundary: datetime | None = None  # next discount start/end after `boundary_from`
     boundary_version: str = ""
+    # The shared cache did not answer at `checked_at`: no version is known until it does.
+    unreachable: bool = False
+    # This worker's edit could not store its new version: store it once the cache answers.
+    bump_pending: bool = False
+    outage_logged_at: float | None = None
 
 
 _memo = _Memo()
+
+
+def _log_outage(error: Exception, doing: str) -> None:
+    now = time.monotonic()
+    if _memo.outage_logged_at is None or now - _memo.outage_logged_at >= _OUTAGE_LOG_SECONDS:
+        _memo.outage_logged_at = now
+        logger.error("Redis unreachable (%s) %s: catalog pages are served uncached", error, doing)
 
 
 def _next_discount_boundary(now: datetime) -> datetime | None:
@@ -63,19 +89,47 @@ def _next_discount_boundary(now: datetime) -> datetime | None:
 def bump_catalog_version() -> None:
     """Make every cached catalog page stale, in every worker (within the check interval)."""
     version = uuid.uuid4().hex
-    shared_cache.set(VERSION_KEY, version, timeout=None)
+    try:
+        shared_cache.set(VERSION_KEY, version, timeout=None)
+    except _SHARED_CACHE_DOWN as error:
+        # Runs on commit: the edit is saved, so raising would only turn it into a 500.
+        _log_outage(error, "bumping the catalog version")
+        _memo.bump_pending, _memo.unreachable, _memo.version = True, True, ""
+        caches["catalog"].clear()
+        return
     _memo.version, _memo.checked_at = version, time.monotonic()
+    _memo.unreachable = False
 
 
-def _current_state() -> str:
+def _read_shared_version() -> str:
+    if _memo.bump_pending:  # an edit made during the outage: every worker must drop its pages
+        shared_cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        _memo.bump_pending = False
+    version = shared_cache.get(VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        shared_cache.add(VERSION_KEY, version, timeout=None)
+        version = shared_cache.get(VERSION_KEY, version)
+    return version
+
+
+def _current_state() -> str | None:
+    """The part of every page key that changes with the catalog; None while the shared cache
+    cannot be reached (then nothing is cached)."""
     now_mono = time.monotonic()
-    if not _memo.version or now_mono - _memo.checked_at >= settings.CATALOG_VERSION_CHECK_SECONDS:
-        version = shared_cache.get(VERSION_KEY)
-        if version is None:
-            version = uuid.uuid4().hex
-            shared_cache.add(VERSION_KEY, version, timeout=None)
-            version = shared_cache.get(VERSION_KEY, version)
-        _memo.version, _memo.checked_at = version, now_mono
+    due = now_mono - _memo.checked_at >= settings.CATALOG_VERSION_CHECK_SECONDS
+    if _memo.unreachable and not due:
+        return None  # ask a down Redis again only once per check interval
+    if not _memo.version or due:
+        try:
+            version = _read_shared_version()
+        except _SHARED_CACHE_DOWN as error:
+            _log_outage(error, "reading the catalog version")
+            # Pages held from before may miss edits made meanwhile: drop them.
+            caches["catalog"].clear()
+            _memo.version, _memo.checked_at, _memo.unreachable = "", now_mono, True
+            return None
+        _memo.version, _memo.checked_at, _memo.unreachable = version, now_mono, False
     now = timezone.now()
     if _memo.boundary_version != _memo.version or (_memo.boundary and now >= _memo.boundary):
         _memo.boundary = _next_discount_boundary(now)
@@ -93,12 +147,16 @@ def _page_ttl() -> int:
     return ttl
 
 
-def page_key(request: HttpRequest) -> str:
-    """The cache key of an anonymous JSON page (also used by apps/course/document_views.py)."""
+def page_key(request: HttpRequest) -> str | None:
+    """The cache key of an anonymous JSON page (also used by apps/course/document_views.py);
+    None when the page must not be cached (the catalog version cannot be read)."""
+    state = _current_state()
+    if state is None:
+        return None
     query = request.META.get("QUERY_STRING", "")
     if "&" in query or "%" in query or "+" in query:  # one plain parameter is its own key
         query = "&".join(sorted(request.GET.urlencode().split("&")))
-    return f"catalog:{_current_state()}:{request.path}?{query}"
+    return f"catalog:{state}:{request.path}?{query}"
 
 
 class CachedAnonymousReads:
