@@ -170,6 +170,8 @@ class CachedAnonymousReads:
         renderer = getattr(request, "accepted_renderer", None)
         if renderer is None or renderer.format != "json":
             return None
+        if ";" in getattr(request, "accepted_media_type", ""):
+            return None  # `; indent=4` and the like render other bytes than everyone's page
         return page_key(request)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -137,3 +137,21 @@ def test_cached_pages_never_outlive_half_of_their_signed_links(
 
     settings.QINIU = QiniuSettings("ak", "sk", "b", "https://v.example.com", private, link_ttl)
     assert _page_ttl() == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [LIST, "/api/v1/course/search/?search=课程", "/api/v1/course/category/"],
+)
+def test_a_page_asked_for_with_accept_parameters_is_neither_cached_nor_served_from_cache(url):
+    """`Accept: application/json; indent=4` renders other bytes: they must not become, or be
+    answered with, the page every other visitor gets."""
+    CourseFactory()
+    indented_client, plain_client = APIClient(), APIClient()
+    indented = indented_client.get(url, HTTP_ACCEPT="application/json; indent=4")
+    plain = plain_client.get(url, HTTP_ACCEPT="application/json")
+    assert b"\n    " in indented.content
+    assert b"\n" not in plain.content
+    indented_again = indented_client.get(url, HTTP_ACCEPT="application/json; indent=4")
+    assert indented_again.content == indented.content
+    assert plain_client.get(url).content == plain.content
