@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from apps.course.models import Course
+from apps.course.pricing import PricedCourse, priced_on_sale
 from apps.user.models import User
 from libs import iPay
 from utils.exceptions import Conflict, ServiceUnavailable
@@ -52,20 +52,19 @@ def new_out_trade_no(now: datetime | None = None) -> str:
     return f"{now:%Y%m%d%H%M%S%f}{secrets.token_hex(8)}"
 
 
-def _refuse_owned(user_id: int, courses: list[Course]) -> None:
+def _refuse_owned(user_id: int, courses: list[PricedCourse]) -> None:
     owned = sql.owned_course_ids(user_id, [c.pk for c in courses])
     if owned:
         names = _("、").join(c.name for c in courses if c.pk in owned)
         raise Conflict(_("您已拥有课程: %(courses)s") % {"courses": names})
 
 
-def _buyable_courses(course_ids: list[int]) -> list[Course]:
+def _buyable_courses(course_ids: list[int]) -> list[PricedCourse]:
     """The courses on sale, priced now; whether the buyer owns one is asked under the lock."""
     if len(set(course_ids)) != len(course_ids):
         raise exceptions.ValidationError({"courses": [_("课程不能重复")]})
-    # Only what an order stores: a whole course row (texts, media paths) is 20+ columns.
-    on_sale = Course.objects.visible().with_current_price().only("name", "price")
-    found = {c.pk: c for c in on_sale.filter(pk__in=course_ids)}
+    # Only what an order stores, in one prepared statement (apps/course/pricing.py).
+    found = priced_on_sale(course_ids)
     missing = [pk for pk in course_ids if pk not in found]
     if missing:
         raise exceptions.ValidationError(
@@ -130,7 +129,7 @@ def place_order(
 
 
 def _place_under_buyer_lock(
-    buyer: User, courses: list[Course], total: Decimal, subject: str, client
+    buyer: User, courses: list[PricedCourse], total: Decimal, subject: str, client
 ) -> tuple[PlacedOrder | None, list[Order]]:
     """(the placed or reused order, None) or (None, the open orders that must be closed first).
 
