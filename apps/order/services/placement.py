@@ -22,7 +22,7 @@ from utils.logging import get_logger
 
 from ..models import Order
 from . import sql
-from .locks import lock_buyer, lock_for_grant
+from .locks import lock_buyer_and_read_owned, lock_for_grant
 from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
 
 logger = get_logger("order")
@@ -52,8 +52,7 @@ def new_out_trade_no(now: datetime | None = None) -> str:
     return f"{now:%Y%m%d%H%M%S%f}{secrets.token_hex(8)}"
 
 
-def _refuse_owned(user_id: int, courses: list[PricedCourse]) -> None:
-    owned = sql.owned_course_ids(user_id, [c.pk for c in courses])
+def _refuse_owned(courses: list[PricedCourse], owned: set[int]) -> None:
     if owned:
         names = _("、").join(c.name for c in courses if c.pk in owned)
         raise Conflict(_("您已拥有课程: %(courses)s") % {"courses": names})
@@ -117,7 +116,8 @@ def place_order(
         try:
             client = iPay.get_client()
         except iPay.PaymentNotConfigured:
-            _refuse_owned(buyer.pk, courses)  # owning a course is the answer that matters (409)
+            owned = sql.owned_course_ids(buyer.pk, [c.pk for c in courses])
+            _refuse_owned(courses, owned)  # owning a course is the answer that matters (409)
             raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单")) from None
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, courses, server_total, subject, client)
@@ -139,11 +139,14 @@ def _place_under_buyer_lock(
     ids = [c.pk for c in courses]
     now = timezone.now()
     with transaction.atomic():
+        # Whether the buyer owns a course is read under the lock: a notify may have just
+        # granted one.
         if client is None:  # granted below, in this transaction: lock courses before inserting
             lock_for_grant(buyer.pk, ids)
+            owned = sql.owned_course_ids(buyer.pk, ids)
         else:
-            lock_buyer(buyer.pk)
-        _refuse_owned(buyer.pk, courses)  # under the lock: a notify may have just granted one
+            owned = lock_buyer_and_read_owned(buyer.pk, ids)
+        _refuse_owned(courses, owned)
         open_orders = sql.open_orders(user_id=buyer.pk, course_ids=ids)
         prefetch_related_objects(open_orders, "lines")  # no query when there are none
         for order in open_orders:
