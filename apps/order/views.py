@@ -36,6 +36,7 @@ from .serializers import (
     PayRequestSerializer,
     PayResponseSerializer,
     PayStatusQuerySerializer,
+    validated_pay_request,
 )
 from .throttles import PayStatusThrottle
 
@@ -65,7 +66,7 @@ class PayView(APIView):
         },
     )
     def post(self, request: Request) -> APIResponse:
-        data = validated(PayRequestSerializer, request.data)
+        data = validated_pay_request(request.data)
         placed = services.place_order(buyer=request.user, **data)
         if not placed.created:
             return APIResponse(

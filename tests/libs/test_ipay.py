@@ -279,6 +279,50 @@ def test_gateway_selection(settings, app, ali, sandbox, override, expected):
 # --- page_pay_url ----------------------------------------------------------------------------
 
 
+class _FrozenNow(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(2026, 3, 1, 10, 30, 45, tzinfo=tz)
+
+
+@pytest.mark.parametrize(
+    ("subject", "amount", "urls"),
+    [
+        ("路飞学城 Python & Go = 进阶+实战", Decimal("99.9"), {}),
+        ("a/b?c=d&e f%20\"quoted\" 'single'", Decimal("0.01"), {}),
+        ("x" * 150, Decimal("12345678.99"), {"RETURN_URL": ""}),
+        ("课程", Decimal("100"), {"NOTIFY_URL": "http://api.test/a b?x=1&y=é"}),
+    ],
+)
+def test_page_pay_url_is_byte_for_byte_the_sdks(
+    settings, monkeypatch, app, ali, subject, amount, urls
+):
+    """Prepared once per client, the fixed parameters must not change the request: the same
+    URL as the SDK's api_alipay_trade_page_pay for the same moment (the signature included)."""
+    import alipay
+
+    settings.ALIPAY = conf(app, ali, GATEWAY="https://pay.example.test/gateway.do", **urls)
+    monkeypatch.setattr(alipay, "datetime", _FrozenNow)
+    monkeypatch.setattr(iPay.client, "datetime", _FrozenNow)
+    client = iPay.get_client()
+    expires_at = datetime(2026, 3, 1, 2, 45, tzinfo=UTC)
+    out_trade_no = "20260301103045000000abcdef0123456789"
+
+    for _ in range(2):  # the second call uses what the first prepared
+        url = client.page_pay_url(
+            out_trade_no=out_trade_no, total_amount=amount, subject=subject, expires_at=expires_at
+        )
+        sdk = client.sdk.api_alipay_trade_page_pay(
+            subject=subject,
+            out_trade_no=out_trade_no,
+            total_amount=iPay.format_amount(amount),
+            return_url=client.settings.return_url,
+            notify_url=client.settings.notify_url,
+            time_expire="2026-03-01 10:45:00",
+        )
+        assert url == f"https://pay.example.test/gateway.do?{sdk}"
+
+
 @pytest.mark.parametrize(
     ("amount", "sent"),
     [(Decimal("99.9"), "99.90"), (Decimal("100"), "100.00"), (Decimal("0.01"), "0.01")],

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from apps.course.models import Course
+from apps.course.pricing import PricedCourse, priced_on_sale
 from apps.user.models import User
 from libs import iPay
 from utils.exceptions import Conflict, ServiceUnavailable
@@ -22,7 +22,7 @@ from utils.logging import get_logger
 
 from ..models import Order
 from . import sql
-from .locks import lock_buyer, lock_for_grant
+from .locks import lock_buyer_and_read_owned, lock_for_grant
 from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
 
 logger = get_logger("order")
@@ -52,20 +52,18 @@ def new_out_trade_no(now: datetime | None = None) -> str:
     return f"{now:%Y%m%d%H%M%S%f}{secrets.token_hex(8)}"
 
 
-def _refuse_owned(user_id: int, courses: list[Course]) -> None:
-    owned = sql.owned_course_ids(user_id, [c.pk for c in courses])
+def _refuse_owned(courses: list[PricedCourse], owned: set[int]) -> None:
     if owned:
         names = _("、").join(c.name for c in courses if c.pk in owned)
         raise Conflict(_("您已拥有课程: %(courses)s") % {"courses": names})
 
 
-def _buyable_courses(course_ids: list[int]) -> list[Course]:
+def _buyable_courses(course_ids: list[int]) -> list[PricedCourse]:
     """The courses on sale, priced now; whether the buyer owns one is asked under the lock."""
     if len(set(course_ids)) != len(course_ids):
         raise exceptions.ValidationError({"courses": [_("课程不能重复")]})
-    # Only what an order stores: a whole course row (texts, media paths) is 20+ columns.
-    on_sale = Course.objects.visible().with_current_price().only("name", "price")
-    found = {c.pk: c for c in on_sale.filter(pk__in=course_ids)}
+    # Only what an order stores, in one prepared statement (apps/course/pricing.py).
+    found = priced_on_sale(course_ids)
     missing = [pk for pk in course_ids if pk not in found]
     if missing:
         raise exceptions.ValidationError(
@@ -118,7 +116,8 @@ def place_order(
         try:
             client = iPay.get_client()
         except iPay.PaymentNotConfigured:
-            _refuse_owned(buyer.pk, courses)  # owning a course is the answer that matters (409)
+            owned = sql.owned_course_ids(buyer.pk, [c.pk for c in courses])
+            _refuse_owned(courses, owned)  # owning a course is the answer that matters (409)
             raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单")) from None
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, courses, server_total, subject, client)
@@ -130,7 +129,7 @@ def place_order(
 
 
 def _place_under_buyer_lock(
-    buyer: User, courses: list[Course], total: Decimal, subject: str, client
+    buyer: User, courses: list[PricedCourse], total: Decimal, subject: str, client
 ) -> tuple[PlacedOrder | None, list[Order]]:
     """(the placed or reused order, None) or (None, the open orders that must be closed first).
 
@@ -140,11 +139,14 @@ def _place_under_buyer_lock(
     ids = [c.pk for c in courses]
     now = timezone.now()
     with transaction.atomic():
+        # Whether the buyer owns a course is read under the lock: a notify may have just
+        # granted one.
         if client is None:  # granted below, in this transaction: lock courses before inserting
             lock_for_grant(buyer.pk, ids)
+            owned = sql.owned_course_ids(buyer.pk, ids)
         else:
-            lock_buyer(buyer.pk)
-        _refuse_owned(buyer.pk, courses)  # under the lock: a notify may have just granted one
+            owned = lock_buyer_and_read_owned(buyer.pk, ids)
+        _refuse_owned(courses, owned)
         open_orders = sql.open_orders(user_id=buyer.pk, course_ids=ids)
         prefetch_related_objects(open_orders, "lines")  # no query when there are none
         for order in open_orders:
