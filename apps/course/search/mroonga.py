@@ -364,8 +364,8 @@ def _few_matches(words: list[str]) -> list[tuple[int, int]] | None:
             held = " AND ".join(["(name LIKE %s OR brief LIKE %s)"] * len(others))
             ids = [pk for _orders, pk in rows]
             cursor.execute(
-                f"SELECT id FROM {COURSE_TABLE} WHERE id IN ({_placeholders(ids)}) "  # noqa: S608
-                f"AND {VISIBLE} AND {held}",
+                f"SELECT id FROM {COURSE_TABLE} FORCE INDEX (PRIMARY) "  # noqa: S608
+                f"WHERE id IN ({_placeholders(ids)}) AND {VISIBLE} AND {held}",
                 [*ids, *(f"%{word}%" for word in others for _ in range(2))],
             )
             kept = {row[0] for row in cursor.fetchall()}
