@@ -17,7 +17,14 @@ full-width forms as `LIKE` on luffy_course does. NormalizerAuto does not: with i
 test (tests/course/test_search_backends.py) fails, the query 'TÉ' missing 12 courses LIKE finds.
 For most words the index only narrows and the LIKE predicate decides; for the words EXACT
 describes the index decides alone, and a search of only such words, unfiltered and in `orders`
-order, is counted and paged by the index (MroongaSearch.count/page).
+order, is counted and paged by the index (MroongaSearch.count/page), its rarest word read
+first when one is known to be rare. A search of one number is decided too: its text from this
+table, its prices by indexed equality on luffy_course (see "Numbers" below).
+
+Groonga here is 7.0.7 (mariadb-plugin-mroonga of MariaDB 10.11): no TokenNgram options, and its
+TokenTrigram keeps a run of Latin letters as one token (a query 'amirove' does not find
+'Kamirovel'), so no trigram index for Latin words with LIKE's substring meaning; measured in
+docs/benchmark.md ("The index side, round 9").
 
 Transactions: Mroonga's storage mode has none. A write is visible to every connection at once
 and a ROLLBACK does not undo it (MariaDB only warns). So a save inside a transaction adds the
@@ -95,8 +102,13 @@ _ROWS = (
 EXACT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]{2,}")
 _MATCH = "MATCH(body) AGAINST(%s IN BOOLEAN MODE)"
 _BY_TEXT = f"SELECT id FROM {TABLE} WHERE {_MATCH}"  # noqa: S608
-# A search of one word that reads at most this many matches (ids and orders) from the index
-# answers its count and every page from them (one phrase walk instead of two, see _Matches).
+# A price equal to the word: the price, or the discount price while the discount runs.
+_BY_PRICE = (
+    f"SELECT id FROM {COURSE_TABLE} WHERE price = %s UNION SELECT id FROM {COURSE_TABLE} "  # noqa: S608
+    "WHERE discount_price = %s AND discount_start <= %s AND discount_end > %s"
+)
+# A word with at most this many matches is read first (ids and orders), and the search's count
+# and pages come from that read (one phrase walk instead of two; see "Rare words first").
 FEW = 2_000
 # Rarity hints: a word's last known number of matches (a hint for which word to read first,
 # never part of an answer), kept this long, for this many words per process.
@@ -418,9 +430,16 @@ class MroongaSearch:
             if price is None:
                 text_runs.extend(runs)
                 continue
-            # A number matches the name or brief, or a price: exactly these ids (decides may
-            # say so), the union of the text's and the prices' (both indexed).
-            ids = _number_ids(word, price, timezone.now())
+            # A number matches the name or brief, or a price (running discounts only): the
+            # union, in one query. Exact for a word of digits (the phrase decides its text);
+            # a search of one other number is decided too, so its text is re-checked.
+            now = timezone.now()
+            if len(words) == 1 and not EXACT.fullmatch(word):
+                ids = _number_ids(word, price, now)
+            else:
+                at = connection.ops.adapt_datetimefield_value(now)
+                union = f"SELECT id FROM ({_BY_TEXT} UNION {_BY_PRICE}) AS found"  # noqa: S608
+                ids = _ids(union, [_boolean_query(runs), price, price, at, at])
             if ids is not None:
                 found = ids if found is None else found & ids
         if text_runs:
