@@ -1,9 +1,13 @@
 """Search at scale (issue 12, target 5): a million courses, the configured index, p50 and p99.
 
-    python -m bench.search_scale [--courses N] [--json PATH]
+    python -m bench.search_scale [--courses N] [--json PATH] [--server URL [--reuse]]
 
 starts its own throwaway MariaDB (scripts/mariadb.sh, 127.0.0.1:$BENCH_SEARCH_MARIADB_PORT,
 3323 by default, 1G buffer pool, Mroonga loaded when installed), runs `run()` and stops it.
+--server URL runs against a server already running (left running, its data kept); with
+--reuse, a `luffy_bench_search` database already seeded with N courses is kept (no seed, the
+index rebuilt only when the backend reports a problem, e.g. its table is out of date), so one
+1M seed serves many runs while the search code changes.
 bench/run.py can call `run(server_url)` against the bench's own server instead.
 
 What `run()` does, in a child process (Django is set up there, never in the caller):
@@ -187,7 +191,15 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def child(total: int) -> dict[str, Any]:
+def _seeded(total: int) -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM luffy_course")
+        return int(cursor.fetchone()[0]) == total
+
+
+def child(total: int, *, reuse: bool = False) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -201,10 +213,12 @@ def child(total: int) -> dict[str, Any]:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
     words = vocabulary(random.Random("search-vocabulary"))  # noqa: S311 - test data
-    seed_s = seed(total, words)
+    reused = reuse and _seeded(total)
+    seed_s = 0.0 if reused else seed(total, words)
     backend = search_backend()
     started = time.perf_counter()
-    backend.rebuild()
+    if not reused or backend.problem():
+        backend.rebuild()
     index_s = time.perf_counter() - started
 
     view, factory = CourseSearchView.as_view(), APIRequestFactory()
@@ -260,8 +274,9 @@ def child(total: int) -> dict[str, Any]:
 # --- The caller (no Django) -----------------------------------------------------------------------
 
 
-def _create_database(server_url: str) -> bool:
-    """(Re)create the bench's database; whether the server has the Mroonga engine."""
+def _create_database(server_url: str, *, reuse: bool = False) -> bool:
+    """(Re)create the bench's database (reuse: keep it if it exists); whether the server has
+    the Mroonga engine."""
     import MySQLdb
 
     parts = urlsplit(server_url)
@@ -270,9 +285,11 @@ def _create_database(server_url: str) -> bool:
     )
     try:
         cursor = conn.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
+        if not reuse:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
         cursor.execute(
-            f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            f"CREATE DATABASE IF NOT EXISTS `{DATABASE}` "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
         )
         cursor.execute("SELECT SUPPORT FROM information_schema.ENGINES WHERE ENGINE = 'Mroonga'")
         row = cursor.fetchone()
@@ -281,10 +298,10 @@ def _create_database(server_url: str) -> bool:
         conn.close()
 
 
-def run(server_url: str, *, courses: int = 1_000_000) -> dict:
+def run(server_url: str, *, courses: int = 1_000_000, reuse: bool = False) -> dict:
     """Seed, index and time search on the MariaDB server at `server_url` (any database in the
-    URL is ignored: the bench makes its own)."""
-    backend = "mroonga" if _create_database(server_url) else "like"
+    URL is ignored: the bench makes its own; reuse: see the module's docstring)."""
+    backend = "mroonga" if _create_database(server_url, reuse=reuse) else "like"
     parts = urlsplit(server_url)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ", "TMPDIR")}
     env.update(
@@ -303,7 +320,14 @@ def run(server_url: str, *, courses: int = 1_000_000) -> dict:
         }
     )
     result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [str(config.VENV_BIN / "python"), "-m", "bench.search_scale", "--child", str(courses)],
+        [
+            str(config.VENV_BIN / "python"),
+            "-m",
+            "bench.search_scale",
+            "--child",
+            str(courses),
+            *(["--reuse"] if reuse else []),
+        ],
         cwd=config.ROOT,
         env=env,
         capture_output=True,
@@ -330,16 +354,21 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.search_scale")
     parser.add_argument("--courses", type=int, default=1_000_000)
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--server", help="a running MariaDB's URL (left running, data kept)")
+    parser.add_argument("--reuse", action="store_true", help="keep a seeded database (--server)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child)))
+        print(json.dumps(child(args.child, reuse=args.reuse)))
         return 0
-    _mariadb("start")
-    try:
-        result = run(_mariadb("url"), courses=args.courses)
-    finally:
-        _mariadb("stop")
+    if args.server:
+        result = run(args.server, courses=args.courses, reuse=args.reuse)
+    else:
+        _mariadb("start")
+        try:
+            result = run(_mariadb("url"), courses=args.courses)
+        finally:
+            _mariadb("stop")
     for entry in result["per_query"]:
         like = f"  LIKE {entry['like_ms']:>8.1f} ms" if "like_ms" in entry else ""
         print(

@@ -160,9 +160,26 @@ class Course(CatalogModel):
             # The page cache looks up the next discount start/end (apps/course/cache.py).
             models.Index(fields=["discount_start"], name="course_discount_start"),
             models.Index(fields=["discount_end"], name="course_discount_end"),
-            # A numeric search word may match either price (apps/course/search/mroonga.py).
-            models.Index(fields=["price"], name="course_price"),
-            models.Index(fields=["discount_price"], name="course_discount_price"),
+            # A numeric search word may match either price: counted and paged in (orders, id)
+            # order from these alone, the discount's window and price read from it too
+            # (apps/course/search/mroonga.py).
+            models.Index(
+                fields=["price", "status", "is_show", "is_delete", "orders"],
+                name="course_price_listing",
+            ),
+            models.Index(
+                fields=[
+                    "discount_price",
+                    "status",
+                    "is_show",
+                    "is_delete",
+                    "orders",
+                    "discount_start",
+                    "discount_end",
+                    "price",
+                ],
+                name="course_discount_listing",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="course_price_not_negative"),

@@ -11,6 +11,7 @@ the API's pages must be identical. The Mroonga backend needs MariaDB with the en
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -73,11 +74,12 @@ def _build_catalog(rng: random.Random, size: int) -> list[Course]:
     for _ in range(size):
         discount: dict = {}
         if rng.random() < 0.3:
-            running = rng.random() < 0.5
+            # Running, finished, or not yet started.
+            start, end = rng.choice(((-2, 1), (-2, -1), (1, 2)))
             discount = {
                 "discount_price": rng.choice(PRICES),
-                "discount_start": now - timedelta(days=2),
-                "discount_end": now + (timedelta(days=1) if running else -timedelta(days=1)),
+                "discount_start": now + timedelta(days=start),
+                "discount_end": now + timedelta(days=end),
             }
         courses.append(
             CourseFactory(
@@ -143,6 +145,10 @@ def mroonga(settings):
                 pytest.fail("TEST_SEARCH_BACKEND=mroonga but the server has no Mroonga engine")
             pytest.skip("this MariaDB has no Mroonga engine (mariadb-plugin-mroonga)")
     settings.SEARCH_BACKEND = "mroonga"
+    # Rarity hints learned on other tests' catalogs (they only choose which word is read first).
+    from apps.course.search import mroonga as index
+
+    index._hints.clear()
     # Entries left by other tests' rolled-back transactions (Mroonga does not roll back).
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 - constants
@@ -204,8 +210,18 @@ def test_a_word_matching_more_courses_than_the_cap_is_left_to_the_scan(mroonga, 
     assert ids_found("mroonga", [f"{common} {rare}"]) == []
 
 
+# Searches of one number (text or price, counted and paged by the index) and of two words
+# where one is rare (read first, the other tested on its matches).
+NUMBER_WORDS = ("99", "199", "9.90", "9.9", "19.9", "49.90", "12", "0", "3", "2024", "12.00")
+TWO_WORDS = (
+    "学习 python", "python 学习", "pythonpython 数据", "数数 abab", "aaa aaaa", "k8 x86",
+    "python实战 go1", "k8s 数据", "ab 学学", "aa bc", "thon 实战",
+)  # fmt: skip
+
+
 def random_page_params(rng: random.Random) -> dict[str, str]:
-    params = {"search": rng.choice((*EXACT_WORDS, "Python", "数据", "学习 python", "99", "a"))}
+    words = (*EXACT_WORDS, *NUMBER_WORDS, *TWO_WORDS, "Python", "数据", "a")
+    params = {"search": rng.choice(words)}
     if rng.random() < 0.6:
         params["ordering"] = rng.choice(
             ("orders", "-orders", "price", "-price", "students", "-students", "", "bogus")
@@ -222,21 +238,23 @@ def random_page_params(rng: random.Random) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("scan_rows", "scan_bound"),
-    [(0, 0), (2_000, 8_000), (2_000, 12)],
-    ids=["sorted-by-mroonga", "ordered-scan", "ordered-scan-gives-up"],
+    ("scan_rows", "scan_bound", "few"),
+    [(0, 0, 0), (2_000, 8_000, 0), (2_000, 12, 0), (0, 0, 2_000)],
+    ids=["sorted-by-mroonga", "ordered-scan", "ordered-scan-gives-up", "rare-word-first"],
 )
 @pytest.mark.parametrize("seed", range(3))
 def test_whole_search_pages_are_the_same_through_both_backends(
-    mroonga, client, monkeypatch, seed, scan_rows, scan_bound
+    mroonga, client, monkeypatch, seed, scan_rows, scan_bound, few
 ):
     from apps.course.search import mroonga as index
 
     # A small catalog: with 2,000 the first pages of any word are read by walking the courses
     # in order (12 rows examined at most: often given up, then sorted); with 0, always sorted
-    # by Mroonga.
+    # by Mroonga. With FEW 2,000 every word is rare once counted: read first, its matches
+    # counted and paged from that one read; with 0 never (a word with no match aside).
     monkeypatch.setattr(index, "SCAN_ROWS", scan_rows)
     monkeypatch.setattr(index, "SCAN_BOUND", scan_bound)
+    monkeypatch.setattr(index, "FEW", few)
     scans: list[bool] = []  # per ordered scan: a short page (given up, or the last page)?
     scan = index.MroongaSearch._page_by_ordered_scan
 
@@ -246,6 +264,16 @@ def test_whole_search_pages_are_the_same_through_both_backends(
         return ids
 
     monkeypatch.setattr(index.MroongaSearch, "_page_by_ordered_scan", counted_scan)
+    reused: list[int] = []  # pages served from the matches the count read
+    reusable = index._reusable
+
+    def counted_reuse(words):
+        rows = reusable(words)
+        if rows is not None:
+            reused.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(index, "_reusable", counted_reuse)
     rng = random.Random(f"pages-{seed}")
     build_catalog(rng, 80)
     for _ in range(60):
@@ -257,7 +285,9 @@ def test_whole_search_pages_are_the_same_through_both_backends(
             answers[backend] = (response.status_code, response.json())
         assert answers["mroonga"] == answers["like"], params
     # The ordered scan ran (or not at all with 0), and returned short pages with a tiny bound.
-    if scan_rows == 0:
+    if few:
+        assert any(reused), reused  # pages of matching courses came from the count's read
+    elif scan_rows == 0:
         assert scans == []
     else:
         assert (False in scans) and (scan_bound > 12 or True in scans), scans
@@ -272,7 +302,11 @@ def mroonga_status() -> dict[str, int]:
 def test_a_search_the_index_decides_is_counted_and_paged_by_mroonga_without_reading_rows(
     mroonga, client
 ):
+    from apps.course.search import mroonga as index
+
     build_catalog(random.Random("fast"), 40)
+    for word in ("学习", "python"):
+        index._learn(word, index.FEW + 1)  # both known to be common: neither read first
     before = mroonga_status()
     response = client.get(SEARCH_URL, {"search": "学习 python", "ordering": "-orders"})
     after = mroonga_status()
@@ -280,6 +314,33 @@ def test_a_search_the_index_decides_is_counted_and_paged_by_mroonga_without_read
     # COUNT(*) from the posting lists, ORDER BY ... LIMIT inside Groonga (mroonga optimizations).
     assert after["Mroonga_count_skip"] == before["Mroonga_count_skip"] + 1
     assert after["Mroonga_fast_order_limit"] == before["Mroonga_fast_order_limit"] + 1
+
+
+def test_two_words_one_rare_are_answered_from_one_read_of_the_rare_one(mroonga, client):
+    from apps.course.search import mroonga as index
+
+    build_catalog(random.Random("rare"), 40)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for name, brief in (("Python学习", ""), ("学习", "python"), ("python", "学"), ("学习", "")):
+            CourseFactory(name=name, brief=brief, is_show=True, is_delete=False, status=0)
+    index._learn("学习", index.FEW + 1)  # known to be common: never read first
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(SEARCH_URL, {"search": "学习 python"})
+    with override_settings(SEARCH_BACKEND="like"):
+        like = client.get(SEARCH_URL, {"search": "学习 python"})
+    assert response.json() == like.json()
+    assert response.json()["count"] == 2
+    on_index = [sql for sql in statements if f"FROM {TABLE} " in sql]
+    # One read of python's matches, none of 学习's (tested with LIKE on those rows), and the
+    # page came from the same read: no COUNT(*), no second MATCH.
+    assert len(on_index) == 1, on_index
+    assert index._hint("python") is not None and index._hint("python") <= index.FEW
 
 
 def test_an_uncommitted_edit_makes_the_predicate_decide_again(mroonga, client):
@@ -316,3 +377,73 @@ def test_a_mark_left_by_a_rollback_is_repaired_by_a_search_a_minute_later(mroong
     assert client.get(SEARCH_URL, {"search": "pythonic"}).json()["count"] == 0
     assert search_backend().decides(["pythonic"]) == {"pythonic"}
     assert client.get(SEARCH_URL, {"search": "pythonic"}).json()["count"] == 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_number_is_counted_and_paged_exactly_around_the_discount_window(
+    mroonga, client, monkeypatch, seed
+):
+    """A price word matches `price`, or `discount_price` while the discount runs (start <= now <
+    end): discounts before, at and after their window, the clock pinned to the boundaries."""
+    rng = random.Random(f"window-{seed}")
+    build_catalog(rng, 50)
+    now = timezone.now().replace(microsecond=0)
+    edges = (
+        (now, now + timedelta(days=1)),  # starts now: running
+        (now - timedelta(days=1), now),  # ends now: over
+        (now + timedelta(seconds=1), now + timedelta(days=1)),  # starts in a second
+        (now - timedelta(days=1), now + timedelta(seconds=1)),  # ends in a second
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for _ in range(30):
+            start, end = rng.choice(edges)
+            CourseFactory(
+                name=rng.choice(("Python", "第199期", "课程", "9.90元")),
+                brief=rng.choice(("", "199", "价格 99", "12.00")),
+                price=rng.choice(PRICES),
+                discount_price=rng.choice(PRICES),
+                discount_start=start,
+                discount_end=end,
+                orders=rng.randrange(4),
+                is_show=True,
+                is_delete=False,
+                status=0,
+            )
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    for search in ("199", "99", "9.90", "9.9", "12", "12.00", "0", "49.90", "19.9", "99.00"):
+        for params in (
+            {"search": search},
+            {"search": search, "ordering": "-orders"},
+            {"search": search, "page": "2", "page_size": "3"},
+            {"search": search, "course_type": "actual"},
+        ):
+            answers = {}
+            for backend in ("like", "mroonga"):
+                with override_settings(SEARCH_BACKEND=backend):
+                    response = client.get(SEARCH_URL, params)
+                answers[backend] = (response.status_code, response.json())
+            assert answers["mroonga"] == answers["like"], params
+    found = client.get(SEARCH_URL, {"search": "9.90"}).json()["count"]
+    assert found > 0  # the prices were really matched
+
+
+def test_a_number_is_counted_and_paged_without_scanning_the_catalog(mroonga, client):
+    build_catalog(random.Random("number-scan"), 40)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        CourseFactory(name="限时 9.90 元", is_show=True, is_delete=False, status=0)
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(SEARCH_URL, {"search": "9.90"})
+    with override_settings(SEARCH_BACKEND="like"):
+        assert client.get(SEARCH_URL, {"search": "9.90"}).json() == response.json()
+    assert response.json()["count"] > 0
+    # Every read of luffy_course is by price (its indexes) or by id, never LIKE over the catalog.
+    reads = [sql.replace("`", "") for sql in statements if "LIKE" in sql]
+    reads = [sql for sql in reads if "FROM luffy_course " in sql]
+    assert reads and all(re.search(r"WHERE (luffy_course\.)?id IN \(", sql) for sql in reads)
+    assert any("`luffy_course`.`price` = " in sql for sql in statements), statements

@@ -17,7 +17,14 @@ full-width forms as `LIKE` on luffy_course does. NormalizerAuto does not: with i
 test (tests/course/test_search_backends.py) fails, the query 'TÉ' missing 12 courses LIKE finds.
 For most words the index only narrows and the LIKE predicate decides; for the words EXACT
 describes the index decides alone, and a search of only such words, unfiltered and in `orders`
-order, is counted and paged by the index (MroongaSearch.count/page).
+order, is counted and paged by the index (MroongaSearch.count/page), its rarest word read
+first when one is known to be rare. A search of one number is decided too: its text from this
+table, its prices by indexed equality on luffy_course (see "Numbers" below).
+
+Groonga here is 7.0.7 (mariadb-plugin-mroonga of MariaDB 10.11): no TokenNgram options, and its
+TokenTrigram keeps a run of Latin letters as one token (a query 'amirove' does not find
+'Kamirovel'), so no trigram index for Latin words with LIKE's substring meaning; measured in
+docs/benchmark.md ("The index side, round 9").
 
 Transactions: Mroonga's storage mode has none. A write is visible to every connection at once
 and a ROLLBACK does not undo it (MariaDB only warns). So a save inside a transaction adds the
@@ -32,9 +39,12 @@ would count in an index-only count: rebuild_search_index after such a crash.
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -92,10 +102,21 @@ _ROWS = (
 EXACT = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]{2,}")
 _MATCH = "MATCH(body) AGAINST(%s IN BOOLEAN MODE)"
 _BY_TEXT = f"SELECT id FROM {TABLE} WHERE {_MATCH}"  # noqa: S608
+# A price equal to the word: the price, or the discount price while the discount runs.
 _BY_PRICE = (
-    f"SELECT id FROM {COURSE_TABLE} WHERE price = %s "  # noqa: S608 - constants
-    f"UNION SELECT id FROM {COURSE_TABLE} WHERE discount_price = %s"
+    f"SELECT id FROM {COURSE_TABLE} WHERE price = %s UNION SELECT id FROM {COURSE_TABLE} "  # noqa: S608
+    "WHERE discount_price = %s AND discount_start <= %s AND discount_end > %s"
 )
+# A word with at most this many matches is read first (ids and orders), and the search's count
+# and pages come from that read (one phrase walk instead of two; see "Rare words first").
+FEW = 2_000
+# Rarity hints: a word's last known number of matches (a hint for which word to read first,
+# never part of an answer), kept this long, for this many words per process.
+HINT_SECONDS = 600
+HINT_WORDS = 10_000
+# The matches read for a count, reused by the page that follows in the same request (same
+# thread, same words) for at most this long; a write in this process forgets them.
+REUSE_SECONDS = 2.0
 
 
 def engine_available(cursor: Any) -> bool:
@@ -171,6 +192,221 @@ def _placeholders(ids: list[int]) -> str:
     return ", ".join(["%s"] * len(ids))
 
 
+# --- Numbers: a numeric word matches the text holding it, or a price equal to it ---------------
+#
+# `price = p OR current_price = p` (selectors.search_courses) is `price = p`, or `discount_price
+# = p` while the discount runs (Course.objects.with_current_price). Both are read by indexed
+# equality: course_price_listing (price, status, is_show, is_delete, orders) and
+# course_discount_listing (discount_price, the same, then the window and price), so a price is
+# counted and paged in (orders, id) order from the index alone, never by a scan of the catalog;
+# the text part comes from the search table. At 1,000,000 courses `199` is the price of 100,000.
+
+
+def _visible_courses():
+    from ..models import Course
+
+    return Course.objects.visible()
+
+
+def _text_rows(word: str, price: Decimal, now: datetime) -> dict[int, tuple[int, bool]] | None:
+    """The visible courses whose name or brief holds the numeric `word` (icontains, exactly):
+    id -> (orders, whether a price matches too); None past MAX_CANDIDATES. The index's
+    candidates, re-checked with the predicate unless it decides the word; read by primary key
+    (MariaDB would otherwise walk course_listing testing `id IN`)."""
+    runs = RUN.findall(word)
+    ids = _ids(_BY_TEXT, [_boolean_query(runs)]) if runs else None
+    if not ids:
+        return None if ids is None else {}
+    held, params = "", [price, price, *[connection.ops.adapt_datetimefield_value(now)] * 2]
+    params.extend(sorted(ids))
+    if not EXACT.fullmatch(word):
+        held = " AND (name LIKE %s OR brief LIKE %s)"
+        params.extend([f"%{connection.ops.prep_for_like_query(word)}%"] * 2)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, orders, price = %s OR COALESCE(discount_price = %s AND discount_start "  # noqa: S608
+            f"<= %s AND discount_end > %s, FALSE) FROM {COURSE_TABLE} FORCE INDEX (PRIMARY) "
+            f"WHERE id IN ({_placeholders(ids)}) AND {VISIBLE}{held}",
+            params,
+        )
+        return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
+
+
+def _price_matches(price: Decimal, now: datetime) -> tuple[Q, Q]:
+    """The two parts of "a price equals `price`", disjoint: the price itself, and a running
+    discount at `price` on a course whose price is another."""
+    running = Q(discount_start__lte=now, discount_end__gt=now)
+    return Q(price=price), Q(running, discount_price=price) & ~Q(price=price)
+
+
+def _number_ids(word: str, price: Decimal, now: datetime) -> set[int] | None:
+    """Every course matching the numeric `word` by text (visible ones) or price, exactly; None
+    past MAX_CANDIDATES."""
+    from ..models import Course
+
+    text = _text_rows(word, price, now)
+    if text is None:
+        return None
+    found = set(text)
+    for part in _price_matches(price, now):
+        rows = Course.objects.filter(part).values_list("id", flat=True)[: MAX_CANDIDATES + 1]
+        found.update(rows)
+        if len(found) > MAX_CANDIDATES:
+            return None
+    return found
+
+
+def _number_word(words: list[str]) -> tuple[str, Decimal] | None:
+    """The search's word and its price when the search is one numeric word (decided, counted
+    and paged here; a number among other words is left to the predicate)."""
+    from ..selectors import _as_price
+
+    if len(words) != 1:
+        return None
+    price = _as_price(words[0])
+    return None if price is None else (words[0], price)
+
+
+def _number_count(word: str, price: Decimal) -> int:
+    """Visible courses matching the numeric `word`: the prices' by index (course_price_listing,
+    course_discount_listing), plus those the text alone finds; a scan when the text is common."""
+    now = timezone.now()
+    text = _text_rows(word, price, now)
+    if text is None:
+        return _number_scan(word, price, now).count()
+    _remember(("number", word), text)
+    visible = _visible_courses()
+    by_price = sum(visible.filter(part).count() for part in _price_matches(price, now))
+    return by_price + sum(1 for _orders, priced in text.values() if not priced)
+
+
+def _number_scan(word: str, price: Decimal, now: datetime):
+    """The predicate itself (search_courses' condition for a numeric word): the slow path."""
+    held = Q(name__icontains=word) | Q(brief__icontains=word)
+    return (
+        _visible_courses()
+        .with_current_price(now)
+        .filter(held | Q(price=price) | Q(current_price=price))
+    )
+
+
+def _number_page(
+    word: str, price: Decimal, *, descending: bool, offset: int, limit: int
+) -> list[int]:
+    """A page by (orders, id), -orders when descending: the first offset + limit of each price
+    part (each read in order from its index) and the text's matches, merged."""
+    now = timezone.now()
+    order = ("-orders", "id") if descending else ("orders", "id")
+    text = _recall(("number", word))  # the count's read (the text's matches ignore the clock)
+    if text is None:
+        text = _text_rows(word, price, now)
+    if text is None:
+        scan = _number_scan(word, price, now).order_by(*order)
+        return list(scan.values_list("id", flat=True)[offset : offset + limit])
+    visible = _visible_courses()
+    rows = {(orders, pk) for pk, (orders, _priced) in text.items()}
+    for part in _price_matches(price, now):
+        first = visible.filter(part).order_by(*order)[: offset + limit]
+        rows.update(first.values_list("orders", "id"))
+    ordered = sorted(rows, key=lambda row: (-row[0] if descending else row[0], row[1]))
+    return [pk for _orders, pk in ordered[offset : offset + limit]]
+
+
+# --- Rare words first -------------------------------------------------------------------------
+#
+# Groonga walks a phrase's posting lists whatever LIMIT says, so a search pays for its most common
+# word: `Rovelnofi Django` (200 matches) walked Django's 217,000. Reading the rare word's matches
+# (at most FEW, with their orders) and testing the others with LIKE on those rows by primary key
+# costs the rare word only; and when the matches are that few, the count and every page come from
+# that one read. Which word is rare is a hint: the last count seen for it in this process.
+
+_hints: OrderedDict[str, tuple[int, float]] = OrderedDict()
+_hints_lock = threading.Lock()
+_reuse = threading.local()
+_writes = [0]  # bumped by every index write in this process: forgets the reusable matches
+
+
+def _hint(word: str) -> int | None:
+    with _hints_lock:
+        known = _hints.get(word)
+    if known is None or known[1] < time.monotonic() - HINT_SECONDS:
+        return None
+    return known[0]
+
+
+def _learn(word: str, count: int) -> None:
+    with _hints_lock:
+        _hints[word] = (count, time.monotonic())
+        _hints.move_to_end(word)
+        while len(_hints) > HINT_WORDS:
+            _hints.popitem(last=False)
+
+
+def _rare_word(words: list[str]) -> str | None:
+    """The word to read first: one known to be rare, else (two words or more) the longest not
+    known to be common; None when that read would likely be wasted."""
+    known = {word: _hint(word) for word in words}
+    rare = [word for word in words if (known[word] or 0) <= FEW and known[word] is not None]
+    if rare:
+        return min(rare, key=lambda word: known[word] or 0)
+    unknown = [word for word in words if known[word] is None]
+    if len(words) > 1 and unknown:
+        return max(unknown, key=len)
+    return None
+
+
+def _few_matches(words: list[str]) -> list[tuple[int, int]] | None:
+    """Every match (orders, id), in order, when the rare word has at most FEW; else None."""
+    probe = _rare_word(words)
+    if probe is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT orders, id FROM {TABLE} WHERE {_MATCH} "  # noqa: S608 - constants
+            "ORDER BY orders ASC, id ASC LIMIT %s",
+            [_boolean_query([probe]), FEW + 1],
+        )
+        rows = [(row[0], row[1]) for row in cursor.fetchall()]
+        _learn(probe, len(rows))
+        if len(rows) > FEW:
+            return None
+        others = [word for word in words if word != probe]
+        if others and rows:
+            # Decided words hold only letters and digits: no LIKE wildcard to escape.
+            held = " AND ".join(["(name LIKE %s OR brief LIKE %s)"] * len(others))
+            ids = [pk for _orders, pk in rows]
+            cursor.execute(
+                f"SELECT id FROM {COURSE_TABLE} FORCE INDEX (PRIMARY) "  # noqa: S608
+                f"WHERE id IN ({_placeholders(ids)}) AND {VISIBLE} AND {held}",
+                [*ids, *(f"%{word}%" for word in others for _ in range(2))],
+            )
+            kept = {row[0] for row in cursor.fetchall()}
+            rows = [row for row in rows if row[1] in kept]
+    _remember(("few", *words), rows)
+    return rows
+
+
+def _remember(key: tuple[str, ...], value: Any) -> None:
+    """Keep what a count read for the page that follows (this thread, REUSE_SECONDS)."""
+    _reuse.last = (key, time.monotonic(), _writes[0], value)
+
+
+def _recall(key: tuple[str, ...]) -> Any:
+    """What the count remembered under `key` just now in this thread, if no write since."""
+    last = getattr(_reuse, "last", None)
+    if last is None:
+        return None
+    known, when, writes, value = last
+    if known != key or writes != _writes[0] or when < time.monotonic() - REUSE_SECONDS:
+        return None
+    return value
+
+
+def _reusable(words: list[str]) -> list[tuple[int, int]] | None:
+    """The matches _few_matches read for these words (the count just before this page)."""
+    return _recall(("few", *words))
+
+
 class MroongaSearch:
     name = "mroonga"
 
@@ -194,13 +430,16 @@ class MroongaSearch:
             if price is None:
                 text_runs.extend(runs)
                 continue
-            # A number matches the name or brief, or a price: the candidates are the union.
-            # current_price is price or discount_price, both indexed.
-            union, params = _BY_PRICE, [price, price]
-            if runs:
-                union = f"{_BY_TEXT} UNION {union}"
-                params.insert(0, _boolean_query(runs))
-            ids = _ids(f"SELECT id FROM ({union}) AS candidates", params)  # noqa: S608
+            # A number matches the name or brief, or a price (running discounts only): the
+            # union, in one query. Exact for a word of digits (the phrase decides its text);
+            # a search of one other number is decided too, so its text is re-checked.
+            now = timezone.now()
+            if len(words) == 1 and not EXACT.fullmatch(word):
+                ids = _number_ids(word, price, now)
+            else:
+                at = connection.ops.adapt_datetimefield_value(now)
+                union = f"SELECT id FROM ({_BY_TEXT} UNION {_BY_PRICE}) AS found"  # noqa: S608
+                ids = _ids(union, [_boolean_query(runs), price, price, at, at])
             if ids is not None:
                 found = ids if found is None else found & ids
         if text_runs:
@@ -233,6 +472,7 @@ class MroongaSearch:
         ids = list(course_ids)
         if not ids:
             return
+        _writes[0] += 1
         marks = _placeholders(ids)
         with connection.cursor() as cursor:
             if until_commit:
@@ -267,6 +507,7 @@ class MroongaSearch:
         ids = list(course_ids)
         if not ids:
             return
+        _writes[0] += 1
         with connection.cursor() as cursor:
             for table in (TABLE, PENDING):
                 drop = f"DELETE FROM {table} WHERE id IN ({_placeholders(ids)})"  # noqa: S608
@@ -276,6 +517,8 @@ class MroongaSearch:
         """The words whose index match is exactly the LIKE predicate (see EXACT), none while a
         write is uncommitted (its entry may hold text the course no longer has)."""
         exact = frozenset(word for word in words if is_exact(word))
+        if _number_word(words):
+            exact = frozenset(words)  # text and prices, counted and paged exactly (above)
         if not exact:
             return exact
         with connection.cursor() as cursor:
@@ -299,11 +542,22 @@ class MroongaSearch:
 
     def count(self, words: list[str]) -> int:
         """How many visible courses hold every word (all decided): Mroonga counts from the
-        index's posting lists without reading a row (status Mroonga_count_skip)."""
+        index's posting lists without reading a row (status Mroonga_count_skip). A rare word
+        is read first when there is one (_few_matches); a single number counts its text and
+        prices (_number_count)."""
+        number = _number_word(words)
+        if number:
+            return _number_count(*number)
+        few = _few_matches(words)
+        if few is not None:
+            return len(few)
         with connection.cursor() as cursor:
             count = f"SELECT COUNT(*) FROM {TABLE} WHERE {_MATCH}"  # noqa: S608 - constants
             cursor.execute(count, [_boolean_query(words)])
-            return int(cursor.fetchone()[0])
+            found = int(cursor.fetchone()[0])
+        if len(words) == 1:
+            _learn(words[0], found)
+        return found
 
     def page(
         self,
@@ -322,7 +576,17 @@ class MroongaSearch:
         half the catalog. When `count` (the search's) says the word is that common, walking
         the visible courses in (orders, id) order (index course_listing) and testing each with
         LIKE reaches the page after about (offset + limit) * visible / count rows instead.
+        The matches the count just read (a rare word's, _few_matches) need no query at all.
         """
+        number = _number_word(words)
+        if number:
+            word, price = number
+            return _number_page(word, price, descending=descending, offset=offset, limit=limit)
+        few = _reusable(words)
+        if few is not None:
+            if descending:
+                few = sorted(few, key=lambda row: (-row[0], row[1]))
+            return [pk for _orders, pk in few[offset : offset + limit]]
         if not descending and count and (offset + limit) * self._visible() <= SCAN_ROWS * count:
             ids = self._page_by_ordered_scan(words, offset=offset, limit=limit)
             if len(ids) == min(limit, count - offset):
