@@ -1,9 +1,13 @@
 """Search at scale (issue 12, target 5): a million courses, the configured index, p50 and p99.
 
-    python -m bench.search_scale [--courses N] [--json PATH]
+    python -m bench.search_scale [--courses N] [--json PATH] [--reuse]
 
 starts its own throwaway MariaDB (scripts/mariadb.sh, 127.0.0.1:$BENCH_SEARCH_MARIADB_PORT,
 3323 by default, 1G buffer pool, Mroonga loaded when installed), runs `run()` and stops it.
+--reuse (for iterating on the search code): use the server already listening on that port, if
+any, and its database when it holds `courses` courses and a usable index (seed and index
+otherwise), and leave the server running afterwards (`MARIADB_PORT=<port> scripts/mariadb.sh
+stop` removes it).
 bench/run.py can call `run(server_url)` against the bench's own server instead.
 
 What `run()` does, in a child process (Django is set up there, never in the caller):
@@ -42,7 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import config
 
-DATABASE = "luffy_bench_search"
+DATABASE = os.environ.get("BENCH_SEARCH_DATABASE", "luffy_bench_search")
 QUERIES = 240  # timed searches (each query of the mix about ten times)
 VOCABULARY = 30_000
 LIKE_SAMPLE = 8  # queries timed once through the LIKE scan (a full scan each at 1M)
@@ -175,11 +179,12 @@ def _search_once(view: Any, factory: Any, text: str) -> tuple[float, float, int]
     request = factory.get("/api/v1/course/search/", {"search": text})
     wall, cpu = time.perf_counter(), time.process_time()
     response = view(request)
-    response.render()
+    if hasattr(response, "render"):  # DRF's; a page served from cards is already bytes
+        response.render()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if response.status_code != 200:
-        raise RuntimeError(f"search {text!r} answered {response.status_code}: {response.data}")
-    return wall * 1000, cpu * 1000, int(response.data["count"])
+        raise RuntimeError(f"search {text!r} answered {response.status_code}: {response.content}")
+    return wall * 1000, cpu * 1000, int(json.loads(response.content)["count"])
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -187,7 +192,15 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def child(total: int) -> dict[str, Any]:
+def _seeded(total: int) -> bool:
+    """Whether this database already holds `total` courses and a usable search index."""
+    from apps.course.models import Course
+    from apps.course.search import search_backend
+
+    return Course.objects.count() == total and not search_backend().problem()
+
+
+def child(total: int, *, reuse: bool = False) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -201,11 +214,14 @@ def child(total: int) -> dict[str, Any]:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
     words = vocabulary(random.Random("search-vocabulary"))  # noqa: S311 - test data
-    seed_s = seed(total, words)
     backend = search_backend()
-    started = time.perf_counter()
-    backend.rebuild()
-    index_s = time.perf_counter() - started
+    if reuse and _seeded(total):
+        seed_s = index_s = 0.0  # reused: neither was timed in this run
+    else:
+        seed_s = seed(total, words)
+        started = time.perf_counter()
+        backend.rebuild()
+        index_s = time.perf_counter() - started
 
     view, factory = CourseSearchView.as_view(), APIRequestFactory()
     mix = query_mix(words)
@@ -260,8 +276,9 @@ def child(total: int) -> dict[str, Any]:
 # --- The caller (no Django) -----------------------------------------------------------------------
 
 
-def _create_database(server_url: str) -> bool:
-    """(Re)create the bench's database; whether the server has the Mroonga engine."""
+def _create_database(server_url: str, *, courses: int, reuse: bool = False) -> bool:
+    """(Re)create the bench's database, kept when `reuse` and it holds `courses` courses;
+    whether the server has the Mroonga engine."""
     import MySQLdb
 
     parts = urlsplit(server_url)
@@ -270,9 +287,11 @@ def _create_database(server_url: str) -> bool:
     )
     try:
         cursor = conn.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
+        if not (reuse and _holds(cursor, courses)):
+            cursor.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
         cursor.execute(
-            f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            f"CREATE DATABASE IF NOT EXISTS `{DATABASE}` CHARACTER SET utf8mb4 "
+            "COLLATE utf8mb4_unicode_ci"
         )
         cursor.execute("SELECT SUPPORT FROM information_schema.ENGINES WHERE ENGINE = 'Mroonga'")
         row = cursor.fetchone()
@@ -281,10 +300,21 @@ def _create_database(server_url: str) -> bool:
         conn.close()
 
 
-def run(server_url: str, *, courses: int = 1_000_000) -> dict:
+def _holds(cursor: Any, courses: int) -> bool:
+    """Whether the bench's database holds exactly `courses` courses (a finished seed)."""
+    import MySQLdb
+
+    try:
+        cursor.execute(f"SELECT COUNT(*) FROM `{DATABASE}`.luffy_course")  # noqa: S608
+    except MySQLdb.Error:  # no such database or table
+        return False
+    return cursor.fetchone()[0] == courses
+
+
+def run(server_url: str, *, courses: int = 1_000_000, reuse: bool = False) -> dict:
     """Seed, index and time search on the MariaDB server at `server_url` (any database in the
-    URL is ignored: the bench makes its own)."""
-    backend = "mroonga" if _create_database(server_url) else "like"
+    URL is ignored: the bench makes its own; reuse: keeps it when already seeded)."""
+    backend = "mroonga" if _create_database(server_url, courses=courses, reuse=reuse) else "like"
     parts = urlsplit(server_url)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ", "TMPDIR")}
     env.update(
@@ -303,7 +333,11 @@ def run(server_url: str, *, courses: int = 1_000_000) -> dict:
         }
     )
     result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [str(config.VENV_BIN / "python"), "-m", "bench.search_scale", "--child", str(courses)],
+        [
+            str(config.VENV_BIN / "python"),
+            *("-m", "bench.search_scale", "--child", str(courses)),
+            *(["--reuse"] if reuse else []),
+        ],
         cwd=config.ROOT,
         env=env,
         capture_output=True,
@@ -326,20 +360,37 @@ def _mariadb(command: str) -> str:
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
+def _listening() -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", MARIADB_PORT)) == 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.search_scale")
     parser.add_argument("--courses", type=int, default=1_000_000)
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the running server and its seeded database; leave the server running",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child)))
+        print(json.dumps(child(args.child, reuse=args.reuse)))
         return 0
-    _mariadb("start")
+    if not (args.reuse and _listening()):
+        _mariadb("start")  # a fresh server: any data of an earlier one is removed
     try:
-        result = run(_mariadb("url"), courses=args.courses)
+        result = run(_mariadb("url"), courses=args.courses, reuse=args.reuse)
     finally:
-        _mariadb("stop")
+        if not args.reuse:
+            _mariadb("stop")
+    if args.reuse:
+        print(f"  (server left running on 127.0.0.1:{MARIADB_PORT}: --reuse)")
     for entry in result["per_query"]:
         like = f"  LIKE {entry['like_ms']:>8.1f} ms" if "like_ms" in entry else ""
         print(

@@ -10,6 +10,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from .models import Course, CourseCategory, CourseChapter, CourseSection
+from .search import counts as search_counts
 from .search import search_backend
 
 SECTION_PREVIEW_COUNT = 4
@@ -114,26 +115,50 @@ class IndexedSearch:
 
     def count(self) -> int:
         if self._count is None:
-            self._count = search_backend().count(self.words)
+            self._count = search_counts.count(self.words)
         return self._count
 
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, page: slice) -> list[Course]:
+    def page_ids(self, page: slice) -> list[int]:
+        """Ids of the page's courses, in order (they were visible when the index was read)."""
         start, stop = page.start or 0, page.stop
         if stop is None or stop <= start:
             return []
-        ids = search_backend().page(
+        return search_backend().page(
             self.words,
             descending=self.descending,
             offset=start,
             limit=stop - start,
             count=self._count,
         )
+
+    def __getitem__(self, page: slice) -> list[Course]:
+        ids = self.page_ids(page)
         by_id = visible_courses().in_bulk(ids)
         # A course hidden after the index was read is left out (its entry goes on commit).
         return [by_id[pk] for pk in ids if pk in by_id]
+
+    def ids(self) -> IndexedIds:
+        """The same search as a sequence of course ids (the cards' page reads no course row)."""
+        return IndexedIds(self)
+
+
+class IndexedIds:
+    """An IndexedSearch whose slices are course ids (for Django's Paginator)."""
+
+    def __init__(self, search: IndexedSearch) -> None:
+        self.search = search
+
+    def count(self) -> int:
+        return self.search.count()
+
+    def __len__(self) -> int:
+        return self.search.count()
+
+    def __getitem__(self, page: slice) -> list[int]:
+        return self.search.page_ids(page)
 
 
 def decided_words(words: list[str]) -> frozenset[str]:
