@@ -18,12 +18,16 @@ What `run()` does, in a child process (Django is set up there, never in the call
      frequencies (rank r is drawn in proportion to 1/r), so a query word can match half the
      catalog, a few hundred courses or none, as in a real shop;
   3. builds the index of SEARCH_BACKEND (mroonga when the server has the engine, else like);
-  4. times QUERIES uncached searches through the real view (`CourseSearchView`, anonymous page
-     cache off: count + first page of 10 + section previews + serializer), in-process, over a
-     mix of common, middling and rare words, Chinese, one character, two words, prices and
-     words that match nothing; and the old LIKE scan on a sample of the same queries.
-Returns {"courses", "seed_s", "index_s", "queries", "p50_ms", "p99_ms", "like_p50_ms",
-"backend", "per_query": [{"query", "matches", "p50_ms", "cpu_ms", "like_ms"?}, ...]}.
+  4. times QUERIES searches through the real view (`CourseSearchView`, anonymous page cache
+     off: count + first page of 10), in-process, over a mix of common, middling and rare words,
+     Chinese, one character, two words, prices and words that match nothing, twice: *cold*,
+     each the first search of its words since the catalog changed (the search generation is
+     bumped before each, so the count cache misses; the issue's target is judged on this), and
+     *warm*, the same searches repeated (counts cached); then the old LIKE scan on a sample.
+     Before both, one round of first-ever searches builds the first pages' cards.
+Returns {"courses", "seed_s", "index_s", "queries", "p50_ms", "p99_ms" (cold), "warm_p50_ms",
+"warm_p99_ms", "first_p50_ms", "like_p50_ms", "backend", "per_query": [{"query", "matches",
+"p50_ms", "cpu_ms" (cold), "warm_p50_ms", "warm_cpu_ms", "first_ms", "like_ms"?}, ...]}.
 Times are wall-clock of the request in this process, MariaDB working on the same 2 cores.
 """
 
@@ -187,6 +191,24 @@ def _search_once(view: Any, factory: Any, text: str) -> tuple[float, float, int]
     return wall * 1000, cpu * 1000, int(json.loads(response.content)["count"])
 
 
+def _timed(
+    view: Any,
+    factory: Any,
+    order: list[str],
+    errors: list[str],
+    before_each: Any = None,
+) -> dict[str, list[tuple[float, float, int]]]:
+    timings: dict[str, list[tuple[float, float, int]]] = {text: [] for text in order}
+    for text in order:
+        if before_each is not None:
+            before_each()  # not timed
+        try:
+            timings[text].append(_search_once(view, factory, text))
+        except RuntimeError as exc:  # reported, not fatal: the other figures still count
+            errors.append(str(exc))
+    return timings
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -208,7 +230,7 @@ def child(total: int, *, reuse: bool = False) -> dict[str, Any]:
     from django.test import override_settings
     from rest_framework.test import APIRequestFactory
 
-    from apps.course.search import search_backend
+    from apps.course.search import counts, search_backend
     from apps.course.views import CourseSearchView
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -225,29 +247,33 @@ def child(total: int, *, reuse: bool = False) -> dict[str, Any]:
 
     view, factory = CourseSearchView.as_view(), APIRequestFactory()
     mix = query_mix(words)
-    for text in mix:  # one warm-up round: buffer pool and index pages, not answers
-        _search_once(view, factory, text)
+    counts.bump()  # a catalog change: nothing is cached from an earlier run
+    first: dict[str, float] = {}  # the first search ever: count and cards built on the way
+    for text in mix:  # also the warm-up round (buffer pool, index pages)
+        first[text] = _search_once(view, factory, text)[0]
     order = [mix[i % len(mix)] for i in range(QUERIES)]
     random.Random("search-order").shuffle(order)  # noqa: S311 - test data
-    timings: dict[str, list[tuple[float, float, int]]] = {text: [] for text in mix}
     errors: list[str] = []
-    for text in order:
-        try:
-            timings[text].append(_search_once(view, factory, text))
-        except RuntimeError as exc:  # reported, not fatal: the other figures still count
-            errors.append(str(exc))
+    # Cold: the first search of its words since the catalog last changed (the generation is
+    # bumped before each, as any course write does); the cards are ready, as a shop's are once
+    # `build_course_documents` ran or a visitor read them. The issue's target is judged on it.
+    cold = _timed(view, factory, order, errors, before_each=counts.bump)
+    # Warm: the same searches repeated (the count cached after the first; page cache still off).
+    for text in mix:
+        _search_once(view, factory, text)
+    warm = _timed(view, factory, order, errors)
     like: dict[str, float] = {}
     with override_settings(SEARCH_BACKEND="like"):
         for text in mix[: LIKE_SAMPLE // 2] + mix[8 : 8 + LIKE_SAMPLE // 2]:
             wall, _cpu, count = _search_once(view, factory, text)
-            if timings[text] and count != timings[text][0][2]:
-                raise RuntimeError(
-                    f"{text!r}: LIKE found {count}, {backend.name} {timings[text][0][2]}"
-                )
+            if cold[text] and count != cold[text][0][2]:
+                found = cold[text][0][2]
+                raise RuntimeError(f"{text!r}: LIKE found {count}, {backend.name} {found}")
             like[text] = wall
-    walls = [t[0] for runs in timings.values() for t in runs]
+    walls = [t[0] for runs in cold.values() for t in runs]
+    warm_walls = [t[0] for runs in warm.values() for t in runs]
     per_query = []
-    for text, runs in timings.items():
+    for text, runs in cold.items():
         if not runs:
             continue
         entry = {
@@ -255,7 +281,11 @@ def child(total: int, *, reuse: bool = False) -> dict[str, Any]:
             "matches": runs[0][2],
             "p50_ms": round(statistics.median(t[0] for t in runs), 2),
             "cpu_ms": round(statistics.median(t[1] for t in runs), 2),
+            "first_ms": round(first[text], 2),
         }
+        if warm[text]:
+            entry["warm_p50_ms"] = round(statistics.median(t[0] for t in warm[text]), 2)
+            entry["warm_cpu_ms"] = round(statistics.median(t[1] for t in warm[text]), 2)
         if text in like:
             entry["like_ms"] = round(like[text], 1)
         per_query.append(entry)
@@ -266,6 +296,9 @@ def child(total: int, *, reuse: bool = False) -> dict[str, Any]:
         "queries": len(walls),
         "p50_ms": round(_percentile(walls, 0.5), 2),
         "p99_ms": round(_percentile(walls, 0.99), 2),
+        "warm_p50_ms": round(_percentile(warm_walls, 0.5), 2),
+        "warm_p99_ms": round(_percentile(warm_walls, 0.99), 2),
+        "first_p50_ms": round(_percentile(list(first.values()), 0.5), 2),
         "like_p50_ms": round(statistics.median(like.values()), 1),
         "backend": backend.name,
         "errors": errors,
@@ -391,17 +424,22 @@ def main(argv: list[str]) -> int:
             _mariadb("stop")
     if args.reuse:
         print(f"  (server left running on 127.0.0.1:{MARIADB_PORT}: --reuse)")
+    print(f"  {'query':<22} {'found':>8}  {'cold p50':>9} {'cpu':>6}  {'warm p50':>9} {'cpu':>6}")
     for entry in result["per_query"]:
         like = f"  LIKE {entry['like_ms']:>8.1f} ms" if "like_ms" in entry else ""
         print(
-            f"  {entry['query']:<22} {entry['matches']:>8,} found  p50 {entry['p50_ms']:>7.2f} ms"
-            f"  cpu {entry['cpu_ms']:>6.2f} ms{like}"
+            f"  {entry['query']:<22} {entry['matches']:>8,}  {entry['p50_ms']:>9.2f} "
+            f"{entry['cpu_ms']:>6.2f}  {entry.get('warm_p50_ms', 0):>9.2f} "
+            f"{entry.get('warm_cpu_ms', 0):>6.2f}{like}"
         )
     print(
         f"search, {result['courses']:,} courses, {result['backend']}: seeded in "
-        f"{result['seed_s']} s, indexed in {result['index_s']} s; {result['queries']} searches "
-        f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms; LIKE scan p50 "
-        f"{result['like_p50_ms']} ms (target p50 <= 20 ms)"
+        f"{result['seed_s']} s, indexed in {result['index_s']} s; {result['queries']} searches, "
+        f"the first since the catalog changed (count cache cold): p50 {result['p50_ms']} ms, "
+        f"p99 {result['p99_ms']} ms (target p50 <= 20 ms); repeated (count cached, page cache "
+        f"off): p50 {result['warm_p50_ms']} ms, p99 {result['warm_p99_ms']} ms; first ever "
+        f"(cards built too) p50 {result['first_p50_ms']} ms; LIKE scan p50 "
+        f"{result['like_p50_ms']} ms"
     )
     for error in result["errors"]:
         print(f"  ERROR {error}")
