@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
@@ -166,6 +167,25 @@ def decided_words(words: list[str]) -> frozenset[str]:
     return search_backend().decides(words)
 
 
+def _narrowed(queryset: QuerySet[Course], candidates: Q) -> QuerySet[Course]:
+    """`queryset.filter(candidates)`, with a candidate id list written into the SQL as numbers.
+
+    Django binds each id of `pk__in=[...]` as a parameter, resolved, prepared and escaped one
+    by one, for the count and again for the page: 120-130 ms of CPU for the 16,000 candidates of
+    a price at 1,000,000 courses (`39.92`), for one join of integers here.
+    """
+    if len(candidates.children) == 1 and not candidates.negated:
+        child = candidates.children[0]
+        if isinstance(child, tuple) and child[0] == "pk__in" and isinstance(child[1], list):
+            ids = child[1]
+            if ids and all(type(pk) is int for pk in ids):  # ints only: nothing to escape
+                quote = connection.ops.quote_name
+                column = f"{quote(Course._meta.db_table)}.{quote(Course._meta.pk.column)}"
+                listed = ",".join(map(str, ids))
+                return queryset.extra(where=[f"{column} IN ({listed})"])  # noqa: S610
+    return queryset.filter(candidates)
+
+
 def search_courses(
     queryset: QuerySet[Course], words: list[str], *, decided: frozenset[str] | None = None
 ) -> QuerySet[Course]:
@@ -181,7 +201,7 @@ def search_courses(
     if candidates is None:
         decided = frozenset()  # nothing narrowed: the predicate decides every word
     else:
-        queryset = queryset.filter(candidates)
+        queryset = _narrowed(queryset, candidates)
         decided = backend.decides(words) if decided is None else decided
     for word in words:
         if word in decided:
