@@ -227,3 +227,24 @@ def test_an_edit_or_a_course_hidden_after_its_card_shows_on_the_next_page(mroong
     assert hidden["count"] == before["count"] - 1
     assert first.pk not in [c["id"] for c in hidden["results"]]
     assert len(courses) > before["count"]  # some were never found: the words decide
+
+
+def test_a_page_from_cards_goes_to_the_page_cache_and_leaves_it_on_an_edit(
+    mroonga, client, settings, django_assert_num_queries
+):
+    from django.core.cache import caches
+
+    settings.CATALOG_CACHE_SECONDS = 60
+    caches["catalog"].clear()
+    courses = search_catalog()
+    params = {"search": "pythonic", "ordering": "-orders"}
+    first = client.get(SEARCH_URL, params)
+    with django_assert_num_queries(0):
+        again = client.get(SEARCH_URL, params)
+    assert again.content == first.content
+    target = next(c for c in courses if c.pk == first.json()["results"][0]["id"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        target.brief = "新的简介"
+        target.save()
+    assert client.get(SEARCH_URL, params).json()["results"][0]["brief"] == "新的简介"
+    caches["catalog"].clear()
