@@ -226,8 +226,24 @@ def read_details(course_ids: Sequence[int]) -> dict[int, Built]:
     if missing:
         with translation.override(settings.LANGUAGE_CODE):
             built = build_details(missing, now)
-        for pk, document in built.items():
-            _store_built(pk, DETAIL, document, rows.get(pk), current)
+        new = [pk for pk in built if pk not in rows]  # no row yet: one INSERT for them all
+        for pk in built:
+            if pk in rows:
+                _store_built(pk, DETAIL, built[pk], rows[pk], current)
+        if new:
+            documents = [
+                CourseDocument(
+                    course_id=pk,
+                    fingerprint=current,
+                    detail=built[pk].body,
+                    detail_expires_at=built[pk].expires_at,
+                )
+                for pk in new
+            ]
+            try:  # a row that appeared since (an invalidation) wins: see _store
+                CourseDocument.objects.bulk_create(documents, ignore_conflicts=True)
+            except OperationalError:  # busy database: answer anyway, the next read stores them
+                logger.warning("course documents %s not stored", new, exc_info=True)
         ready |= built
     return ready
 
