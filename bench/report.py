@@ -204,6 +204,10 @@ def search_1m_target(results: dict[str, Any]) -> list[Target]:
         return []
     p50 = run.get("p50_ms") if run.get("status") == "ran" else None
     note = run.get("reason", "") if p50 is None else f"backend {run.get('backend', '?')}"
+    if p50 is not None and "warm_p50_ms" in run:
+        # Judged on the first search since the catalog changed (count cache cold); the warm
+        # figure is shown beside it, never in its place.
+        note += f"; count cache cold; repeated searches: p50 {_fmt(run['warm_p50_ms'])} ms"
     target = check(
         f"search p50 ms <= {SEARCH_1M_MAX_P50_MS:g}",
         "search",
@@ -412,13 +416,21 @@ def search_1m_markdown(run: dict[str, Any] | None) -> list[str]:
     out = ["## Search at 1,000,000 courses (bench/search_scale.py)", ""]
     if run.get("status") != "ran":
         return [*out, f"Not run: {run.get('reason', 'no reason given')}.", ""]
-    return [
-        *out,
+    out += [
         f"Backend {run.get('backend', '?')}: p50 {_fmt(run.get('p50_ms'))} ms, p99 "
-        f"{_fmt(run.get('p99_ms'))} ms over {_fmt(run.get('courses'))} courses; seeded in "
-        f"{_fmt(run.get('seed_s'))} s; the whole size took {_fmt(run.get('wall_s'))} s.",
+        f"{_fmt(run.get('p99_ms'))} ms over {_fmt(run.get('courses'))} courses, each search "
+        "the first of its words since the catalog changed (count cache cold: the target's "
+        f"figure); seeded in {_fmt(run.get('seed_s'))} s; the whole size took "
+        f"{_fmt(run.get('wall_s'))} s.",
         "",
     ]
+    if "warm_p50_ms" in run:
+        out += [
+            f"Repeated searches (count cached, page cache off): p50 {_fmt(run['warm_p50_ms'])} "
+            f"ms, p99 {_fmt(run.get('warm_p99_ms'))} ms. Not the target's figure.",
+            "",
+        ]
+    return out
 
 
 def targets_markdown(targets: list[Target]) -> list[str]:

@@ -507,7 +507,8 @@ def run_search_1m(server_url: str) -> dict[str, Any]:
         return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:300]}
     result = {**outcome, "status": "ran", "wall_s": round(time.monotonic() - started, 1)}
     log(
-        f"  search1m  p50 {result.get('p50_ms')} ms  p99 {result.get('p99_ms')} ms  backend "
+        f"  search1m  cold p50 {result.get('p50_ms')} ms  p99 {result.get('p99_ms')} ms  warm "
+        f"p50 {result.get('warm_p50_ms')} ms  p99 {result.get('warm_p99_ms')} ms  backend "
         f"{result.get('backend')}  seed {result.get('seed_s')} s  wall {result['wall_s']} s"
     )
     return result

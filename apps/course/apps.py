@@ -9,9 +9,10 @@ class CourseConfig(AppConfig):
 
     def ready(self) -> None:
         from . import documents, signals
-        from .search import checks, sync
+        from .search import checks, counts, sync
 
         signals.connect()
         documents.connect()
         sync.connect()
+        counts.connect()  # after sync: a delete's count moves on once its entry is gone
         checks.register()

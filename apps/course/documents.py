@@ -25,6 +25,11 @@ It stays correct this way:
 
 Documents hold what anonymous visitors see (no `owned`, links of free-trial sections only):
 logged-in requests never read them (apps/course/document_views.py).
+
+A search page's *card* of a course (what CourseSerializer answers) is the start of its detail
+document: the detail serializer is the card's fields then `pub_date`, `course_category` and
+`owned`, so the card is the detail's bytes cut before `,"pub_date":` (`card`). A page of cards
+is one primary-key read of the page's documents (`read_details`), kept right by all of the above.
 """
 
 from __future__ import annotations
@@ -194,6 +199,78 @@ def read(course_id: int, kind: str) -> Built | None:
     return _build_and_store(course_id, kind, row, now, current)
 
 
+_SELECT_DETAILS = (
+    "SELECT course_id, detail, detail_expires_at, fingerprint, generation "  # noqa: S608
+    f"FROM {CourseDocument._meta.db_table} WHERE course_id IN "
+)
+
+
+def read_details(course_ids: Sequence[int]) -> dict[int, Built]:
+    """The detail documents of the visible courses among `course_ids` (one query when they are
+    ready; the missing, emptied or expired ones are built together: three more, and one
+    statement per stored row). A course that is not visible has none."""
+    ids = list(dict.fromkeys(course_ids))
+    if not ids:
+        return {}
+    now = timezone.now()
+    current = fingerprint()
+    with connection.cursor() as cursor:
+        cursor.execute(_SELECT_DETAILS + f"({', '.join(['%s'] * len(ids))})", ids)
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    ready: dict[int, Built] = {}
+    for pk in ids:
+        row = rows.get(pk)
+        if row is not None and row[0] is not None and row[1] > _micros(now) and row[2] == current:
+            ready[pk] = Built(bytes(row[0]), row[1])
+    missing = [pk for pk in ids if pk not in ready]
+    if missing:
+        with translation.override(settings.LANGUAGE_CODE):
+            built = build_details(missing, now)
+        new = [pk for pk in built if pk not in rows]  # no row yet: one INSERT for them all
+        for pk in built:
+            if pk in rows:
+                _store_built(pk, DETAIL, built[pk], rows[pk], current)
+        if new:
+            documents = [
+                CourseDocument(
+                    course_id=pk,
+                    fingerprint=current,
+                    detail=built[pk].body,
+                    detail_expires_at=built[pk].expires_at,
+                )
+                for pk in new
+            ]
+            try:  # a row that appeared since (an invalidation) wins: see _store
+                CourseDocument.objects.bulk_create(documents, ignore_conflicts=True)
+            except OperationalError:  # busy database: answer anyway, the next read stores them
+                logger.warning("course documents %s not stored", new, exc_info=True)
+        ready |= built
+    return ready
+
+
+# The detail serializer's first own field: a card ends where it starts (see the module's doc).
+_DETAIL_ONLY = b',"pub_date":'
+
+
+def cards_supported() -> bool:
+    """Whether a detail document starts with the list's card: the detail serializer's fields
+    are the list serializer's, then `pub_date` (checked, not assumed: a field added to one and
+    not the other turns cards off, and the search answers through the serializer)."""
+    from .serializers import CourseDetailSerializer, CourseSerializer
+
+    card, detail = CourseSerializer.Meta.fields, CourseDetailSerializer.Meta.fields
+    return detail[: len(card) + 1] == [*card, "pub_date"]
+
+
+def card(detail: bytes) -> bytes:
+    """The list's card of a course (CourseSerializer's bytes) from its detail document's bytes.
+
+    `"pub_date":` with its quotes unescaped occurs once: a quote inside a JSON string is
+    escaped, and no nested object (teacher, section previews) has that key.
+    """
+    return detail[: detail.rindex(_DETAIL_ONLY)] + b"}"
+
+
 def seconds_left(document: Built) -> int:
     """Whole seconds before `document` stops being valid (at least 1)."""
     return max(1, (document.expires_at - _micros(timezone.now())) // 1_000_000)
@@ -206,6 +283,12 @@ def _build_and_store(
         built = BUILDERS[kind]([course_id], now).get(course_id)
     if built is None:
         return None  # not visible: no row is written for ids that are not on sale
+    _store_built(course_id, kind, built, row, current)
+    return built
+
+
+def _store_built(course_id: int, kind: str, built: Built, row: tuple | None, current: str) -> None:
+    """Store a document built after `row` (the course's document row, or None) was read."""
     values: dict[str, Any] = {kind: built.body, f"{kind}_expires_at": built.expires_at}
     if row is not None and row[2] != current:
         # The other kind was built under other settings: it must not pass as current.
@@ -215,7 +298,6 @@ def _build_and_store(
         _store(course_id, values | {"fingerprint": current}, None if row is None else row[3])
     except OperationalError:  # busy database: answer anyway, the next read stores it
         logger.warning("course document %s/%s not stored", course_id, kind, exc_info=True)
-    return built
 
 
 def _store(course_id: int, values: dict[str, Any], generation: int | None) -> None:

@@ -333,3 +333,20 @@ class CourseDocument(models.Model):
 
     def __str__(self) -> str:
         return f"course {self.course_id} documents (generation {self.generation})"
+
+
+class SearchCount(models.Model):
+    """How many visible courses a search the index answers alone finds, in one search
+    generation; the row keyed GENERATION holds the current generation
+    (apps/course/search/counts.py keeps them)."""
+
+    digest = models.CharField(max_length=64, primary_key=True)  # of the search's words
+    generation = models.BigIntegerField()
+    found = models.BigIntegerField()
+    stored_at = models.BigIntegerField(db_index=True)  # µs since the epoch
+
+    class Meta:
+        db_table = "luffy_search_count"
+
+    def __str__(self) -> str:
+        return f"{self.digest[:12]}: {self.found} (generation {self.generation})"

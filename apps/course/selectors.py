@@ -6,10 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from .models import Course, CourseCategory, CourseChapter, CourseSection
+from .search import counts as search_counts
 from .search import search_backend
 
 SECTION_PREVIEW_COUNT = 4
@@ -114,31 +116,74 @@ class IndexedSearch:
 
     def count(self) -> int:
         if self._count is None:
-            self._count = search_backend().count(self.words)
+            self._count = search_counts.count(self.words)
         return self._count
 
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, page: slice) -> list[Course]:
+    def page_ids(self, page: slice) -> list[int]:
+        """Ids of the page's courses, in order (they were visible when the index was read)."""
         start, stop = page.start or 0, page.stop
         if stop is None or stop <= start:
             return []
-        ids = search_backend().page(
+        return search_backend().page(
             self.words,
             descending=self.descending,
             offset=start,
             limit=stop - start,
             count=self._count,
         )
+
+    def __getitem__(self, page: slice) -> list[Course]:
+        ids = self.page_ids(page)
         by_id = visible_courses().in_bulk(ids)
         # A course hidden after the index was read is left out (its entry goes on commit).
         return [by_id[pk] for pk in ids if pk in by_id]
+
+    def ids(self) -> IndexedIds:
+        """The same search as a sequence of course ids (the cards' page reads no course row)."""
+        return IndexedIds(self)
+
+
+class IndexedIds:
+    """An IndexedSearch whose slices are course ids (for Django's Paginator)."""
+
+    def __init__(self, search: IndexedSearch) -> None:
+        self.search = search
+
+    def count(self) -> int:
+        return self.search.count()
+
+    def __len__(self) -> int:
+        return self.search.count()
+
+    def __getitem__(self, page: slice) -> list[int]:
+        return self.search.page_ids(page)
 
 
 def decided_words(words: list[str]) -> frozenset[str]:
     """The words the search index decides exactly (one query at most; none for LIKE)."""
     return search_backend().decides(words)
+
+
+def _narrowed(queryset: QuerySet[Course], candidates: Q) -> QuerySet[Course]:
+    """`queryset.filter(candidates)`, with a candidate id list written into the SQL as numbers.
+
+    Django binds each id of `pk__in=[...]` as a parameter, resolved, prepared and escaped one
+    by one, for the count and again for the page: 120-130 ms of CPU for the 16,000 candidates of
+    a price at 1,000,000 courses (`39.92`), for one join of integers here.
+    """
+    if len(candidates.children) == 1 and not candidates.negated:
+        child = candidates.children[0]
+        if isinstance(child, tuple) and child[0] == "pk__in" and isinstance(child[1], list):
+            ids = child[1]
+            if ids and all(type(pk) is int for pk in ids):  # ints only: nothing to escape
+                quote = connection.ops.quote_name
+                column = f"{quote(Course._meta.db_table)}.{quote(Course._meta.pk.column)}"
+                listed = ",".join(map(str, ids))
+                return queryset.extra(where=[f"{column} IN ({listed})"])  # noqa: S610
+    return queryset.filter(candidates)
 
 
 def search_courses(
@@ -156,7 +201,7 @@ def search_courses(
     if candidates is None:
         decided = frozenset()  # nothing narrowed: the predicate decides every word
     else:
-        queryset = queryset.filter(candidates)
+        queryset = _narrowed(queryset, candidates)
         decided = backend.decides(words) if decided is None else decided
     for word in words:
         if word in decided:

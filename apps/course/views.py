@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -22,7 +23,7 @@ from utils.serializers import EnvelopeCodeField, validated
 
 from . import messages, openapi, selectors
 from .cache import CachedAnonymousReads
-from .document_views import ChaptersFromDocuments, DetailFromDocuments
+from .document_views import ChaptersFromDocuments, DetailFromDocuments, SearchFromCards
 from .filters import CourseFilter
 from .models import Course
 from .serializers import (
@@ -96,33 +97,70 @@ SEARCH_PARAM = OpenApiParameter(
 INDEX_ORDERINGS = {"orders": False, "-orders": True}
 
 
-class CourseSearchView(CachedAnonymousReads, CourseListMixin, ListAPIView):
-    """Search across every course type; combines with the list's filters and ordering."""
+def search_words(params: QueryDict) -> list[str]:
+    """The words of `?search=`, checked (a 400 for empty, too long or too many words)."""
+    text = params.get("search", "")
+    if len(text) > selectors.MAX_SEARCH_LENGTH:
+        raise exceptions.ValidationError(
+            {"search": [messages.search_too_long(selectors.MAX_SEARCH_LENGTH)]}
+        )
+    words = selectors.search_words(text)
+    if not words:
+        raise exceptions.ValidationError({"search": [_("请输入搜索内容")]})
+    if len(words) > selectors.MAX_SEARCH_WORDS:
+        # Every word must match, so dropping the extra ones would return wrong results.
+        raise exceptions.ValidationError(
+            {"search": [messages.too_many_search_words(selectors.MAX_SEARCH_WORDS)]}
+        )
+    return words
+
+
+def indexed_search(
+    params: QueryDict, words: list[str], decided: frozenset[str]
+) -> selectors.IndexedSearch | None:
+    """The search the index answers alone, when it can: no filter, ordered as the index is,
+    every word decided by it (`decided`: selectors.decided_words(words)); else None."""
+    ordering = params.get("ordering") or "orders"
+    if ordering not in INDEX_ORDERINGS or decided != frozenset(words):
+        return None
+    if any(name in params for name in CourseFilter.base_filters if name != "ordering"):
+        return None
+    return selectors.IndexedSearch(words, descending=INDEX_ORDERINGS[ordering])
+
+
+def _decided(request: HttpRequest, words: list[str]) -> frozenset[str]:
+    """selectors.decided_words(words), asked once per request (a query on Mroonga): the view
+    asks again when SearchFromCards passes the request on to it."""
+    known = getattr(request, "_search_decided", None)
+    if known is None or known[0] != words:
+        known = (words, selectors.decided_words(words))
+        request._search_decided = known
+    return known[1]
+
+
+class CourseSearchView(SearchFromCards, CachedAnonymousReads, CourseListMixin, ListAPIView):
+    """Search across every course type; combines with the list's filters and ordering.
+
+    Anonymous JSON pages the index answers alone are served from cards before DRF runs
+    (apps/course/document_views.py `SearchFromCards`); everything else comes through here.
+    """
+
+    @staticmethod
+    def indexed_search_for(request: HttpRequest) -> selectors.IndexedSearch | None:
+        """What SearchFromCards serves: the index's search for the request, if it answers
+        alone (raises the view's ValidationError for bad words)."""
+        words = search_words(request.GET)
+        return indexed_search(request.GET, words, _decided(request, words))
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Course.objects.none()
-        text = self.request.query_params.get("search", "")
-        if len(text) > selectors.MAX_SEARCH_LENGTH:
-            raise exceptions.ValidationError(
-                {"search": [messages.search_too_long(selectors.MAX_SEARCH_LENGTH)]}
-            )
-        words = selectors.search_words(text)
-        if not words:
-            raise exceptions.ValidationError({"search": [_("请输入搜索内容")]})
-        if len(words) > selectors.MAX_SEARCH_WORDS:
-            # Every word must match, so dropping the extra ones would return wrong results.
-            raise exceptions.ValidationError(
-                {"search": [messages.too_many_search_words(selectors.MAX_SEARCH_WORDS)]}
-            )
         params = self.request.query_params
-        ordering = params.get("ordering") or "orders"
-        filtered = any(name in params for name in CourseFilter.base_filters if name != "ordering")
-        decided = selectors.decided_words(words)
-        if not filtered and ordering in INDEX_ORDERINGS and decided == frozenset(words):
-            # No filter, ordered as the index is, every word decided by it: the index counts
-            # and pages alone (selectors.IndexedSearch).
-            return selectors.IndexedSearch(words, descending=INDEX_ORDERINGS[ordering])
+        words = search_words(params)
+        decided = _decided(self.request._request, words)
+        indexed = indexed_search(params, words, decided)
+        if indexed is not None:
+            return indexed
         return selectors.search_courses(selectors.visible_courses(), words, decided=decided)
 
     def filter_queryset(self, queryset):

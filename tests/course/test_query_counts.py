@@ -1,7 +1,9 @@
 """SQL per request is fixed, whatever the page size or the size of the catalog."""
 
 import pytest
+from django.db import connection
 
+from apps.course.search.mroonga import PENDING, table_engine
 from tests.factories import CategoryFactory, ChapterFactory, CourseFactory, SectionFactory
 
 from .helpers import (
@@ -23,6 +25,17 @@ DOCUMENT_QUERIES = 1  # the document row, when it is ready
 DETAIL_QUERIES = 4
 # document row + course visible? + chapters + their sections + store
 CHAPTER_QUERIES = 5
+
+
+@pytest.fixture(autouse=True)
+def no_stale_search_marks(db):
+    """Marks of uncommitted writes left by earlier tests (Mroonga cannot roll back): past a
+    minute old, a search re-indexes those courses inside the queries counted here."""
+    if connection.vendor != "mysql":
+        return
+    with connection.cursor() as cursor:
+        if table_engine(cursor, PENDING) is not None:
+            cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
 
 
 @pytest.fixture

@@ -264,3 +264,24 @@ def test_repeated_words_count_once(api_client):
 )
 def test_bad_filter_values_are_4xx_envelopes(api_client, catalog, params, status):
     assert_error(search(api_client, "python", **params), status)
+
+
+def test_candidate_ids_written_into_the_sql_select_what_bound_ids_select(catalog):
+    from django.db.models import Q
+    from django.db.models.sql.where import ExtraWhere
+
+    from apps.course import selectors
+
+    def found(queryset):
+        return list(queryset.order_by("id").values_list("id", flat=True))
+
+    every = found(Course.objects.all())
+    shown = selectors.visible_courses()
+    conditions = [Q(pk__in=ids) for ids in ([every[0]], every[::2], every, [every[-1] + 99])]
+    conditions += [Q(pk__in=[]), ~Q(pk__in=every[:2]), Q(name__icontains="py")]  # as given
+    for condition in conditions:
+        narrowed = selectors._narrowed(shown, condition)
+        assert found(narrowed) == found(shown.filter(condition)), condition
+        assert narrowed.count() == shown.filter(condition).count()
+    inlined = selectors._narrowed(shown, Q(pk__in=every)).query.where.children
+    assert any(isinstance(child, ExtraWhere) for child in inlined)  # the fast path was taken

@@ -8,7 +8,8 @@ returns too many candidates costs time, one that returned too few would be a bug
 test (tests/course/test_search_backends.py) looks for. A backend may also say which words it
 decides exactly (`decides`): those skip the predicate, and when it decides every word of a
 search with no filter and the default ordering, the index alone counts and pages
-(`selectors.IndexedSearch`).
+(`selectors.IndexedSearch`); such counts are cached, exactly, until the next course write
+(`counts.py`), and anonymous pages of them are served from cards (apps/course/document_views.py).
 
 Backends (SEARCH_BACKEND):
   like     no index: no narrowing, the predicate scans the catalog (SQLite, any MariaDB).

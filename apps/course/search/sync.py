@@ -3,8 +3,9 @@
 Every path that writes a course's name, brief, orders or visibility (is_show, is_delete,
 status) goes through Model.save() (the API, the admin, load_demo's update_or_create); none uses
 QuerySet.update() on those columns (settlement and refunds update only `students`, which the
-index does not hold). A bulk path that does must call `search_backend().index(ids)` itself, or
-`manage.py rebuild_search_index` after.
+index does not hold). A bulk path that does must call `search_backend().index(ids)` and then
+`counts.bump()` itself (cached counts, search/counts.py), or `manage.py rebuild_search_index`
+after (it does both).
 """
 
 from __future__ import annotations

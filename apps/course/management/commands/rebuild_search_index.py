@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.course.search import search_backend
+from apps.course.search import counts, search_backend
 
 
 class Command(BaseCommand):
@@ -24,5 +24,6 @@ class Command(BaseCommand):
             count = backend.rebuild()
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
+        counts.bump()  # the index was rewritten in bulk: no cached count may outlive it
         elapsed = time.perf_counter() - started
         self.stdout.write(f"{backend.name}: {count} courses indexed in {elapsed:.1f}s")
