@@ -47,6 +47,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.signals import request_started
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -389,6 +390,15 @@ def _few_matches(words: list[str]) -> list[tuple[int, int]] | None:
 def _remember(key: tuple[str, ...], value: Any) -> None:
     """Keep what a count read for the page that follows (this thread, REUSE_SECONDS)."""
     _reuse.last = (key, time.monotonic(), _writes[0], value)
+
+
+def _forget_reads(**_kwargs: Any) -> None:
+    """A read is reused by the page of the same request only: another request, even a second
+    later, must see what other processes wrote meanwhile."""
+    _reuse.last = None
+
+
+request_started.connect(_forget_reads, dispatch_uid="course.search.mroonga.forget_reads")
 
 
 def _recall(key: tuple[str, ...]) -> Any:
