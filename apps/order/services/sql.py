@@ -235,3 +235,46 @@ def insert_row(instance: Model) -> None:
         instance.pk = cursor.lastrowid
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+# The notify's read (apps/order/services/settlement.py check_payment): no lock, so a join is safe.
+_LINE_COURSE = "luffy_line_course_id"  # an alias no Order column has
+
+
+@cache
+def _order_and_course_ids_sql(vendor: str) -> str:
+    o, d = _t(Order), _t(OrderDetail)
+    join = f"{d} ON {d}.{_c(OrderDetail, 'order')} = {o}.{_c(Order, 'id')}"
+    line_course = f"{d}.{_c(OrderDetail, 'course')} AS {_LINE_COURSE}"
+    where = f"{o}.{_c(Order, 'out_trade_no')} = %s"
+    return f"SELECT {o}.*, {line_course} FROM {o} LEFT JOIN {join} WHERE {where}"  # noqa: S608
+
+
+def order_and_course_ids(out_trade_no: str) -> tuple[Order, list[int]] | None:
+    """The order with this out_trade_no (unique) and its lines' course ids, in one statement
+    and without a lock; None when there is no such order."""
+    rows = list(Order.objects.raw(_order_and_course_ids_sql(connection.vendor), [out_trade_no]))
+    if not rows:
+        return None
+    course_ids = [c for c in (getattr(r, _LINE_COURSE) for r in rows) if c is not None]
+    return rows[0], course_ids
+
+
+@cache
+def _mark_paid_if_status_sql(vendor: str) -> str:
+    return f"{_mark_paid_sql(vendor)} AND {_c(Order, 'order_status')} = %s"
+
+
+def mark_paid_if_status(order: Order, *, status: int) -> bool:
+    """mark_paid, only while the order's status is still `status`; True when it was. The UPDATE
+    locks the row (and waits for a transaction holding it); it matches nothing once the row
+    has changed (MariaDB's rowcount is the rows matched: the backend asks for found rows)."""
+    params = [
+        order.order_status,
+        order.trade_no,
+        _datetime(order.pay_time),
+        _datetime(order.updated_time),
+        order.pk,
+        status,
+    ]
+    return _write(_mark_paid_if_status_sql(connection.vendor), params) == 1
