@@ -156,11 +156,12 @@ def _notify(request: HttpRequest) -> HttpResponse:
         result = handle_notify(params, client_ip=client_ip, body_bytes=len(body))
     except Exception:
         # Not the sender's fault but ours (a bug in checking or settling; its transaction rolled
-        # back): ERROR with the traceback. Alipay reads `failure` and delivers it again.
+        # back): ERROR with the traceback. A 503 like our other faults: Alipay reads `failure`
+        # and delivers it again, which succeeds once the fault is fixed.
         logger.exception(
             "Alipay notify for %s failed unexpectedly", params.get("out_trade_no", "?")[:40]
         )
-        return _failure(500)
+        return _failure(503)
     if result.accepted:
         return HttpResponse(b"success", content_type="text/plain")
     return _failure(503 if result.temporary else 400)
@@ -182,9 +183,6 @@ class AlipayNotifyView(APIView):
             (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`failure`"),
             (413, "text/plain"): OpenApiResponse(
                 OpenApiTypes.STR, description="`failure`: larger than any real notify"
-            ),
-            (500, "text/plain"): OpenApiResponse(
-                OpenApiTypes.STR, description="`failure`: a fault of ours, logged at ERROR"
             ),
             (503, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`failure`"),
         },

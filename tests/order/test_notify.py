@@ -352,7 +352,7 @@ def test_an_unexpected_error_while_settling_is_logged_at_error_with_its_tracebac
     with caplog.at_level("INFO", logger="luffy.order.notify"):
         response = send_notify(order, trade_no=LATE_TRADE)
     # Alipay reads `failure` and delivers it again; no HTML page.
-    assert (response.status_code, response.content) == (500, b"failure")
+    assert (response.status_code, response.content) == (503, b"failure")
     [record] = [r for r in caplog.records if r.name == "luffy.order.notify"]
     assert record.levelname == "ERROR"
     assert f"Alipay notify for {order.out_trade_no} failed unexpectedly" in record.getMessage()

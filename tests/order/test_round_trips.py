@@ -182,3 +182,28 @@ def test_an_order_placed_through_sql_reads_back_with_its_amount_times_and_lines(
         (first.pk, Decimal("10.10")),
         (second.pk, Decimal("0.20")),
     ]
+
+
+def questions() -> int:
+    """MariaDB's count of the statements this session sent (reading it is one of them)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Questions'")
+        return int(cursor.fetchone()[1])
+
+
+@pytest.mark.mysql_only
+@pytest.mark.django_db(transaction=True)
+def test_on_mariadb_a_first_notify_is_eleven_round_trips_and_a_redelivery_two(
+    alipay, alipay_keys, place, course
+):
+    """What the server sees, transaction control included: the unlocked read, BEGIN, the eight
+    writes and locked reads, COMMIT (no SET autocommit: utils/db/mysql); then the read and the
+    log entry's INSERT in autocommit."""
+    _, order = place([course], "99.90")
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    sent = []
+    for _ in range(2):
+        before = questions()
+        assert post_form(APIClient(), params).content == b"success"
+        sent.append(questions() - before - 1)
+    assert sent == [11, 2]
