@@ -358,3 +358,62 @@ def test_an_unexpected_error_while_settling_is_logged_at_error_with_its_tracebac
     assert f"Alipay notify for {order.out_trade_no} failed unexpectedly" in record.getMessage()
     assert record.exc_info and "a bug in settlement" in str(record.exc_info[1])
     assert_untouched(order)
+
+
+# --- the form body, parsed without a QueryDict (views.form_fields) -----------------------------
+
+FORM_BODIES = [
+    b"",
+    b"a=1&b=2",
+    b"a=1&a=2&b=",  # repeated: the last value; blank values kept
+    b"a&=x&&b=%E4%B8%AD+%2B&c=%ZZ",  # no `=`, empty name, bad escapes, `+` is a space
+    "subject=路飞学城&x=%E8%B7%AF".encode(),  # raw UTF-8 and escaped
+    b"name=\xff\xfe%FF&k=\xe4",  # not UTF-8: read as Latin-1, as Django does
+    b"a=1;b=2&c=3",  # `;` is not a separator
+]
+
+
+def querydict_fields(body: bytes) -> dict[str, str]:
+    from django.http import QueryDict
+
+    return QueryDict(body, encoding="utf-8").dict()
+
+
+@pytest.mark.parametrize("body", FORM_BODIES)
+def test_the_notify_form_parser_returns_what_querydict_returns(body):
+    from apps.order.views import form_fields
+
+    assert form_fields(body) == querydict_fields(body)
+    assert list(form_fields(body)) == list(querydict_fields(body))  # same order of fields
+
+
+def test_the_notify_form_parser_returns_what_querydict_returns_for_any_body():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from apps.order.views import form_fields
+
+    piece = st.sampled_from(["a", "b", "=", "&", "%", "%2", "%E4%B8%AD", "+", ";", "路", "\xff"])
+    text = st.lists(piece, max_size=30).map("".join)
+    encoded = st.one_of(text.map(str.encode), text.map(lambda t: t.encode("latin-1", "replace")))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.one_of(encoded, st.binary(max_size=60)))
+    def same(body: bytes) -> None:
+        assert form_fields(body) == querydict_fields(body)
+
+    same()
+
+
+def test_the_notify_form_parser_refuses_too_many_fields_as_querydict_does(settings):
+    from django.core.exceptions import TooManyFieldsSent
+
+    from apps.order.views import form_fields
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    body = b"a=1&b=2&c=3&d=4"
+    with pytest.raises(TooManyFieldsSent):
+        querydict_fields(body)
+    with pytest.raises(TooManyFieldsSent):
+        form_fields(body)
+    assert form_fields(b"a=1&b=2&c=3") == querydict_fields(b"a=1&b=2&c=3")

@@ -207,3 +207,29 @@ def test_on_mariadb_a_first_notify_is_eleven_round_trips_and_a_redelivery_two(
         assert post_form(APIClient(), params).content == b"success"
         sent.append(questions() - before - 1)
     assert sent == [11, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_order_the_notify_reads_as_sql_is_the_order_the_orm_reads(
+    alipay, alipay_keys, place, send_notify
+):
+    """services.sql.order_and_course_ids builds the Order itself (from_db and the ORM's own
+    converters): every field as the ORM reads it, unpaid (no pay time) and paid."""
+    from apps.order.services import sql
+
+    first, second = CourseFactory(price=Decimal("10.10")), CourseFactory(price=Decimal("0.20"))
+    _, order = place([second, first], "10.30")
+
+    def same_as_the_orm() -> None:
+        read, course_ids = sql.order_and_course_ids(order.out_trade_no)
+        orm = Order.objects.get(pk=order.pk)
+        fields = [f.attname for f in Order._meta.concrete_fields]
+        assert [getattr(read, f) for f in fields] == [getattr(orm, f) for f in fields]
+        assert [type(getattr(read, f)) for f in fields] == [type(getattr(orm, f)) for f in fields]
+        assert (read._state.adding, read._state.db) == (False, orm._state.db)
+        assert sorted(course_ids) == sorted([first.pk, second.pk])
+
+    same_as_the_orm()
+    assert send_notify(order, trade_no=TRADE_NO).content == b"success"
+    same_as_the_orm()
+    assert sql.order_and_course_ids("no-such-order") is None

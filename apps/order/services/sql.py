@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model
 
 from apps.course.models import Course
@@ -238,26 +238,45 @@ def insert_row(instance: Model) -> None:
 
 
 # The notify's read (apps/order/services/settlement.py check_payment): no lock, so a join is safe.
-_LINE_COURSE = "luffy_line_course_id"  # an alias no Order column has
+_ORDER_FIELDS = list(Order._meta.concrete_fields)
+_ORDER_ATTNAMES = [f.attname for f in _ORDER_FIELDS]
 
 
 @cache
 def _order_and_course_ids_sql(vendor: str) -> str:
     o, d = _t(Order), _t(OrderDetail)
+    columns = ", ".join(f"{o}.{connection.ops.quote_name(f.column)}" for f in _ORDER_FIELDS)
     join = f"{d} ON {d}.{_c(OrderDetail, 'order')} = {o}.{_c(Order, 'id')}"
-    line_course = f"{d}.{_c(OrderDetail, 'course')} AS {_LINE_COURSE}"
     where = f"{o}.{_c(Order, 'out_trade_no')} = %s"
-    return f"SELECT {o}.*, {line_course} FROM {o} LEFT JOIN {join} WHERE {where}"  # noqa: S608
+    line_course = f"{d}.{_c(OrderDetail, 'course')}"
+    return f"SELECT {columns}, {line_course} FROM {o} LEFT JOIN {join} WHERE {where}"  # noqa: S608
+
+
+@lru_cache(maxsize=16)
+def _order_converters(wrapper: Any) -> list[tuple[int, list[Any], Any]]:
+    """What the ORM applies to each column of an Order row on this connection (time zones,
+    booleans, JSON): the compiler's own converters, looked up once per connection."""
+    compiler = wrapper.ops.compiler("SQLCompiler")(Order.objects.none().query, wrapper, None)
+    found = compiler.get_converters([f.get_col(Order._meta.db_table) for f in _ORDER_FIELDS])
+    return [(i, converters, expression) for i, (converters, expression) in found.items()]
 
 
 def order_and_course_ids(out_trade_no: str) -> tuple[Order, list[int]] | None:
     """The order with this out_trade_no (unique) and its lines' course ids, in one statement
-    and without a lock; None when there is no such order."""
-    rows = list(Order.objects.raw(_order_and_course_ids_sql(connection.vendor), [out_trade_no]))
+    and without a lock; None when there is no such order. The Order is built as the ORM builds
+    one (`from_db`, the same converters) without a RawQuerySet, which cost ~0.1 ms more."""
+    with connection.cursor() as cursor:
+        cursor.execute(_order_and_course_ids_sql(connection.vendor), [out_trade_no])
+        rows = cursor.fetchall()
     if not rows:
         return None
-    course_ids = [c for c in (getattr(r, _LINE_COURSE) for r in rows) if c is not None]
-    return rows[0], course_ids
+    values = list(rows[0][:-1])
+    wrapper = connections[connection.alias]
+    for i, converters, expression in _order_converters(wrapper):
+        for convert in converters:
+            values[i] = convert(values[i], expression, wrapper)
+    order = Order.from_db(connection.alias, _ORDER_ATTNAMES, values)
+    return order, [row[-1] for row in rows if row[-1] is not None]
 
 
 @cache
