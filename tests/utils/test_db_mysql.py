@@ -84,3 +84,25 @@ INSERT_CACHE_ROW = (
     "INSERT INTO luffy_cache (cache_key, value, expires) "
     "VALUES ('needs a commit', '', '2030-01-01 00:00:00')"
 )
+
+
+def connection_setup_questions(wrapper_class: type) -> tuple[int, bool]:
+    """Statements a new connection sent before its first query, and whether it is in autocommit."""
+    wrapper = wrapper_class(dict(connection.settings_dict), alias="setup-probe")
+    try:
+        wrapper.ensure_connection()
+        with wrapper.cursor() as cursor:
+            cursor.execute("SHOW SESSION STATUS LIKE 'Questions'")
+            return int(cursor.fetchone()[1]) - 1, wrapper.connection.get_autocommit()
+    finally:
+        wrapper.close()
+
+
+def test_a_new_connection_starts_in_autocommit_without_switching_it_off_and_on():
+    from django.db.backends.mysql.base import DatabaseWrapper as Django
+
+    from utils.db.mysql.base import DatabaseWrapper as Ours
+
+    ours, django = connection_setup_questions(Ours), connection_setup_questions(Django)
+    assert ours == (django[0] - 2, True)  # no SET autocommit=0, no SET autocommit=1
+    assert django[1] is True

@@ -10,6 +10,9 @@ no `SET autocommit=1` (mysqlclient skips it when the server says autocommit is o
 supports this way in (it is how its SQLite backend begins); `transaction.set_autocommit(False)`
 called directly still switches autocommit off.
 
+A new connection is opened in autocommit too (`get_connection_params`), not switched off by the
+driver and on again by Django.
+
 The one difference: a statement that commits implicitly (DDL) inside `atomic` leaves the rest of
 the block in autocommit, instead of in a new implicit transaction. Django never issues DDL in a
 transaction on MySQL (it cannot roll DDL back), and neither do we.
@@ -21,6 +24,15 @@ from django.db.backends.mysql import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self) -> dict:
+        params = super().get_connection_params()
+        # Sessions start in autocommit, as Django wants them: left to its default, mysqlclient
+        # switches it off on connect and Django back on, two round trips per new connection
+        # (every request with DB_CONN_MAX_AGE=0). With True it sends nothing unless the
+        # server's default is off.
+        params.setdefault("autocommit", True)
+        return params
+
     def _start_transaction_under_autocommit(self) -> None:
         # Through a cursor, as SQLite's does: the statement shows as BEGIN in captured queries.
         self.cursor().execute("BEGIN")
