@@ -165,23 +165,33 @@ class _LogWriteFailed(Exception):
 
 
 def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> NotifyResult:
-    """A paid notify (nearly all of them): the settlement and its log entry commit together.
+    """A paid notify (nearly all of them): read the order, then settle and log it in one commit.
 
-    One transaction and one commit instead of three (log, settle, record the outcome): a
+    The order is read first without a lock or a transaction (`check_payment`). A redelivery
+    for an order this trade paid already, and a notify refused for an unknown order or another
+    amount, have nothing to write but their log entry: it is inserted alone (one statement, its
+    own commit). Anything else settles in one transaction with its log entry, one commit: a
     notify that settles is never logged as unsettled, and one that is logged has settled.
     When the settlement fails on the database, the transaction rolls back whole (nothing
     half-settled) and the entry is written alone afterwards, on a fresh connection if the
     failure killed this one, so the failure is not lost; Alipay is answered `failure`.
     """
+    try:
+        checked = services.check_payment(
+            trade.out_trade_no, trade_no=trade.trade_no, total_amount=trade.total_amount
+        )
+    except services.SettlementRejected as exc:
+        return _log_alone(entry, _rejected(str(exc), True))
+    except DatabaseError as exc:
+        return _settlement_failed(trade, entry, exc)
+    if isinstance(checked, services.SettledPayment):  # a redelivery: nothing else to write
+        return _log_alone(entry, NotifyResult(True, Outcome.DUPLICATE, checked.result.value, True))
     settled = None
     try:
         with transaction.atomic():
             try:
-                settled = services.settle_under_lock(
-                    trade.out_trade_no,
-                    trade_no=trade.trade_no,
-                    total_amount=trade.total_amount,
-                    paid_at=trade.paid_at,
+                settled = services.settle_checked(
+                    checked, trade_no=trade.trade_no, paid_at=trade.paid_at
                 )
             except services.SettlementRejected as exc:  # raised before any write
                 result = _rejected(str(exc), True)
@@ -199,19 +209,38 @@ def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> Noti
         logger.exception("Cannot log an Alipay notify: database unavailable")
         return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
     except DatabaseError as exc:
-        logger.exception("Database error while settling %s", trade.out_trade_no)
-        result = NotifyResult(False, Outcome.ERROR, f"database error: {exc}", True, temporary=True)
-        if not connection.in_atomic_block:  # a killed connection: the next query opens anew
-            connection.close_if_unusable_or_obsolete()
-        entry.pk = None
-        try:
-            _with_outcome(entry, result).save(force_insert=True)
-        except DatabaseError:
-            logger.exception("Cannot log an Alipay notify: database unavailable")
-        _log_outcome(entry, result)
-        return result
+        return _settlement_failed(trade, entry, exc)
     if settled is not None:
         services.finish_settlement(settled)
+    _log_outcome(entry, result)
+    return result
+
+
+def _log_alone(entry: PaymentNotification, result: NotifyResult) -> NotifyResult:
+    """Insert the log entry of a notify that wrote nothing else, in autocommit (one commit)."""
+    try:
+        sql.insert_row(_with_outcome(entry, result))
+    except DatabaseError:
+        # Not logged: Alipay must deliver it again, as when the log was written first.
+        logger.exception("Cannot log an Alipay notify: database unavailable")
+        return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
+    _log_outcome(entry, result)
+    return result
+
+
+def _settlement_failed(
+    trade: iPay.TradeStatus, entry: PaymentNotification, exc: DatabaseError
+) -> NotifyResult:
+    """The settlement failed on the database (rolled back): log the entry alone, answer failure."""
+    logger.exception("Database error while settling %s", trade.out_trade_no)
+    result = NotifyResult(False, Outcome.ERROR, f"database error: {exc}", True, temporary=True)
+    if not connection.in_atomic_block:  # a killed connection: the next query opens anew
+        connection.close_if_unusable_or_obsolete()
+    entry.pk = None
+    try:
+        _with_outcome(entry, result).save(force_insert=True)
+    except DatabaseError:
+        logger.exception("Cannot log an Alipay notify: database unavailable")
     _log_outcome(entry, result)
     return result
 

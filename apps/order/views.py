@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import parse_qsl
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -137,6 +140,26 @@ def alipay_notify(request: HttpRequest) -> HttpResponse:
         return _failure(400)
 
 
+def form_fields(body: bytes) -> dict[str, str]:
+    """`QueryDict(body, encoding="utf-8").dict()` (each field's last value), without building
+    the QueryDict: its list per field cost a notify ~0.1 ms of CPU (issue 12). Same decoding
+    (UTF-8, else Latin-1, as Django falls back), same parser and field limit, same error."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("iso-8859-1")
+    try:
+        fields = parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding="utf-8",
+            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        )
+    except ValueError as exc:  # more fields than allowed, as QueryDict says
+        raise TooManyFieldsSent("The number of POST parameters exceeded the limit.") from exc
+    return dict(fields)
+
+
 def _notify(request: HttpRequest) -> HttpResponse:
     client_ip = _client_ip(request)
     try:
@@ -152,8 +175,17 @@ def _notify(request: HttpRequest) -> HttpResponse:
     if body.count(b"&") >= iPay.NOTIFY_MAX_FIELDS:
         log_refused(None, reason="too many fields", client_ip=client_ip, body_bytes=len(body))
         return _failure(400)
-    params = QueryDict(body, encoding="utf-8").dict()
-    result = handle_notify(params, client_ip=client_ip, body_bytes=len(body))
+    params = form_fields(body)
+    try:
+        result = handle_notify(params, client_ip=client_ip, body_bytes=len(body))
+    except Exception:
+        # Not the sender's fault but ours (a bug in checking or settling; its transaction rolled
+        # back): ERROR with the traceback. A 503 like our other faults: Alipay reads `failure`
+        # and delivers it again, which succeeds once the fault is fixed.
+        logger.exception(
+            "Alipay notify for %s failed unexpectedly", params.get("out_trade_no", "?")[:40]
+        )
+        return _failure(503)
     if result.accepted:
         return HttpResponse(b"success", content_type="text/plain")
     return _failure(503 if result.temporary else 400)

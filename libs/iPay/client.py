@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from base64 import decodebytes
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,9 @@ from urllib.parse import quote_plus
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.utils import timezone
 
@@ -51,10 +55,40 @@ def _trade_ref(out_trade_no: str, trade_no: str) -> dict[str, str]:
     return {"trade_no": trade_no} if trade_no else {"out_trade_no": out_trade_no}
 
 
+class _AliPay(AliPay):
+    """python-alipay-sdk's client with one primitive done by OpenSSL: checking an RSA2 signature.
+
+    The SDK still builds the signed message (`verify`: sign_type dropped, the rest sorted as
+    `k=v&k=v`, dict values as JSON) and decodes the signature; only the SHA256withRSA PKCS#1 v1.5
+    check of those bytes runs in OpenSSL (`cryptography`) instead of pycryptodome, with the very
+    key the SDK parsed: 0.02 ms of CPU instead of 0.34 ms per notify (issue 12).
+    tests/libs/test_ipay_verify.py holds it to the SDK's own answers on good, damaged, forged and
+    generated notifies.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        key = self.alipay_public_key
+        self._openssl_key = rsa.RSAPublicNumbers(int(key.e), int(key.n)).public_key()
+        self._key_bytes = (int(key.n).bit_length() + 7) // 8
+
+    def _verify(self, raw_content: str, signature: str) -> bool:
+        if self._sign_type != "RSA2":
+            return super()._verify(raw_content, signature)
+        raw = decodebytes(signature.encode())  # as the SDK: junk raises binascii.Error
+        if len(raw) != self._key_bytes:  # pycryptodome answers False for any other length
+            return False
+        try:
+            self._openssl_key.verify(raw, raw_content.encode(), padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return False
+        return True
+
+
 class AlipayClient:
     def __init__(self, conf: AlipaySettings) -> None:
         self.settings = conf
-        self.sdk = AliPay(
+        self.sdk = _AliPay(
             appid=conf.app_id,
             app_notify_url=conf.notify_url,
             app_private_key_string=conf.app_private_key,

@@ -51,20 +51,25 @@ def test_placing_an_order_takes_six_statements(alipay, auth_client, course):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_first_notify_settles_and_logs_in_one_transaction(alipay, alipay_keys, place, course):
+def test_a_first_notify_reads_the_order_then_settles_and_logs_in_one_transaction(
+    alipay, alipay_keys, place, course
+):
     _, order = place([course], "99.90")
     params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
     with CaptureQueriesContext(connection) as captured:
         assert post_form(APIClient(), params).content == b"success"
     sqls = statements(captured)
-    # Everything between one BEGIN and one COMMIT: nothing written in autocommit around it.
-    assert sqls[0].startswith("BEGIN") and sqls[-1] == "COMMIT", "\n".join(sqls)
+    # One read of the order and its lines, no lock; then everything written between one
+    # BEGIN and one COMMIT: nothing written in autocommit around it.
+    assert sqls[0].startswith("SELECT") and "FOR UPDATE" not in sqls[0], "\n".join(sqls)
+    assert sqls[1].startswith("BEGIN") and sqls[-1] == "COMMIT", "\n".join(sqls)
     assert sqls.count("COMMIT") == 1
     data = data_statements(sqls)
-    # order (locked once, updated once), its lines, buyer and courses locked, owned courses,
-    # entitlements, students, the course documents emptied (one upsert: they show `students`),
-    # the log entry with its outcome: no UPDATE of the log afterwards.
-    assert len(data) == 10, "\n".join(data)
+    # the order with its lines' courses (one join), the order marked paid (its UPDATE locks
+    # it), buyer and courses locked, owned courses, entitlements, students, the course
+    # documents emptied (one upsert: they show `students`), the log entry with its outcome:
+    # no UPDATE of the log afterwards.
+    assert len(data) == 9, "\n".join(data)
     assert sum(s.startswith("UPDATE") and "luffy_payment_notification" in s for s in data) == 0
     assert sum("FROM `luffy_order` " in s or 'FROM "luffy_order" ' in s for s in data) == 1
     order.refresh_from_db()
@@ -75,7 +80,7 @@ def test_a_first_notify_settles_and_logs_in_one_transaction(alipay, alipay_keys,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_redelivered_notify_is_one_locked_read_and_one_log_insert(
+def test_a_redelivered_notify_is_one_read_and_one_log_insert_without_a_transaction(
     alipay, alipay_keys, place, send_notify, course
 ):
     _, order = place([course], "99.90")
@@ -84,9 +89,10 @@ def test_a_redelivered_notify_is_one_locked_read_and_one_log_insert(
     with CaptureQueriesContext(connection) as captured:
         assert post_form(APIClient(), params).content == b"success"
     sqls = statements(captured)
-    assert sqls[0].startswith("BEGIN") and sqls[-1] == "COMMIT", "\n".join(sqls)
-    data = data_statements(sqls)
-    assert len(data) == 2 and data[1].startswith("INSERT"), "\n".join(data)
+    # The log entry is the only write: in autocommit, its own commit.
+    assert len(sqls) == 2, "\n".join(sqls)
+    assert sqls[0].startswith("SELECT") and "FOR UPDATE" not in sqls[0], "\n".join(sqls)
+    assert sqls[1].startswith("INSERT") and "luffy_payment_notification" in sqls[1]
     assert list(PaymentNotification.objects.order_by("id").values_list("outcome", flat=True)) == [
         Outcome.SETTLED,
         Outcome.DUPLICATE,
@@ -98,23 +104,26 @@ def test_a_first_notify_locks_the_order_then_the_buyer_then_the_courses_in_id_or
     alipay, alipay_keys, place
 ):
     """The grant's statements are written as SQL (apps/order/services/sql.py): they must still
-    lock, in the order every state change takes (deadlock-free), where the backend can."""
+    lock, in the order every state change takes (deadlock-free), where the backend can. The
+    order's lock is taken by the UPDATE that marks it paid."""
     first, second = CourseFactory(price=Decimal("10.00")), CourseFactory(price=Decimal("20.00"))
     _, order = place([second, first], "30.00")  # lines in the other order than the ids
     params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
     with CaptureQueriesContext(connection) as captured:
         assert post_form(APIClient(), params).content == b"success"
-    locking = [s for s in data_statements(statements(captured)) if s.endswith("FOR UPDATE")]
+    data = data_statements(statements(captured))
+    locking = [s for s in data if s.endswith("FOR UPDATE")]
     if not connection.features.has_select_for_update:  # SQLite: the first write locks it all
         assert locking == []
         return
+    paid = next(i for i, s in enumerate(data) if s.startswith("UPDATE `luffy_order` "))
+    assert all(data.index(s) > paid for s in locking)  # the order first
     assert [s.split(" FROM ")[1].split()[0].strip('`"') for s in locking] == [
-        "luffy_order",
         "luffy_user",
         "luffy_course",
     ]
-    assert "ORDER BY" in locking[2]
-    assert locking[2].count("%s") == 0  # the ids were bound, not formatted in
+    assert "ORDER BY" in locking[1]
+    assert locking[1].count("%s") == 0  # the ids were bound, not formatted in
     assert sorted([first.pk, second.pk]) == list(
         Course.objects.filter(students=1).order_by("pk").values_list("pk", flat=True)
     )
@@ -173,3 +182,54 @@ def test_an_order_placed_through_sql_reads_back_with_its_amount_times_and_lines(
         (first.pk, Decimal("10.10")),
         (second.pk, Decimal("0.20")),
     ]
+
+
+def questions() -> int:
+    """MariaDB's count of the statements this session sent (reading it is one of them)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Questions'")
+        return int(cursor.fetchone()[1])
+
+
+@pytest.mark.mysql_only
+@pytest.mark.django_db(transaction=True)
+def test_on_mariadb_a_first_notify_is_eleven_round_trips_and_a_redelivery_two(
+    alipay, alipay_keys, place, course
+):
+    """What the server sees, transaction control included: the unlocked read, BEGIN, the eight
+    writes and locked reads, COMMIT (no SET autocommit: utils/db/mysql); then the read and the
+    log entry's INSERT in autocommit."""
+    _, order = place([course], "99.90")
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    sent = []
+    for _ in range(2):
+        before = questions()
+        assert post_form(APIClient(), params).content == b"success"
+        sent.append(questions() - before - 1)
+    assert sent == [11, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_order_the_notify_reads_as_sql_is_the_order_the_orm_reads(
+    alipay, alipay_keys, place, send_notify
+):
+    """services.sql.order_and_course_ids builds the Order itself (from_db and the ORM's own
+    converters): every field as the ORM reads it, unpaid (no pay time) and paid."""
+    from apps.order.services import sql
+
+    first, second = CourseFactory(price=Decimal("10.10")), CourseFactory(price=Decimal("0.20"))
+    _, order = place([second, first], "10.30")
+
+    def same_as_the_orm() -> None:
+        read, course_ids = sql.order_and_course_ids(order.out_trade_no)
+        orm = Order.objects.get(pk=order.pk)
+        fields = [f.attname for f in Order._meta.concrete_fields]
+        assert [getattr(read, f) for f in fields] == [getattr(orm, f) for f in fields]
+        assert [type(getattr(read, f)) for f in fields] == [type(getattr(orm, f)) for f in fields]
+        assert (read._state.adding, read._state.db) == (False, orm._state.db)
+        assert sorted(course_ids) == sorted([first.pk, second.pk])
+
+    same_as_the_orm()
+    assert send_notify(order, trade_no=TRADE_NO).content == b"success"
+    same_as_the_orm()
+    assert sql.order_and_course_ids("no-such-order") is None

@@ -24,10 +24,13 @@ from .refunds import (
 from .settlement import (
     SettledPayment,
     Settlement,
+    UnsettledOrder,
+    check_payment,
     finish_settlement,
     mark_closed,
     reconcile_orders,
     refresh_from_alipay,
+    settle_checked,
     settle_payment,
     settle_under_lock,
 )
@@ -41,8 +44,10 @@ __all__ = [
     "SettledPayment",
     "Settlement",
     "SettlementRejected",
+    "UnsettledOrder",
     "cancel_order",
     "cancel_unpaid_order",
+    "check_payment",
     "expire_orders",
     "finish_settlement",
     "grant_course",
@@ -56,6 +61,7 @@ __all__ = [
     "refresh_from_alipay",
     "refund_order",
     "resolve_pending_refunds",
+    "settle_checked",
     "settle_payment",
     "settle_under_lock",
 ]

@@ -34,15 +34,17 @@ class Settlement(StrEnum):
     DUPLICATE = "duplicate"  # already paid: nothing changes (a second trade is refunded)
 
 
-def _grant_courses(order: Order) -> list[int]:
+def _grant_courses(order: Order, course_ids: list[int] | None = None) -> list[int]:
     """Give the buyer the order's courses they do not own yet; count them as students.
 
     Returns the courses the buyer already owned: paid twice, to be refunded. Its statements are
     written as SQL (`sql`): building them through the ORM cost more CPU than the database took.
+    `course_ids`: the order's lines when the caller read them already (they never change).
     """
     # Its own read, not a join in the locking statement: a join would lock the courses in the
     # order of the order's lines, and lock_for_grant's promise is id order (no deadlocks).
-    course_ids = sql.order_course_ids(order.pk)
+    if course_ids is None:
+        course_ids = sql.order_course_ids(order.pk)
     lock_for_grant(order.user_id, course_ids)
     if not course_ids:
         return []
@@ -109,6 +111,15 @@ def settle_under_lock(
     late = order.order_status != Order.Status.UNPAID
     previous = order.get_order_status_display()
     owned = mark_paid_and_grant(order, trade_no=trade_no, paid_at=paid_at or timezone.now())
+    return _granted(order, trade_no=trade_no, owned=owned, late=late, previous=previous)
+
+
+def _granted(
+    order: Order, *, trade_no: str, owned: list[int], late: bool, previous: str
+) -> SettledPayment:
+    """The end of a settlement that marked the order paid: refund what the buyer owned."""
+    out_trade_no = order.out_trade_no
+    refund: Refund | None = None
     if owned:
         logger.error(
             "Order %s paid for courses %s the user already owned: refunding them",
@@ -122,6 +133,70 @@ def settle_under_lock(
         "Payment for %s order %s accepted: order reopened as paid", previous, out_trade_no
     )
     return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED_LATE, refund)
+
+
+@dataclass(frozen=True)
+class UnsettledOrder:
+    """An order check_payment read without a lock: not paid yet, or paid by another trade."""
+
+    order: Order
+    course_ids: list[int]  # its lines' courses
+
+
+def check_payment(
+    out_trade_no: str, *, trade_no: str, total_amount: Decimal
+) -> SettledPayment | UnsettledOrder:
+    """The notify's first read: the order and its lines' courses, without a lock, outside any
+    transaction. Raises SettlementRejected (unknown order, another amount).
+
+    Returns a DUPLICATE SettledPayment when this trade already paid the order: the redelivery
+    Alipay sends until it reads `success` has nothing to write but its log entry. That answer
+    needs no lock because what it reads never changes back: a paid order stays paid (refunds
+    move it to other paid states), its trade_no and amount are written once, and nothing
+    deletes orders. Anything else is an UnsettledOrder for settle_checked, in a transaction.
+    """
+    found = sql.order_and_course_ids(out_trade_no)
+    if found is None:
+        raise SettlementRejected(f"unknown order {out_trade_no!r}")
+    order, course_ids = found
+    if total_amount != order.total_amount:
+        raise SettlementRejected(
+            f"amount {total_amount} does not match order total {order.total_amount}"
+        )
+    if order.is_paid and not (trade_no and order.trade_no and trade_no != order.trade_no):
+        return SettledPayment(out_trade_no, trade_no, Settlement.DUPLICATE, None)
+    return UnsettledOrder(order, course_ids)
+
+
+def settle_checked(
+    unsettled: UnsettledOrder, *, trade_no: str, paid_at: datetime | None
+) -> SettledPayment:
+    """settle_under_lock for an order check_payment read, inside the caller's transaction.
+
+    The UPDATE that marks the order paid is also what locks it (before the buyer and the
+    courses, the order every state change locks in), on condition that its status is still the
+    one read; the lines read with it stand (they never change). When the status changed since
+    the read (another delivery settled it, a timeout, a close) or another trade paid the order,
+    settle_under_lock does everything again under the lock. The caller commits, then calls
+    finish_settlement.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("settle_checked runs inside transaction.atomic()")
+    order = unsettled.order
+    read_status = order.order_status
+    late = read_status != Order.Status.UNPAID
+    previous = order.get_order_status_display()
+    if not order.is_paid:
+        order.order_status = Order.Status.PAID
+        order.trade_no = trade_no
+        order.pay_time = paid_at or timezone.now()
+        order.updated_time = timezone.now()  # auto_now: what save(update_fields=...) would set
+        if sql.mark_paid_if_status(order, status=read_status):
+            owned = _grant_courses(order, unsettled.course_ids)
+            return _granted(order, trade_no=trade_no, owned=owned, late=late, previous=previous)
+    return settle_under_lock(
+        order.out_trade_no, trade_no=trade_no, total_amount=order.total_amount, paid_at=paid_at
+    )
 
 
 def finish_settlement(settled: SettledPayment) -> Settlement:
