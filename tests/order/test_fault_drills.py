@@ -124,7 +124,7 @@ class OneThreadServer:
 KILL_POINTS = {
     # inside the settlement transaction, after the order row was marked paid
     "mid-settlement": "luffy_user_course",
-    # the notify's first write, in autocommit: nothing rolls back, the connection is left dead
+    # the notify's log entry, written in the same transaction: the settlement rolls back with it
     "logging-the-notify": "luffy_payment_notification",
 }
 STALLED = """SELECT id FROM information_schema.processlist
