@@ -347,6 +347,8 @@ class SearchCount(models.Model):
 
     class Meta:
         db_table = "luffy_search_count"
+        verbose_name = _("搜索计数")
+        verbose_name_plural = verbose_name
 
     def __str__(self) -> str:
         return f"{self.digest[:12]}: {self.found} (generation {self.generation})"

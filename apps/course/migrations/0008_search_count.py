@@ -21,6 +21,8 @@ class Migration(migrations.Migration):
                 ('stored_at', models.BigIntegerField(db_index=True)),
             ],
             options={
+                'verbose_name': '搜索计数',
+                'verbose_name_plural': '搜索计数',
                 'db_table': 'luffy_search_count',
             },
         ),
