@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime
 
 from utils.request_id import current_request_id
@@ -16,6 +17,22 @@ from utils.request_id import current_request_id
 
 def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(f"luffy.{name}")
+
+
+class AtMostEvery:
+    """Says yes at most once per `seconds` in this process: for a line about an outage, which
+    every request would otherwise log while it lasts."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last: float | None = None
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if self._last is not None and now - self._last < self.seconds:
+            return False
+        self._last = now
+        return True
 
 
 def iso_time(record: logging.LogRecord) -> str:

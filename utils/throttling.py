@@ -24,7 +24,6 @@ logged at ERROR, at most once a minute per process.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import caches
@@ -35,16 +34,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.throttling import SimpleRateThrottle
 
-from .logging import get_logger
+from .logging import AtMostEvery, get_logger
 from .models import ThrottleCounter
 
 logger = get_logger("throttling")
 
 # Rounds of "increment, reopen, create" before a request that kept losing races is refused.
 _ATTEMPTS = 3
-# An unreachable Redis is logged once per this many seconds per process, not once per request.
-_OUTAGE_LOG_SECONDS = 60.0
-_redis_failure_logged_at: float | None = None
+# An unreachable Redis is logged once a minute per process, not once per request.
+_outage_log = AtMostEvery(60.0)
 
 
 def admit(key: str, *, limit: int, duration: float, now: datetime) -> datetime | None:
@@ -54,16 +52,11 @@ def admit(key: str, *, limit: int, duration: float, now: datetime) -> datetime |
         try:
             return _admit_in_redis(shared, key, limit=limit, duration=duration, now=now)
         except (RedisConnectionError, RedisTimeoutError) as error:
-            _log_outage(error)
+            if _outage_log.due():
+                logger.error(
+                    "Redis unreachable (%s): throttles count in the database meanwhile", error
+                )
     return _admit_in_database(key, limit=limit, duration=duration, now=now)
-
-
-def _log_outage(error: Exception) -> None:
-    global _redis_failure_logged_at
-    now = time.monotonic()
-    if _redis_failure_logged_at is None or now - _redis_failure_logged_at >= _OUTAGE_LOG_SECONDS:
-        _redis_failure_logged_at = now
-        logger.error("Redis unreachable (%s): throttles count in the database meanwhile", error)
 
 
 def _admit_in_redis(

@@ -38,14 +38,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from utils.logging import get_logger
+from utils.logging import AtMostEvery, get_logger
 
 logger = get_logger("course.cache")
 
 VERSION_KEY = "catalog:version"
 # What an unreachable Redis raises (the database cache's failures are faults, not outages).
 _SHARED_CACHE_DOWN = (RedisConnectionError, RedisTimeoutError)
-_OUTAGE_LOG_SECONDS = 60.0
+_outage_log = AtMostEvery(60.0)  # an outage is logged once a minute per process
 
 
 @dataclass
@@ -58,16 +58,13 @@ class _Memo:
     unreachable: bool = False
     # This worker's edit could not store its new version: store it once the cache answers.
     bump_pending: bool = False
-    outage_logged_at: float | None = None
 
 
 _memo = _Memo()
 
 
 def _log_outage(error: Exception, doing: str) -> None:
-    now = time.monotonic()
-    if _memo.outage_logged_at is None or now - _memo.outage_logged_at >= _OUTAGE_LOG_SECONDS:
-        _memo.outage_logged_at = now
+    if _outage_log.due():
         logger.error("Redis unreachable (%s) %s: catalog pages are served uncached", error, doing)
 
 

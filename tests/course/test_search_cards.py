@@ -11,14 +11,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.test import TestCase
 from django.utils import timezone, translation
 from rest_framework.renderers import JSONRenderer
 
 from apps.course import documents, selectors
 from apps.course.models import Course
-from apps.course.search.mroonga import PENDING, TABLE, engine_available
 from apps.course.serializers import CourseSerializer
 from tests.factories import ChapterFactory, CourseFactory, SectionFactory
 from tests.support.media import use_qiniu
@@ -115,20 +113,6 @@ def test_english_cards_are_never_served_in_place_of_chinese_ones(client):
 
 
 # --- Through the search endpoint (the index answers alone: MariaDB with Mroonga) ----------------
-
-
-@pytest.fixture
-def mroonga(settings):
-    if connection.vendor != "mysql":
-        pytest.skip("needs MariaDB/MySQL with Mroonga (make test runs it)")
-    with connection.cursor() as cursor:
-        if not engine_available(cursor):
-            if settings.SEARCH_BACKEND == "mroonga":
-                pytest.fail("TEST_SEARCH_BACKEND=mroonga but the server has no Mroonga engine")
-            pytest.skip("this MariaDB has no Mroonga engine (mariadb-plugin-mroonga)")
-        cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 - constants
-        cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
-    settings.SEARCH_BACKEND = "mroonga"
 
 
 def through_drf(client, settings, params, **headers):

@@ -16,7 +16,6 @@ from rest_framework.test import APIClient
 from apps.course import selectors
 from apps.course.models import Course, SearchCount
 from apps.course.search import counts
-from apps.course.search.mroonga import PENDING, TABLE, engine_available
 from apps.order import services
 from tests.factories import CourseFactory, UserFactory
 
@@ -164,20 +163,6 @@ def test_a_generation_row_lost_and_made_again_never_revives_an_old_entry():
 
 
 # --- Through the search, on Mroonga (the index answers alone) --------------------------------
-
-
-@pytest.fixture
-def mroonga(settings):
-    if connection.vendor != "mysql":
-        pytest.skip("needs MariaDB/MySQL with Mroonga (make test runs it)")
-    with connection.cursor() as cursor:
-        if not engine_available(cursor):
-            if settings.SEARCH_BACKEND == "mroonga":
-                pytest.fail("TEST_SEARCH_BACKEND=mroonga but the server has no Mroonga engine")
-            pytest.skip("this MariaDB has no Mroonga engine (mariadb-plugin-mroonga)")
-        cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 - constants
-        cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
-    settings.SEARCH_BACKEND = "mroonga"
 
 
 def mroonga_counts() -> int:

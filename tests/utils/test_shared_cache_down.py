@@ -21,6 +21,7 @@ from apps.course import cache as catalog_cache
 from tests.factories import CourseFactory, UserFactory
 from tests.user.helpers import MUL_LOGIN_URL
 from utils import throttling
+from utils.logging import AtMostEvery
 from utils.models import ThrottleCounter
 
 LIST_URL = "/api/v1/course/list/"
@@ -37,7 +38,8 @@ def closed_loopback_port() -> int:
 def _fresh_memory(monkeypatch):
     """What this process remembers of the catalog version and of outages starts empty."""
     monkeypatch.setattr(catalog_cache, "_memo", catalog_cache._Memo())
-    monkeypatch.setattr(throttling, "_redis_failure_logged_at", None, raising=False)
+    monkeypatch.setattr(throttling, "_outage_log", AtMostEvery(60.0))
+    monkeypatch.setattr(catalog_cache, "_outage_log", AtMostEvery(60.0))
 
 
 @pytest.fixture

@@ -145,16 +145,20 @@ def add_student(course_ids: Sequence[int]) -> None:
     _write(_add_student_sql(connection.vendor, len(course_ids)), course_ids)
 
 
-def mark_paid(order: Order) -> None:
-    """Write the order's status, trade_no, pay_time and updated_time, as set on the instance."""
-    params = [
+def _mark_paid_params(order: Order) -> list[Any]:
+    """_mark_paid_sql's values: the order's status, trade_no, pay_time, updated_time, then id."""
+    return [
         order.order_status,
         order.trade_no,
         _datetime(order.pay_time),
         _datetime(order.updated_time),
         order.pk,
     ]
-    _write(_mark_paid_sql(connection.vendor), params)
+
+
+def mark_paid(order: Order) -> None:
+    """Write the order's status, trade_no, pay_time and updated_time, as set on the instance."""
+    _write(_mark_paid_sql(connection.vendor), _mark_paid_params(order))
 
 
 @cache
@@ -312,12 +316,5 @@ def mark_paid_if_status(order: Order, *, status: int) -> bool:
     """mark_paid, only while the order's status is still `status`; True when it was. The UPDATE
     locks the row (and waits for a transaction holding it); it matches nothing once the row
     has changed (MariaDB's rowcount is the rows matched: the backend asks for found rows)."""
-    params = [
-        order.order_status,
-        order.trade_no,
-        _datetime(order.pay_time),
-        _datetime(order.updated_time),
-        order.pk,
-        status,
-    ]
+    params = [*_mark_paid_params(order), status]
     return _write(_mark_paid_if_status_sql(connection.vendor), params) == 1
