@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from apps.course import selectors
 from apps.course.models import Course
 from apps.course.search import search_backend
-from apps.course.search.mroonga import TABLE, engine_available
+from apps.course.search.mroonga import TABLE
 from tests.factories import CourseFactory
 
 from .helpers import SEARCH_URL, names
@@ -22,18 +22,6 @@ def candidates(text: str) -> set[int]:
     condition = search_backend().matching(selectors.search_words(text))
     assert condition is not None, "the Mroonga backend must narrow a word with letters"
     return set(Course.objects.filter(condition).values_list("id", flat=True))
-
-
-@pytest.fixture
-def mroonga(settings):
-    if connection.vendor != "mysql":
-        pytest.skip("needs MariaDB/MySQL (make test runs it)")
-    with connection.cursor() as cursor:
-        if not engine_available(cursor):
-            if settings.SEARCH_BACKEND == "mroonga":
-                pytest.fail("TEST_SEARCH_BACKEND=mroonga but the server has no Mroonga engine")
-            pytest.skip("this MariaDB has no Mroonga engine (mariadb-plugin-mroonga)")
-    settings.SEARCH_BACKEND = "mroonga"
 
 
 @pytest.mark.django_db

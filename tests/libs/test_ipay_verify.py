@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from libs import iPay
 from tests.support.alipay import KeyPair, generate_keypair, notify_params, sign_notify
 
+from .test_ipay import conf
+
 APP_ID = "2021000122609999"
 
 
@@ -32,24 +34,7 @@ def stranger() -> KeyPair:
 
 @pytest.fixture(scope="module")
 def client(ali: KeyPair) -> iPay.AlipayClient:
-    app = generate_keypair()
-    return iPay.AlipayClient(
-        iPay.settings_from_mapping(
-            {
-                "APP_ID": APP_ID,
-                "APP_PRIVATE_KEY": app.private_pem,
-                "APP_PRIVATE_KEY_FILE": "",
-                "PUBLIC_KEY": ali.public_pem,
-                "PUBLIC_KEY_FILE": "",
-                "SANDBOX": True,
-                "GATEWAY": "",
-                "SELLER_ID": "",
-                "NOTIFY_URL": "http://api.test/api/v1/order/success/",
-                "RETURN_URL": "http://frontend.test/pay/success",
-                "TIMEOUT_SECONDS": 2,
-            }
-        )
-    )
+    return iPay.AlipayClient(iPay.settings_from_mapping(conf(generate_keypair(), ali)))
 
 
 @pytest.fixture(scope="module")
