@@ -4,11 +4,12 @@ refusal the API gives is shown there."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.course.management.commands.load_demo import DEMO_USER
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -161,3 +162,76 @@ def test_an_expired_access_token_is_refreshed_and_the_page_loads(page: Page):
     assert refreshed == [200]
     stored = page.evaluate("JSON.parse(localStorage.getItem('luffy.auth')).token")
     assert str(AccessToken(stored)["user_id"]) == str(user.pk)  # a valid, fresh access token
+
+
+def _store_session(page: Page, user, *, access_expired: bool) -> None:
+    """Put a session in the shop's localStorage once (log_in's init script would put it back
+    on every page load, and these tests watch the tabs change it)."""
+    refresh = RefreshToken.for_user(user)
+    access = refresh.access_token
+    if access_expired:
+        access.set_exp(lifetime=-timedelta(minutes=1))
+    auth = {"token": str(access), "refresh": str(refresh), "username": user.username, "icon": ""}
+    page.evaluate("auth => localStorage.setItem('luffy.auth', JSON.stringify(auth))", auth)
+
+
+def _second_tab(page: Page) -> tuple[Page, list[str]]:
+    other = page.context.new_page()
+    errors: list[str] = []
+    other.on("pageerror", lambda exc: errors.append(str(exc)))
+    return other, errors
+
+
+def test_two_tabs_refreshing_one_session_at_the_same_moment_both_stay_logged_in(page: Page):
+    # Both tabs load with the same expired access token and refresh at once. The server rotates
+    # refresh tokens (the old one is refused from then on): the tab whose swap came second used
+    # to be refused and log the buyer out of both.
+    user = UserFactory()
+    page.goto("/")
+    _store_session(page, user, access_expired=True)
+    held, statuses = [], []
+    page.context.route("**/user/token/refresh/", lambda route: held.append(route))
+    page.context.on(
+        "response",
+        lambda r: statuses.append(r.status) if r.url.endswith("/user/token/refresh/") else None,
+    )
+    other, other_errors = _second_tab(page)
+    page.goto("/orders", wait_until="commit")
+    other.goto("/orders", wait_until="commit")
+    # Hold the first tab's swap until the second tab has had every chance to send its own.
+    page.wait_for_function("() => document.querySelector('#app') !== null")
+    other.wait_for_function("() => document.querySelector('#app') !== null")
+    page.wait_for_timeout(1500)
+    # Chromium has Web Locks: the second tab waits for the first tab's swap, then takes its tokens.
+    assert len(held) == 1, f"{len(held)} refreshes sent with the same token at once"
+    for route in held:
+        route.continue_()
+    page.context.unroute("**/user/token/refresh/")
+
+    for tab in (page, other):
+        expect(tab.locator("h1")).to_have_text("我的订单")
+        expect(account_menu(tab)).to_contain_text(user.username)
+    assert 401 not in statuses and 400 not in statuses, statuses
+    page.shots.take("first-tab")
+    for tab in (page, other):  # and the session kept in storage is a live one
+        tab.reload()
+        expect(tab.locator("h1")).to_have_text("我的订单")
+        expect(account_menu(tab)).to_contain_text(user.username)
+    assert not other_errors, other_errors
+
+
+def test_logging_out_in_one_tab_logs_the_other_tab_out(page: Page):
+    user = UserFactory()
+    page.goto("/")
+    _store_session(page, user, access_expired=False)
+    page.reload()
+    other, other_errors = _second_tab(page)
+    other.goto("/")
+    expect(account_menu(other)).to_contain_text(user.username)
+
+    account_menu(page).hover()
+    page.get_by_role("menuitem", name="退出").click()
+    expect(page.locator("header").get_by_role("button", name="登录")).to_be_visible()
+    # Without a reload: the other tab drops the session the first one ended.
+    expect(other.locator("header").get_by_role("button", name="登录")).to_be_visible()
+    assert not other_errors, other_errors

@@ -107,4 +107,53 @@ describe('user store', () => {
     expect(userApi.passwordLogin).toHaveBeenCalledWith({ username: '13912345678', password: 'pw-123456' })
     expect(store.username).toBe('u13912345678')
   })
+
+  it('takes the tokens another tab rotated instead of sending its own, already dead, refresh token', async () => {
+    const store = useUserStore()
+    store.applyLogin({ token: jwt(9e9), refresh: 'r1', username: 'demo' })
+    // The other tab swapped r1 for r2 and stored it (this tab heard nothing yet).
+    localStorage.setItem('luffy.auth', JSON.stringify({ token: jwt(9e9 + 5), refresh: 'r2', username: 'demo' }))
+    expect(await store.refreshToken()).toBe(true)
+    expect(userApi.refreshToken).not.toHaveBeenCalled()
+    expect(store.refresh).toBe('r2')
+    expect(store.token).toBe(jwt(9e9 + 5))
+  })
+
+  it('stays logged in when refused because another tab rotated the token during the swap', async () => {
+    const store = useUserStore()
+    store.applyLogin({ token: jwt(9e9), refresh: 'r1', username: 'demo' })
+    userApi.refreshToken.mockImplementation(async () => {
+      localStorage.setItem('luffy.auth', JSON.stringify({ token: jwt(9e9 + 5), refresh: 'r2', username: 'demo' }))
+      throw { status: 401 }
+    })
+    expect(await store.refreshToken()).toBe(true)
+    expect(store.isLoggedIn).toBe(true)
+    expect(store.refresh).toBe('r2')
+    expect(JSON.parse(localStorage.getItem('luffy.auth')).refresh).toBe('r2')
+  })
+
+  it('keeps the session when the refresh fails without an answer (network down)', async () => {
+    const store = useUserStore()
+    store.applyLogin({ token: jwt(9e9), refresh: 'r1', username: 'demo' })
+    userApi.refreshToken.mockRejectedValue({ status: 0 })
+    expect(await store.refreshToken()).toBe(false)
+    expect(store.refresh).toBe('r1')
+    expect(localStorage.getItem('luffy.auth')).not.toBeNull()
+  })
+
+  it('follows another tab: its login or refresh is taken, its logout ends this tab too', async () => {
+    const store = useUserStore()
+    installAuth(store)
+    const saved = { token: jwt(9e9), refresh: 'r9', username: 'other', icon: '' }
+    localStorage.setItem('luffy.auth', JSON.stringify(saved))
+    window.dispatchEvent(new StorageEvent('storage', { key: 'luffy.auth', newValue: JSON.stringify(saved) }))
+    expect(store.username).toBe('other')
+    expect(store.refresh).toBe('r9')
+    localStorage.removeItem('luffy.auth')
+    window.dispatchEvent(new StorageEvent('storage', { key: 'luffy.auth', newValue: null }))
+    expect(store.isLoggedIn).toBe(false)
+    expect(store.refresh).toBe('')
+    window.dispatchEvent(new StorageEvent('storage', { key: 'something.else', newValue: 'x' }))
+    expect(store.isLoggedIn).toBe(false)
+  })
 })

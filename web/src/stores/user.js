@@ -17,6 +17,17 @@ function load() {
   }
 }
 
+/**
+ * Run `fn` while no other tab of this shop refreshes. Every tab shares one refresh token in
+ * localStorage and the server rotates it (the old one is blacklisted), so two tabs swapping the
+ * same token at once would see one of them refused and logged out. Browsers without Web Locks
+ * run `fn` at once; refreshOnce then re-reads storage when refused.
+ */
+function withRefreshLock(fn) {
+  const locks = globalThis.navigator && globalThis.navigator.locks
+  return locks ? locks.request('luffy.auth.refresh', fn) : fn()
+}
+
 let refreshTimer = null
 let refreshing = null
 
@@ -78,25 +89,58 @@ export const useUserStore = defineStore('user', {
       // Registration answers no token: log in with what the buyer just typed.
       this.applyLogin(await userApi.passwordLogin({ username: form.mobile, password: form.password }))
     },
+    /** Take the session another tab stored (it logged in, or rotated the refresh token). */
+    adopt(saved) {
+      this.token = saved.token || ''
+      this.refresh = saved.refresh || ''
+      this.username = saved.username || ''
+      this.icon = saved.icon || ''
+      this.scheduleRefresh()
+    },
+    /** Forget the session in this tab only: another tab logged out and emptied storage. */
+    forget() {
+      clearTimeout(refreshTimer)
+      refreshTimer = null
+      this.token = ''
+      this.refresh = ''
+      this.username = ''
+      this.icon = ''
+    },
     /** Swap the refresh token for a new access token; false when the session is over. */
     refreshToken() {
       if (!this.refresh) return Promise.resolve(false)
-      // Requests that fail together share one refresh.
-      refreshing ||= userApi
-        .refreshToken(this.refresh)
-        .then((body) => {
-          // With rotation on, the old refresh token is dead: keep the new one.
-          this.applyLogin({ token: body.token, refresh: body.refresh })
-          return true
-        })
-        .catch((err) => {
-          if (err.status === 401 || err.status === 400) this.clear()
-          return false
-        })
-        .finally(() => {
-          refreshing = null
-        })
+      // Requests that fail together share one refresh; tabs take turns (withRefreshLock).
+      refreshing ||= withRefreshLock(() => this.refreshOnce()).finally(() => {
+        refreshing = null
+      })
       return refreshing
+    },
+    async refreshOnce() {
+      // While this tab waited for the lock another may have refreshed: its tokens are the
+      // live ones, and ours is already blacklisted.
+      const saved = load()
+      if (saved.refresh && saved.refresh !== this.refresh) {
+        this.adopt(saved)
+        return true
+      }
+      if (!this.refresh) return false
+      const sent = this.refresh
+      try {
+        const body = await userApi.refreshToken(sent)
+        // With rotation on, the old refresh token is dead: keep the new one.
+        this.applyLogin({ token: body.token, refresh: body.refresh })
+        return true
+      } catch (err) {
+        if (err.status !== 401 && err.status !== 400) return false
+        // Refused: a tab without Web Locks may have rotated the token meanwhile.
+        const now = load()
+        if (now.refresh && now.refresh !== sent) {
+          this.adopt(now)
+          return true
+        }
+        this.clear()
+        return false
+      }
     },
     /**
      * Refresh REFRESH_MARGIN_SECONDS before the access token expires. On page load a token that
@@ -141,6 +185,17 @@ export function installAuth(store) {
       store.clear()
       store.openLogin('password')
     },
+  })
+  // Another tab logged in, refreshed or logged out: this one follows, so the tabs never send a
+  // refresh token the server has already rotated, and a logout ends the session everywhere.
+  globalThis.addEventListener?.('storage', (event) => {
+    if (event.key !== STORAGE_KEY && event.key !== null) return
+    const saved = load()
+    if (saved.refresh) {
+      if (saved.refresh !== store.refresh || saved.token !== store.token) store.adopt(saved)
+    } else if (store.isLoggedIn) {
+      store.forget()
+    }
   })
   store.scheduleRefresh({ atStart: true })
 }
