@@ -307,12 +307,19 @@ def test_page_pay_url_is_byte_for_byte_the_sdks(
     client = iPay.get_client()
     expires_at = datetime(2026, 3, 1, 2, 45, tzinfo=UTC)
     out_trade_no = "20260301103045000000abcdef0123456789"
+    # An unmodified SDK client (its own pycryptodome signature) with the same keys and URLs.
+    plain = alipay.AliPay(
+        appid=APP_ID,
+        app_notify_url=None,
+        app_private_key_string=app.private_pem,
+        alipay_public_key_string=ali.public_pem,
+    )
 
     for _ in range(2):  # the second call uses what the first prepared
         url = client.page_pay_url(
             out_trade_no=out_trade_no, total_amount=amount, subject=subject, expires_at=expires_at
         )
-        sdk = client.sdk.api_alipay_trade_page_pay(
+        sdk = plain.api_alipay_trade_page_pay(
             subject=subject,
             out_trade_no=out_trade_no,
             total_amount=iPay.format_amount(amount),
