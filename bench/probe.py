@@ -24,8 +24,8 @@ DriverRequests), fewer when statements went in one batch (utils/db/batch.py).
 Commit baseline (`commit_ms`): the median cost of one single-row UPDATE + COMMIT on the bench
 database, on a scratch table (created and dropped here), with the driver's autocommit off; and the
 same through transaction.atomic() (`commit_django_ms`: the BEGIN that utils/db/mysql sends
-instead of Django's two autocommit switches, with the UPDATE in one round trip). Wall time, since a commit's
-cost is mostly the server's; the CPU time of this process is recorded next to it.
+instead of Django's two autocommit switches, with the UPDATE in one round trip). Wall time, since
+a commit's cost is mostly the server's; the CPU time of this process is recorded next to it.
 
 Query plans: every SELECT/UPDATE of those calls is EXPLAINed on the same database; a step that
 reads a whole table or index (type ALL or index) over FULL_SCAN_ROWS rows is flagged.
