@@ -224,3 +224,33 @@ def test_the_first_statement_of_a_transaction_reports_its_own_insert_id():
         )
         new_id = cursor.lastrowid
     assert CourseCategory.objects.get(pk=new_id).name == "raw first"
+
+
+@mysql
+@pytest.mark.django_db(transaction=True)
+def test_binary_values_and_named_parameters_go_with_the_begin_unchanged():
+    """A BinaryField's bytes need not be text (the course documents' are bytes): the first
+    statement is bound and sent as bytes, as the driver sends any statement."""
+    from apps.course import documents
+    from apps.course.models import CourseDocument
+    from tests.factories import CourseFactory
+
+    course = CourseFactory()
+    documents.invalidate([course.pk])  # the row exists
+    raw = bytes(range(256))
+    with transaction.atomic():
+        CourseDocument.objects.filter(pk=course.pk).update(detail=raw)
+    assert bytes(CourseDocument.objects.get(pk=course.pk).detail) == raw
+    table = CourseDocument._meta.db_table
+    update = f"UPDATE {table} SET detail = %s WHERE course_id = %s"  # noqa: S608
+    with transaction.atomic():
+        batch.run([Statement(update, [raw[::-1], course.pk])])
+    assert bytes(CourseDocument.objects.get(pk=course.pk).detail) == raw[::-1]
+    with (
+        CaptureQueriesContext(connection) as captured,
+        transaction.atomic(),
+        connection.cursor() as c,
+    ):
+        c.execute("SELECT %(a)s + %(b)s", {"a": 40, "b": 2})
+        assert c.fetchone()[0] == 42
+    assert [q["sql"] for q in captured.captured_queries] == ["BEGIN", "SELECT 40 + 2", "COMMIT"]

@@ -33,7 +33,7 @@ transaction on MySQL (it cannot roll DDL back), and neither do we.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError
@@ -42,6 +42,11 @@ from django.db.backends.mysql import base
 from utils.db.batch import Result, Statement
 
 BEGIN = "BEGIN"
+
+
+def _text(sql: bytes) -> str:
+    """A statement as Django's debug cursor records one (`last_executed_query`)."""
+    return sql.decode("utf-8", errors="replace")
 
 
 class CursorWrapper(base.CursorWrapper):
@@ -79,12 +84,13 @@ class CursorWrapper(base.CursorWrapper):
     def _run(self, statements: Sequence[Statement], *, log: bool) -> list[Result]:
         begin = int(self.db.begin_pending)
         self.db.begin_pending = False
-        parts = [BEGIN] * begin + [self._bound(s) for s in statements]
-        self.db.log_statements(parts if log else parts[:begin])
+        # Bytes, as the driver sends them: a bound value may be binary (BinaryField), not text.
+        parts = [BEGIN.encode()] * begin + [self._bound(s) for s in statements]
+        self.db.log_statements([_text(p) for p in (parts if log else parts[:begin])])
         results: list[Result] = []
         index = -begin
         try:
-            self.cursor.execute(";\n".join(parts))
+            self.cursor.execute(b";\n".join(parts))
             for part in range(len(parts)):
                 index = part - begin
                 if part:
@@ -102,12 +108,15 @@ class CursorWrapper(base.CursorWrapper):
             e.batch_index = index  # type: ignore[attr-defined]
             raise
         if statements:  # what Django's debug cursor reads as the statement it ran
-            self.cursor._executed = parts[-1].encode(self.cursor._get_db().encoding)
+            self.cursor._executed = parts[-1]
         return results
 
-    def _bound(self, statement: Statement) -> str:
-        params = None if statement.params is None else tuple(statement.params)
-        return self.cursor.mogrify(statement.sql, params)
+    def _bound(self, statement: Statement) -> bytes:
+        """The statement with its values bound, as mysqlclient's execute binds them."""
+        params = statement.params
+        if params is not None and not isinstance(params, Mapping):
+            params = tuple(params)
+        return self.cursor._mogrify(statement.sql, params)
 
     def _next(self) -> None:
         if self.cursor.nextset() is None:  # the server always answers every statement
