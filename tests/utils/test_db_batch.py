@@ -254,3 +254,20 @@ def test_binary_values_and_named_parameters_go_with_the_begin_unchanged():
         c.execute("SELECT %(a)s + %(b)s", {"a": 40, "b": 2})
         assert c.fetchone()[0] == 42
     assert [q["sql"] for q in captured.captured_queries] == ["BEGIN", "SELECT 40 + 2", "COMMIT"]
+
+
+@mysql
+@pytest.mark.django_db(transaction=True)
+def test_executemany_first_in_a_transaction_sends_the_begin_alone_before_it(monkeypatch):
+    rows = [(f"many-{i}", "v", "2030-01-01 00:00:00") for i in range(3)]
+    sql = f"INSERT INTO {CACHE} (cache_key, value, expires) VALUES (%s, %s, %s)"  # noqa: S608
+    rolled_back = pytest.raises(RuntimeError)
+    with counting_round_trips(monkeypatch) as trips, rolled_back, transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+        raise RuntimeError  # rolled back: the BEGIN really began the transaction
+    assert trips.sent[0] == "BEGIN" and trips.sent[-1] == "ROLLBACK"
+    assert keys("many") == []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    assert keys("many") == ["many-0", "many-1", "many-2"]
