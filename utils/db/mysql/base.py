@@ -86,7 +86,8 @@ class CursorWrapper(base.CursorWrapper):
         self.db.begin_pending = False
         # Bytes, as the driver sends them: a bound value may be binary (BinaryField), not text.
         parts = [BEGIN.encode()] * begin + [self._bound(s) for s in statements]
-        self.db.log_statements([_text(p) for p in (parts if log else parts[:begin])])
+        if self.db.queries_logged:
+            self.db.log_statements([_text(p) for p in (parts if log else parts[:begin])])
         results: list[Result] = []
         index = -begin
         try:
