@@ -17,13 +17,15 @@ queries themselves (no debug cursor in production).
 Commits and round trips per request: around each of those calls MariaDB's own session counters
 (SHOW SESSION STATUS: Questions = statements the client sent, Com_commit = COMMIT statements)
 are read, and the captured statements give the commits Django caused: each COMMIT plus each write
-sent in autocommit (a commit of its own, which Com_commit does not count).
+sent in autocommit (a commit of its own, which Com_commit does not count). Questions counts
+statements, not round trips: the requests the driver sent are counted too (`requests_*`,
+DriverRequests), fewer when statements went in one batch (utils/db/batch.py).
 
 Commit baseline (`commit_ms`): the median cost of one single-row UPDATE + COMMIT on the bench
 database, on a scratch table (created and dropped here), with the driver's autocommit off; and the
-same through transaction.atomic() (`commit_django_ms`: one more round trip, the BEGIN that
-utils/db/mysql sends instead of Django's two autocommit switches). Wall time, since a commit's
-cost is mostly the server's; the CPU time of this process is recorded next to it.
+same through transaction.atomic() (`commit_django_ms`: the BEGIN that utils/db/mysql sends
+instead of Django's two autocommit switches, with the UPDATE in one round trip). Wall time, since
+a commit's cost is mostly the server's; the CPU time of this process is recorded next to it.
 
 Query plans: every SELECT/UPDATE of those calls is EXPLAINed on the same database; a step that
 reads a whole table or index (type ALL or index) over FULL_SCAN_ROWS rows is flagged.
@@ -190,6 +192,31 @@ def counter_deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, i
     }
 
 
+class DriverRequests:
+    """Requests this process sent to MariaDB, counted at the driver (mysqlclient's `query`,
+    `commit`, `rollback`): a batch of statements, or a BEGIN sent with the first statement
+    (utils/db), is one request but several of MariaDB's Questions."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def install(self) -> None:
+        from django.db import connection
+
+        if connection.vendor != "mysql":
+            return
+        cls = type(connection.connection)
+        for name in ("query", "commit", "rollback"):
+            setattr(cls, name, self._counted(getattr(cls, name)))
+
+    def _counted(self, real: Any) -> Any:
+        def call(conn: Any, *args: Any) -> Any:
+            self.count += 1
+            return real(conn, *args)
+
+        return call
+
+
 def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
@@ -197,11 +224,14 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
 
     client = Client(HTTP_HOST="127.0.0.1")
     connection.ensure_connection()  # connection set-up statements are not the request's
+    requests = DriverRequests()
+    requests.install()
     results: dict[str, Any] = {}
     for name, call in calls(probe).items():
         rounds = []
         for _ in range(2):
             before = session_counters()
+            sent = requests.count
             with CaptureQueriesContext(connection) as captured:
                 response = client.generic(
                     call.method,
@@ -210,6 +240,7 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
                     content_type=call.content_type,
                     headers=call.headers,
                 )
+            sent = requests.count - sent
             counted = counter_deltas(before, session_counters())
             ok = 200 <= response.status_code < 300 and (
                 call.expect_body is None or response.content == call.expect_body
@@ -222,6 +253,7 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
                     "sql": [q["sql"] for q in captured.captured_queries],
                     "commits": commits_in([q["sql"] for q in captured.captured_queries]),
                     **counted,
+                    "requests": sent if counted else None,
                     "body": "" if ok else response.content[:300].decode("utf-8", "replace"),
                 }
             )
@@ -236,6 +268,10 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
             # BEGIN/COMMIT), and MariaDB's own count of COMMITs; None on another database.
             "round_trips_first": rounds[0].get("round_trips"),
             "round_trips_repeat": rounds[1].get("round_trips"),
+            # Requests sent to MariaDB, counted at the driver (DriverRequests): fewer than
+            # round_trips_* when statements went in batches.
+            "requests_first": rounds[0]["requests"],
+            "requests_repeat": rounds[1]["requests"],
             "com_commit_first": rounds[0].get("com_commit"),
             "com_commit_repeat": rounds[1].get("com_commit"),
             "status": [r["status"] for r in rounds],

@@ -186,13 +186,40 @@ def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> Noti
         return _settlement_failed(trade, entry, exc)
     if isinstance(checked, services.SettledPayment):  # a redelivery: nothing else to write
         return _log_alone(entry, NotifyResult(True, Outcome.DUPLICATE, checked.result.value, True))
+    try:
+        return _settle_in_transaction(
+            trade,
+            entry,
+            lambda: services.settle_checked(
+                checked, trade_no=trade.trade_no, paid_at=trade.paid_at
+            ),
+        )
+    except services.OrderChangedSinceRead:
+        # Rolled back whole (the buyer's and courses' locks with it): now the order's lock
+        # first, as every state change takes them, and everything read again under it.
+        return _settle_in_transaction(
+            trade,
+            entry,
+            lambda: services.settle_under_lock(
+                trade.out_trade_no,
+                trade_no=trade.trade_no,
+                total_amount=checked.order.total_amount,
+                paid_at=trade.paid_at,
+            ),
+        )
+
+
+def _settle_in_transaction(
+    trade: iPay.TradeStatus,
+    entry: PaymentNotification,
+    settle: Callable[[], services.SettledPayment],
+) -> NotifyResult:
+    """Run `settle` and insert the log entry with its outcome in one transaction (one commit)."""
     settled = None
     try:
         with transaction.atomic():
             try:
-                settled = services.settle_checked(
-                    checked, trade_no=trade.trade_no, paid_at=trade.paid_at
-                )
+                settled = settle()
             except services.SettlementRejected as exc:  # raised before any write
                 result = _rejected(str(exc), True)
             else:

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from apps.course.models import Course
 from apps.order.models import CourseEntitlement, Order, PaymentNotification
 from tests.factories import CourseFactory
+from tests.support.round_trips import counting_round_trips
 
 from .conftest import PAY_URL, post_form, signed_notify
 
@@ -193,12 +194,13 @@ def questions() -> int:
 
 @pytest.mark.mysql_only
 @pytest.mark.django_db(transaction=True)
-def test_on_mariadb_a_first_notify_is_eleven_round_trips_and_a_redelivery_two(
+def test_on_mariadb_a_first_notify_is_eleven_statements_and_a_redelivery_two(
     alipay, alipay_keys, place, course
 ):
-    """What the server sees, transaction control included: the unlocked read, BEGIN, the eight
+    """What the server runs, transaction control included: the unlocked read, BEGIN, the eight
     writes and locked reads, COMMIT (no SET autocommit: utils/db/mysql); then the read and the
-    log entry's INSERT in autocommit."""
+    log entry's INSERT in autocommit. MariaDB's Questions counts statements, not round trips
+    (batched statements count one each): those are pinned below, at the driver."""
     _, order = place([course], "99.90")
     params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
     sent = []
@@ -233,3 +235,70 @@ def test_the_order_the_notify_reads_as_sql_is_the_order_the_orm_reads(
     assert send_notify(order, trade_no=TRADE_NO).content == b"success"
     same_as_the_orm()
     assert sql.order_and_course_ids("no-such-order") is None
+
+
+@pytest.mark.mysql_only
+@pytest.mark.django_db(transaction=True)
+def test_on_mariadb_a_first_notify_is_five_round_trips_and_a_redelivery_two(
+    alipay, alipay_keys, place, monkeypatch
+):
+    """Requests sent to the server, counted at the driver (tests/support/round_trips.py): the
+    unlocked read; BEGIN with the UPDATE that pays and locks the order, the buyer's and the
+    courses' locks and the owned courses (one batch); the grant's writes (entitlements,
+    students, documents: one batch); the log entry; COMMIT. Then the read and the INSERT."""
+    first, second = CourseFactory(price=Decimal("10.00")), CourseFactory(price=Decimal("20.00"))
+    _, order = place([second, first], "30.00")
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    sent = []
+    for _ in range(2):
+        with counting_round_trips(monkeypatch) as trips:
+            assert post_form(APIClient(), params).content == b"success"
+        sent.append(trips.sent)
+    assert [len(s) for s in sent] == [5, 2], sent
+    assert sent[0][1].startswith("BEGIN;\nUPDATE `luffy_order`") and sent[0][-1] == "COMMIT"
+    assert Course.objects.filter(pk__in=[first.pk, second.pk], students=1).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_notify_that_finds_the_order_changed_rolls_back_before_it_locks_the_order(
+    alipay, alipay_keys, place, course, monkeypatch
+):
+    """The batch that pays the order also locks the buyer and the courses. When its UPDATE
+    matches nothing (the order timed out after the read), those locks were taken without the
+    order's: the transaction rolls back whole before the order is locked, then it all runs
+    again under the order's lock, in the order every state change takes them."""
+    from apps.order.services import sql
+
+    _, order = place([course], "99.90")
+    real = sql.order_and_course_ids
+
+    def read_then_time_out(out_trade_no: str):
+        found = real(out_trade_no)
+        Order.objects.filter(pk=order.pk).update(order_status=Order.Status.TIMED_OUT)
+        return found
+
+    monkeypatch.setattr(sql, "order_and_course_ids", read_then_time_out)
+    params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
+    with CaptureQueriesContext(connection) as captured:
+        assert post_form(APIClient(), params).content == b"success"
+    # Without the test's own UPDATE (the timeout, in autocommit, during the read).
+    sqls = [s for s in statements(captured) if "updated_time" in s or "order_status" not in s]
+    rollback = sqls.index("ROLLBACK")
+    before, after = sqls[:rollback], sqls[rollback + 1 :]
+    # Before: only the conditional UPDATE wrote (it matched nothing), then the locks and reads.
+    writes = [s for s in before if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 1 and "luffy_order" in writes[0], "\n".join(before)
+    # After: a new transaction whose first statement locks the order.
+    assert after[0].startswith("BEGIN"), "\n".join(after)  # SQLite: BEGIN IMMEDIATE
+    assert (
+        after[1].startswith("SELECT")
+        and after[1].split(" FROM ")[1].split()[0].strip('`"') == "luffy_order"
+    )
+    if connection.features.has_select_for_update:
+        assert after[1].endswith("FOR UPDATE")
+    assert after[-1] == "COMMIT" and after.count("COMMIT") == 1
+    order.refresh_from_db()
+    assert (order.order_status, order.trade_no) == (Order.Status.PAID, TRADE_NO)
+    [entry] = PaymentNotification.objects.all()
+    assert (entry.outcome, entry.detail) == (Outcome.SETTLED, "settled_late")
+    assert CourseEntitlement.objects.filter(order=order).count() == 1

@@ -22,6 +22,7 @@ from .refunds import (
     resolve_pending_refunds,
 )
 from .settlement import (
+    OrderChangedSinceRead,
     SettledPayment,
     Settlement,
     UnsettledOrder,
@@ -39,6 +40,7 @@ from .staff import cancel_unpaid_order, grant_course
 __all__ = [
     "EXPIRY_GRACE",
     "AlipayRefundOutcome",
+    "OrderChangedSinceRead",
     "PlacedOrder",
     "PruneResult",
     "SettledPayment",

@@ -23,6 +23,7 @@ from django.db.models import Model
 from apps.course.models import Course
 from apps.user.models import User
 from utils import sql_rows
+from utils.db.batch import Statement
 
 from ..models import CourseEntitlement, Order, OrderDetail
 
@@ -318,3 +319,41 @@ def mark_paid_if_status(order: Order, *, status: int) -> bool:
     has changed (MariaDB's rowcount is the rows matched: the backend asks for found rows)."""
     params = [*_mark_paid_params(order), status]
     return _write(_mark_paid_if_status_sql(connection.vendor), params) == 1
+
+
+# --- The first notify's statements as batches (utils/db/batch.py; settlement.settle_checked) ---
+# The same SQL as the functions above, returned instead of run, so that statements whose
+# results are not needed in between go to MariaDB in one round trip.
+
+
+def mark_paid_if_status_statement(order: Order, *, status: int) -> Statement:
+    """mark_paid_if_status's UPDATE: its rowcount is 1 when the status was still `status`."""
+    return Statement(
+        _mark_paid_if_status_sql(connection.vendor), [*_mark_paid_params(order), status]
+    )
+
+
+def lock_user_statement(user_id: int) -> Statement:
+    return Statement(_lock_user_sql(connection.vendor), [user_id])
+
+
+def lock_courses_statement(course_ids: Sequence[int]) -> Statement:
+    """lock_courses's SELECT: ids unique and sorted, not empty."""
+    return Statement(_lock_courses_sql(connection.vendor, len(course_ids)), list(course_ids))
+
+
+def owned_statement(user_id: int, course_ids: Sequence[int]) -> Statement:
+    """owned_course_ids's SELECT (ids not empty): its rows are the owned courses' ids."""
+    return Statement(_owned_sql(connection.vendor, len(course_ids)), [user_id, *course_ids])
+
+
+def insert_entitlements_statement(
+    *, user_id: int, order_id: int, course_ids: Sequence[int], now: datetime
+) -> Statement:
+    at = _datetime(now)
+    params = [v for pk in course_ids for v in (user_id, pk, order_id, at)]
+    return Statement(_insert_entitlements_sql(connection.vendor, len(course_ids)), params)
+
+
+def add_student_statement(course_ids: Sequence[int]) -> Statement:
+    return Statement(_add_student_sql(connection.vendor, len(course_ids)), list(course_ids))
