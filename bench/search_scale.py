@@ -329,7 +329,12 @@ def _create_database(server_url: str, *, courses: int, reuse: bool = False) -> b
         )
         cursor.execute("SELECT SUPPORT FROM information_schema.ENGINES WHERE ENGINE = 'Mroonga'")
         row = cursor.fetchone()
-        return bool(row) and row[0] in ("YES", "DEFAULT")
+        mroonga = bool(row) and row[0] in ("YES", "DEFAULT")
+        if mroonga:  # Groonga's select for counts (the admin step of docs/deploying.md section 6)
+            from apps.course.search.groonga import create_udf
+
+            create_udf(cursor)
+        return mroonga
     finally:
         conn.close()
 
