@@ -122,6 +122,10 @@ HINT_WORDS = 10_000
 # needs no second walk of the phrases; the default page size decides which pages scan.
 FIRST_ROWS = 50
 PAGE_SIZE = 10
+# ... unless the ordered scan would reach the first page within this many rows: Groonga's sort
+# costs about 0.2 us a match, a LIKE test of the scan 1-5 us a row, so at 1,000,000 courses the
+# count sorts below about 14,000 matches and the scan reads the page above (docs/benchmark.md).
+SELECT_SCAN_ROWS = 700
 # The matches read for a count, reused by the page that follows in the same request (same
 # thread, same words) for at most this long; a write in this process forgets them.
 REUSE_SECONDS = 2.0
@@ -508,7 +512,7 @@ class MroongaSearch:
         its last count in this process says: then the count needs no sort. Unknown: taken as
         not (Groonga sorts what it counts; wasted, once, when the search is common)."""
         known = _hint(" ".join(words))
-        return known is not None and PAGE_SIZE * self._visible() <= SCAN_ROWS * known
+        return known is not None and PAGE_SIZE * self._visible() <= SELECT_SCAN_ROWS * known
 
     def _page_by_ordered_scan(self, words: list[str], *, offset: int, limit: int) -> list[int]:
         """The page, or fewer ids once SCAN_BOUND rows were examined (LIMIT ROWS EXAMINED):
