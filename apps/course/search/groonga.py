@@ -27,7 +27,8 @@ to; the escaping is there anyway, tested with hostile words.
 The UDF is an admin step (`CREATE FUNCTION mroonga_command RETURNS STRING SONAME
 'ha_mroonga.so'`, docs/deploying.md section 6); without it every search takes Mroonga's SQL path,
 exactly as before, and `manage.py check` warns (course.W003). Whether it exists is asked once per
-database connection; a call that finds it gone (DROP FUNCTION) takes the SQL path from then on.
+process (created later: restart the app); a call that finds it gone (DROP FUNCTION) takes the
+SQL path from then on.
 `--cache no` on every select: Groonga's query cache is process-wide and these answers must be
 those of the moment.
 """
@@ -52,7 +53,7 @@ UDF_MISSING = (
 )
 UDF_HINT = f'As a MariaDB administrator, run "{CREATE_UDF}" once (docs/deploying.md, section 6).'
 _NO_SUCH_FUNCTION = 1305  # ER_SP_DOES_NOT_EXIST: "FUNCTION db.mroonga_command does not exist"
-_ATTRIBUTE = "_luffy_has_mroonga_command"  # set on the DB-API connection: asked once per connection
+_known: bool | None = None  # whether the server has the UDF (None: not asked yet)
 
 
 @dataclass(frozen=True)
@@ -74,30 +75,27 @@ def query(words: list[str]) -> str:
 
 
 def available() -> bool:
-    """Whether this connection's server has the UDF (asked once per database connection)."""
-    connection.ensure_connection()
-    raw = connection.connection
-    known = getattr(raw, _ATTRIBUTE, None)
-    if known is None:
+    """Whether the server has the UDF: asked on the first search of this process (a connection
+    per request, DB_CONN_MAX_AGE=0, would otherwise ask on every search)."""
+    global _known
+    if _known is None:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {UDF}('status')")
                 cursor.fetchall()
-            known = True
+            _known = True
         except DatabaseError as exc:
             if _error_code(exc) != _NO_SUCH_FUNCTION:
                 raise
             logger.warning("search: %s. %s", UDF_MISSING, UDF_HINT)
-            known = False
-        setattr(raw, _ATTRIBUTE, known)
-    return known
+            _known = False
+    return _known
 
 
 def forget() -> None:
     """Ask again on the next search (tests that create or drop the UDF)."""
-    raw = connection.connection
-    if raw is not None:
-        setattr(raw, _ATTRIBUTE, None)  # MySQLdb's connection refuses delattr
+    global _known
+    _known = None
 
 
 def _error_code(exc: BaseException) -> int | None:
@@ -117,6 +115,7 @@ def select(
     """Count the rows of `table` whose body holds every word (phrases of the index), and read
     `rows` of them from `offset` by (orders, id), -orders when descending (no sort when rows is
     0). None when the UDF is missing or Groonga refused: the caller takes the SQL path."""
+    global _known
     if not available():
         return None
     args: list[str] = ["table", table, "match_columns", "body", "query", query(words)]
@@ -131,7 +130,7 @@ def select(
             answer = cursor.fetchone()[0]
     except DatabaseError as exc:
         if _error_code(exc) == _NO_SUCH_FUNCTION:  # dropped since: SQL from now on
-            setattr(connection.connection, _ATTRIBUTE, False)
+            _known = False
             logger.warning("search: %s. %s", UDF_MISSING, UDF_HINT)
             return None
         logger.error("search: Groonga's select failed (%s); Mroonga's SQL answers", exc)
