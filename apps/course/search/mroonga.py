@@ -18,8 +18,10 @@ test (tests/course/test_search_backends.py) fails, the query 'TÉ' missing 12 co
 For most words the index only narrows and the LIKE predicate decides; for the words EXACT
 describes the index decides alone, and a search of only such words, unfiltered and in `orders`
 order, is counted and paged by the index (MroongaSearch.count/page), its rarest word read
-first when one is known to be rare. A search of one number is decided too: its text from this
-table, its prices by indexed equality on luffy_course (see "Numbers" below).
+first when one is known to be rare; through Groonga's own select when the server has the
+mroonga_command UDF (groonga.py), count and first page in one walk. A search of one number
+is decided too: its text from this table, its prices by indexed equality on luffy_course (see
+"Numbers" below).
 
 Groonga here is 7.0.7 (mariadb-plugin-mroonga of MariaDB 10.11): no TokenNgram options, and its
 TokenTrigram keeps a run of Latin letters as one token (a query 'amirove' does not find
@@ -602,10 +604,12 @@ class MroongaSearch:
         self.index(stale)
 
     def count(self, words: list[str]) -> int:
-        """How many visible courses hold every word (all decided): Mroonga counts from the
-        index's posting lists without reading a row (status Mroonga_count_skip). A rare word
-        is read first when there is one (_few_matches); a single number counts its text and
-        prices (_number_count)."""
+        """How many visible courses hold every word (all decided). With the mroonga_command
+        UDF, Groonga's own select counts (2-3 times faster than SQL for a common word) and,
+        unless the ordered scan will read the first page, sorts the first FIRST_ROWS matches
+        for page() in the same walk; without it Mroonga counts from the index's posting lists
+        without reading a row (status Mroonga_count_skip). A rare word is read first when there
+        is one (_few_matches); a single number counts its text and prices (_number_count)."""
         number = _number_word(words)
         if number:
             return _number_count(*number)
@@ -645,7 +649,9 @@ class MroongaSearch:
         half the catalog. When `count` (the search's) says the word is that common, walking
         the visible courses in (orders, id) order (index course_listing) and testing each with
         LIKE reaches the page after about (offset + limit) * visible / count rows instead.
-        The matches the count just read (a rare word's, _few_matches) need no query at all.
+        The matches the count just read (a rare word's, _few_matches, or the first ones
+        Groonga's select sorted) need no query at all; otherwise, with the UDF, Groonga's
+        select sorts the page in place of Mroonga's SQL.
         """
         number = _number_word(words)
         if number:
