@@ -225,3 +225,24 @@ def test_the_system_check_warns_without_the_udf_and_readiness_stays_ready(mroong
     finally:
         _as_admin(groonga.CREATE_UDF)
         groonga.forget()
+
+
+def test_a_failed_look_for_the_udf_takes_sql_for_that_search_and_asks_again(mroonga):
+    from django.db import OperationalError
+
+    catalog(random.Random("lost"), 20)
+    groonga.forget()
+
+    def lost(execute, sql, params, many, context):
+        if f"{groonga.UDF}('status')" in sql:
+            raise OperationalError(2013, "Lost connection to server during query")
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(lost):
+            assert groonga.select(TABLE, ["python"], rows=0) is None  # SQL for this one
+            assert MroongaSearch().count(["python"]) == sql_count(["python"])
+        assert groonga.available()  # asked again, and found
+        assert selected(["python"], rows=0).count == sql_count(["python"])
+    finally:
+        groonga.forget()

@@ -86,7 +86,9 @@ def available() -> bool:
             _known = True
         except DatabaseError as exc:
             if _error_code(exc) != _NO_SUCH_FUNCTION:
-                raise
+                # Not an answer about the UDF (a lost connection...): SQL now, ask again later.
+                logger.warning("search: could not look for %s (%s)", UDF, exc)
+                return False
             logger.warning("search: %s. %s", UDF_MISSING, UDF_HINT)
             _known = False
     return _known
