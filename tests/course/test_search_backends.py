@@ -361,6 +361,38 @@ def test_two_words_one_rare_are_answered_from_one_read_of_the_rare_one(mroonga, 
     assert index._hint("python") is not None and index._hint("python") <= index.FEW
 
 
+@pytest.mark.parametrize("ordering", ["orders", "-orders"])
+def test_a_page_after_a_cached_count_reads_the_rare_word_alone_too(
+    mroonga, count_path, client, ordering
+):
+    from apps.course.search import mroonga as index
+
+    build_catalog(random.Random("rare-cached"), 40)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for n in range(12):
+            CourseFactory(name=f"学习 {n}", brief="python" if n % 3 else "", orders=n % 4)
+    index._learn("学习", index.FEW + 1)  # known to be common: never read first
+    params = {"search": "学习 python", "ordering": ordering, "page_size": "3", "page": "2"}
+    client.get(SEARCH_URL, params)  # counted (and the count cached)
+    index._forget_reads()  # nothing of that read is left for the next request's page
+    reads: list[tuple[str, object]] = []
+
+    def record(execute, sql, params, many, context):
+        if f"FROM {TABLE} " in sql or "mroonga_command('select'" in sql:
+            reads.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(SEARCH_URL, params)
+    with override_settings(SEARCH_BACKEND="like"):
+        like = client.get(SEARCH_URL, params)
+    assert response.json() == like.json()
+    assert len(response.json()["results"]) == 3
+    # The count came from the cache; the page read python's matches alone, never 学习's phrase.
+    assert len(reads) == 1, reads
+    assert "学习" not in str(reads[0][1]), reads
+
+
 def test_an_uncommitted_edit_makes_the_predicate_decide_again(mroonga, client):
     (course,) = build_catalog(random.Random("edit"), 1)
     with override_settings(SEARCH_BACKEND="mroonga"):

@@ -369,6 +369,12 @@ def _rare_word(words: list[str]) -> str | None:
     return None
 
 
+def _known_rare(words: list[str]) -> bool:
+    """Whether a word of the search is known to have at most FEW matches (_rare_word's first
+    choice), so reading it first is no guess."""
+    return any(hint is not None and hint <= FEW for hint in map(_hint, words))
+
+
 def _few_matches(words: list[str]) -> tuple[list[tuple[int, int]] | None, int | None]:
     """Every match (orders, id), in order, when the rare word has at most FEW (else None); and
     the search's count when that read counted it anyway (Groonga's select of one word)."""
@@ -658,6 +664,10 @@ class MroongaSearch:
             word, price = number
             return _number_page(word, price, descending=descending, offset=offset, limit=limit)
         few = _reusable(words)
+        if few is None and len(words) > 1 and _known_rare(words):
+            # The count came from the cache: read the rare word first here, as the count did,
+            # rather than walking every word's phrase (`Rovelnofi Django` walked Django's).
+            few, _count = _few_matches(words)
         if few is not None:
             if descending:
                 few = sorted(few, key=lambda row: (-row[0], row[1]))
