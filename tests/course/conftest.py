@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import MySQLdb
 import pytest
 from django.db import connection
 from django.test import Client
 
+from apps.course.search import groonga
 from apps.course.search.mroonga import PENDING, TABLE, engine_available
 from tests.factories import UserFactory
 
@@ -37,3 +39,35 @@ def mroonga(settings):
         cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 - constants
         cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
     settings.SEARCH_BACKEND = "mroonga"
+
+
+def _as_admin(statement: str) -> None:
+    """Run a statement on a connection of its own: CREATE/DROP FUNCTION commits implicitly,
+    which on the test's connection would commit the test's transaction."""
+    options = connection.get_connection_params()
+    admin = MySQLdb.connect(**{k: v for k, v in options.items() if k != "conv"})
+    try:
+        admin.cursor().execute(statement)
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def without_groonga(mroonga):
+    """The server without the mroonga_command UDF (dropped for the test, created again after):
+    searches take Mroonga's SQL path."""
+    _as_admin(f"DROP FUNCTION IF EXISTS {groonga.UDF}")
+    groonga.forget()
+    yield
+    _as_admin(groonga.CREATE_UDF)
+    groonga.forget()
+
+
+@pytest.fixture(params=["groonga", "sql"])
+def count_path(request, mroonga) -> str:
+    """Each test twice: with the UDF (Groonga's select counts and pages) and without it."""
+    if request.param == "sql":
+        request.getfixturevalue("without_groonga")
+    elif not groonga.available():
+        pytest.fail("the test server has no mroonga_command UDF (scripts/mariadb.sh creates it)")
+    return request.param

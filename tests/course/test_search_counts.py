@@ -165,11 +165,20 @@ def test_a_generation_row_lost_and_made_again_never_revives_an_old_entry():
 # --- Through the search, on Mroonga (the index answers alone) --------------------------------
 
 
-def mroonga_counts() -> int:
-    """How many COUNT(*) this connection had Mroonga answer (each one a real count)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW STATUS LIKE 'Mroonga_count_skip'")
-        return int(cursor.fetchone()[1])
+def index_counts(text: str = WORD) -> tuple[int, int]:
+    """The search's count, and how many times the index counted for it (Mroonga's SQL
+    COUNT(*) or a read of a rare word's matches, or Groonga's select)."""
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        found = searched(text)
+    return found, sum(
+        "MATCH(body)" in sql or "mroonga_command('select'" in sql for sql in statements
+    )
 
 
 def searched(text: str = WORD) -> int:
@@ -192,22 +201,22 @@ def catalog() -> list[Course]:
 def cached_search() -> int:
     """Search until the count is cached, then once more: that one must not count."""
     searched()
-    searched()
-    before = mroonga_counts()
-    found = searched()
-    assert mroonga_counts() == before, "the count was not served from the cache"
+    found, counted = index_counts()
+    assert counted == 0, "the count was not served from the cache"
     return found
 
 
 @pytest.mark.parametrize("edit", EDITS)
-def test_each_change_shows_in_the_next_count(mroonga, edit):
+def test_each_change_shows_in_the_next_count(mroonga, count_path, edit):
     courses = catalog()
     assert cached_search() == scanned() == 5
     target = courses[0] if edit is not rename else courses[-1]  # one gains the word
 
     edit(target)
 
-    assert searched() == scanned()
+    found, counted = index_counts()
+    assert found == scanned()
+    assert counted > 0  # the index counted again
     assert cached_search() == scanned()
 
 
@@ -217,9 +226,9 @@ def test_a_payment_keeps_the_cached_count_and_it_stays_exact(mroonga, alipay):  
 
     pay(courses[0], alipay)
 
-    before = mroonga_counts()
-    assert searched() == found == scanned()
-    assert mroonga_counts() == before  # served from the cache: the payment ended nothing
+    again, counted = index_counts()
+    assert again == found == scanned()
+    assert counted == 0  # served from the cache: the payment ended nothing
 
 
 def in_another_connection(function):
@@ -238,7 +247,7 @@ def in_another_connection(function):
     return result[0]
 
 
-def test_a_count_taken_while_another_write_is_pending_is_never_kept(mroonga):
+def test_a_count_taken_while_another_write_is_pending_is_never_kept(mroonga, count_path):
     courses = catalog()  # the generation row exists (course saves bump it), no count yet
     assert generation() is not None and entries() == 0
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -250,3 +259,22 @@ def test_a_count_taken_while_another_write_is_pending_is_never_kept(mroonga):
     # ...and the rollback keeps the old generation: had that 6 been kept, it would be served.
     assert entries() == 0
     assert searched() == scanned() == 5
+
+
+def test_a_number_is_never_served_from_the_cache_as_its_discounts_start_and_end(
+    mroonga, count_path, monkeypatch
+):
+    """A number matches a running discount's price: its count changes with the clock, with no
+    course write to end a cached one."""
+    now = timezone.now()
+    CourseFactory(name="other", price=Decimal("99.00"))
+    CourseFactory(
+        name="限时",
+        price=Decimal("19.90"),
+        discount_price=Decimal("9.90"),
+        discount_start=now - timedelta(days=1),
+        discount_end=now + timedelta(hours=1),
+    )
+    assert searched("9.90") == searched("9.90") == scanned("9.90") == 1
+    monkeypatch.setattr(timezone, "now", lambda: now + timedelta(hours=2))  # the discount ended
+    assert searched("9.90") == scanned("9.90") == 0

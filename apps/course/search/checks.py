@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 
-from . import search_backend
+from . import groonga, search_backend
 
 
 class SearchIndexMissing(Exception):
@@ -27,6 +28,7 @@ def _system_check(app_configs: Any = None, databases: Any = None, **kwargs: Any)
         return []  # ask the database only when the caller allows it (migrate, check --database)
     try:
         problem = search_backend().problem()
+        slow = not problem and settings.SEARCH_BACKEND == "mroonga" and not groonga.available()
     except DatabaseError as exc:
         return [checks.Warning(f"could not check the search index: {exc}", id="course.W002")]
     if problem:
@@ -38,6 +40,8 @@ def _system_check(app_configs: Any = None, databases: Any = None, **kwargs: Any)
                 id="course.W001",
             )
         ]
+    if slow:  # searches stay exact and served (readiness is unaffected), only slower to count
+        return [checks.Warning(groonga.UDF_MISSING, hint=groonga.UDF_HINT, id="course.W003")]
     return []
 
 

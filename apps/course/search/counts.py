@@ -4,8 +4,10 @@ Counting a common word is most of an uncached search at scale: Mroonga collects 
 count it (120-180 ms for a word in 200,000-540,000 of 1,000,000 courses, docs/benchmark.md).
 Such a search (`selectors.IndexedSearch`: no filter, every word decided by the index) finds the
 visible courses whose name or brief holds every word. Its count depends on nothing else: the
-decided words are letters and digits and never a number, so no price (nor a discount starting
-or ending) changes it, and neither do `students` or `orders`, which every payment changes.
+cached words are letters and digits and never a number, so no price (nor a discount starting
+or ending) changes it, and neither do `students` or `orders`, which every payment changes. A
+search of one number is decided by the index too (text and prices), but its count follows the
+clock (a discount's price counts while the discount runs): it is never cached (`count`).
 
 Entries live in the table `luffy_search_count` (every worker and node reads the same; the
 configured cache may be per process), keyed by a digest of the words (case folded as the index
@@ -93,7 +95,14 @@ def _now_us() -> int:
 
 def count(words: list[str]) -> int:
     """How many visible courses hold every word: from the cache when it has this generation's
-    count, else counted by the index (only for words the index decides: IndexedSearch)."""
+    count, else counted by the index (only for words the index decides: IndexedSearch). A
+    search of a number is never cached: the index decides it too (its text and the prices
+    equal to it), but a discount's price counts only while the discount runs, so the count
+    changes with the clock, with no course write to end it."""
+    from ..selectors import _as_price
+
+    if any(_as_price(word) is not None for word in words):
+        return search_backend().count(words)
     key = digest(words)
     with connection.cursor() as cursor:
         cursor.execute(_lookup_sql(), [key, GENERATION])

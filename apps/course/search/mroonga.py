@@ -18,8 +18,10 @@ test (tests/course/test_search_backends.py) fails, the query 'TÉ' missing 12 co
 For most words the index only narrows and the LIKE predicate decides; for the words EXACT
 describes the index decides alone, and a search of only such words, unfiltered and in `orders`
 order, is counted and paged by the index (MroongaSearch.count/page), its rarest word read
-first when one is known to be rare. A search of one number is decided too: its text from this
-table, its prices by indexed equality on luffy_course (see "Numbers" below).
+first when one is known to be rare; through Groonga's own select when the server has the
+mroonga_command UDF (groonga.py), count and first page in one walk. A search of one number
+is decided too: its text from this table, its prices by indexed equality on luffy_course (see
+"Numbers" below).
 
 Groonga here is 7.0.7 (mariadb-plugin-mroonga of MariaDB 10.11): no TokenNgram options, and its
 TokenTrigram keeps a run of Latin letters as one token (a query 'amirove' does not find
@@ -53,6 +55,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from utils.logging import get_logger
+
+from . import groonga
 
 logger = get_logger("course.search")
 
@@ -115,6 +119,15 @@ FEW = 2_000
 # never part of an answer), kept this long, for this many words per process.
 HINT_SECONDS = 600
 HINT_WORDS = 10_000
+# With Groonga's select (groonga.py), a count not followed by the ordered scan also reads this
+# many first matches in order, so the first page (any size up to utils.pagination's maximum)
+# needs no second walk of the phrases; the default page size decides which pages scan.
+FIRST_ROWS = 50
+PAGE_SIZE = 10
+# ... unless the ordered scan would reach the first page within this many rows: Groonga's sort
+# costs about 0.2 us a match, a LIKE test of the scan 1-5 us a row, so at 1,000,000 courses the
+# count sorts below about 14,000 matches and the scan reads the page above (docs/benchmark.md).
+SELECT_SCAN_ROWS = 700
 # The matches read for a count, reused by the page that follows in the same request (same
 # thread, same words) for at most this long; a write in this process forgets them.
 REUSE_SECONDS = 2.0
@@ -356,35 +369,74 @@ def _rare_word(words: list[str]) -> str | None:
     return None
 
 
-def _few_matches(words: list[str]) -> list[tuple[int, int]] | None:
-    """Every match (orders, id), in order, when the rare word has at most FEW; else None."""
+def _known_rare(words: list[str]) -> bool:
+    """Whether a word of the search is known to have at most FEW matches (_rare_word's first
+    choice), so reading it first is no guess."""
+    return any(hint is not None and hint <= FEW for hint in map(_hint, words))
+
+
+def _few_matches(words: list[str]) -> tuple[list[tuple[int, int]] | None, int | None]:
+    """Every match (orders, id), in order, when the rare word has at most FEW (else None); and
+    the search's count when that read counted it anyway (Groonga's select of one word)."""
     probe = _rare_word(words)
     if probe is None:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT orders, id FROM {TABLE} WHERE {_MATCH} "  # noqa: S608 - constants
-            "ORDER BY orders ASC, id ASC LIMIT %s",
-            [_boolean_query([probe]), FEW + 1],
-        )
-        rows = [(row[0], row[1]) for row in cursor.fetchall()]
+        return None, None
+    selected = groonga.select(TABLE, [probe], rows=FEW + 1)
+    if selected is not None:
+        rows = selected.rows
+        _learn(probe, selected.count)
+        if selected.count > FEW:
+            if words != [probe]:
+                return None, None
+            _remember(("first", probe), selected)  # the first page, for page()
+            return None, selected.count  # Groonga counted them all: no other read
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT orders, id FROM {TABLE} WHERE {_MATCH} "  # noqa: S608 - constants
+                "ORDER BY orders ASC, id ASC LIMIT %s",
+                [_boolean_query([probe]), FEW + 1],
+            )
+            rows = [(row[0], row[1]) for row in cursor.fetchall()]
         _learn(probe, len(rows))
         if len(rows) > FEW:
-            return None
-        others = [word for word in words if word != probe]
-        if others and rows:
-            # Decided words hold only letters and digits: no LIKE wildcard to escape.
-            held = " AND ".join(["(name LIKE %s OR brief LIKE %s)"] * len(others))
-            ids = [pk for _orders, pk in rows]
-            cursor.execute(
-                f"SELECT id FROM {COURSE_TABLE} FORCE INDEX (PRIMARY) "  # noqa: S608
-                f"WHERE id IN ({_placeholders(ids)}) AND {VISIBLE} AND {held}",
-                [*ids, *(f"%{word}%" for word in others for _ in range(2))],
-            )
-            kept = {row[0] for row in cursor.fetchall()}
-            rows = [row for row in rows if row[1] in kept]
+            return None, None
+    others = [word for word in words if word != probe]
+    if others and rows:
+        rows = _holding(rows, others)
     _remember(("few", *words), rows)
-    return rows
+    return rows, len(rows)
+
+
+def _holding(rows: list[tuple[int, int]], words: list[str]) -> list[tuple[int, int]]:
+    """The rows (orders, id) of visible courses whose name or brief holds every word (LIKE, by
+    primary key)."""
+    # Decided words hold only letters and digits: no LIKE wildcard to escape.
+    held = " AND ".join(["(name LIKE %s OR brief LIKE %s)"] * len(words))
+    ids = [pk for _orders, pk in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {COURSE_TABLE} FORCE INDEX (PRIMARY) "  # noqa: S608
+            f"WHERE id IN ({_placeholders(ids)}) AND {VISIBLE} AND {held}",
+            [*ids, *(f"%{word}%" for word in words for _ in range(2))],
+        )
+        kept = {row[0] for row in cursor.fetchall()}
+    return [row for row in rows if row[1] in kept]
+
+
+def _first_rows(words: list[str], *, descending: bool, offset: int, limit: int) -> list[int] | None:
+    """The page from the rows Groonga's count just read (the first ones in order), when it
+    holds them all; else None."""
+    selected: groonga.Selected | None = _recall(("first", *words))
+    if selected is None:
+        return None
+    rows = selected.rows
+    if len(rows) == selected.count:  # every match: any page, either direction
+        if descending:
+            rows = sorted(rows, key=lambda row: (-row[0], row[1]))
+    elif descending or offset + limit > len(rows):
+        return None
+    return [pk for _orders, pk in rows[offset : offset + limit]]
 
 
 def _remember(key: tuple[str, ...], value: Any) -> None:
@@ -462,6 +514,13 @@ class MroongaSearch:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608 - constants: O(1)
             return int(cursor.fetchone()[0])
+
+    def _page_scans(self, words: list[str]) -> bool:
+        """Whether the first page of this search will be read by the ordered scan (page()), as
+        its last count in this process says: then the count needs no sort. Unknown: taken as
+        not (Groonga sorts what it counts; wasted, once, when the search is common)."""
+        known = _hint(" ".join(words))
+        return known is not None and PAGE_SIZE * self._visible() <= SELECT_SCAN_ROWS * known
 
     def _page_by_ordered_scan(self, words: list[str], *, offset: int, limit: int) -> list[int]:
         """The page, or fewer ids once SCAN_BOUND rows were examined (LIMIT ROWS EXAMINED):
@@ -551,16 +610,26 @@ class MroongaSearch:
         self.index(stale)
 
     def count(self, words: list[str]) -> int:
-        """How many visible courses hold every word (all decided): Mroonga counts from the
-        index's posting lists without reading a row (status Mroonga_count_skip). A rare word
-        is read first when there is one (_few_matches); a single number counts its text and
-        prices (_number_count)."""
+        """How many visible courses hold every word (all decided). With the mroonga_command
+        UDF, Groonga's own select counts (2-3 times faster than SQL for a common word) and,
+        unless the ordered scan will read the first page, sorts the first FIRST_ROWS matches
+        for page() in the same walk; without it Mroonga counts from the index's posting lists
+        without reading a row (status Mroonga_count_skip). A rare word is read first when there
+        is one (_few_matches); a single number counts its text and prices (_number_count)."""
         number = _number_word(words)
         if number:
             return _number_count(*number)
-        few = _few_matches(words)
-        if few is not None:
-            return len(few)
+        _forget_reads()  # what the page may reuse is this count's read, none before it
+        _rows, counted = _few_matches(words)
+        if counted is not None:
+            return counted
+        rows = 0 if self._page_scans(words) else FIRST_ROWS
+        selected = groonga.select(TABLE, words, rows=rows)
+        if selected is not None:
+            if rows:
+                _remember(("first", *words), selected)
+            _learn(" ".join(words), selected.count)  # one word: its own hint
+            return selected.count
         with connection.cursor() as cursor:
             count = f"SELECT COUNT(*) FROM {TABLE} WHERE {_MATCH}"  # noqa: S608 - constants
             cursor.execute(count, [_boolean_query(words)])
@@ -586,23 +655,35 @@ class MroongaSearch:
         half the catalog. When `count` (the search's) says the word is that common, walking
         the visible courses in (orders, id) order (index course_listing) and testing each with
         LIKE reaches the page after about (offset + limit) * visible / count rows instead.
-        The matches the count just read (a rare word's, _few_matches) need no query at all.
+        The matches the count just read (a rare word's, _few_matches, or the first ones
+        Groonga's select sorted) need no query at all; otherwise, with the UDF, Groonga's
+        select sorts the page in place of Mroonga's SQL.
         """
         number = _number_word(words)
         if number:
             word, price = number
             return _number_page(word, price, descending=descending, offset=offset, limit=limit)
         few = _reusable(words)
+        if few is None and len(words) > 1 and _known_rare(words):
+            # The count came from the cache: read the rare word first here, as the count did,
+            # rather than walking every word's phrase (`Rovelnofi Django` walked Django's).
+            few, _count = _few_matches(words)
         if few is not None:
             if descending:
                 few = sorted(few, key=lambda row: (-row[0], row[1]))
             return [pk for _orders, pk in few[offset : offset + limit]]
+        first = _first_rows(words, descending=descending, offset=offset, limit=limit)
+        if first is not None:
+            return first
         if not descending and count and (offset + limit) * self._visible() <= SCAN_ROWS * count:
             ids = self._page_by_ordered_scan(words, offset=offset, limit=limit)
             if len(ids) == min(limit, count - offset):
                 return ids
             # The matches sit late in that order (ordering and text correlate): the scan
             # stopped at its bound; Mroonga sorts instead.
+        selected = groonga.select(TABLE, words, rows=limit, offset=offset, descending=descending)
+        if selected is not None:
+            return [pk for _orders, pk in selected.rows]
         direction = "DESC" if descending else "ASC"
         with connection.cursor() as cursor:
             cursor.execute(
