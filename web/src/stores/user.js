@@ -69,13 +69,9 @@ export const useUserStore = defineStore('user', {
       this.save()
       this.scheduleRefresh()
     },
+    /** End the session in this tab and in storage (so in every tab: see installAuth). */
     clear() {
-      clearTimeout(refreshTimer)
-      refreshTimer = null
-      this.token = ''
-      this.refresh = ''
-      this.username = ''
-      this.icon = ''
+      this.forget()
       localStorage.removeItem(STORAGE_KEY)
     },
     async passwordLogin(form) {
