@@ -28,7 +28,6 @@ from tests.support.alipay import (
     FakeAlipayGateway,
     KeyPair,
     bare_base64,
-    generate_keypair,
     notify_params,
     rsa2_verify,
     sign_notify,
@@ -42,24 +41,6 @@ NOTIFY_URL = "http://api.test/api/v1/order/success/"
 RETURN_URL = "http://frontend.test/pay/success"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BASE_DIR = Path(django_settings.BASE_DIR)
-
-
-@pytest.fixture(scope="module")
-def app() -> KeyPair:
-    """Our app key (PKCS#1 private key)."""
-    return generate_keypair()
-
-
-@pytest.fixture(scope="module")
-def app8() -> KeyPair:
-    """Another app key, its private half in PKCS#8."""
-    return generate_keypair(pkcs8=True)
-
-
-@pytest.fixture(scope="module")
-def ali() -> KeyPair:
-    """Alipay's key: it signs notifies and gateway answers."""
-    return generate_keypair()
 
 
 def conf(app: KeyPair, ali: KeyPair, **overrides: Any) -> dict[str, Any]:

@@ -34,16 +34,6 @@ HYPOTHESIS = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def app() -> KeyPair:
-    return generate_keypair()
-
-
-@pytest.fixture(scope="module")
-def ali() -> KeyPair:
-    return generate_keypair()
-
-
 @pytest.fixture
 def gateway(app, ali):
     with FakeAlipayGateway(APP_ID, app.public_pem, ali.private_pem) as gw:

@@ -23,11 +23,6 @@ APP_ID = "2021000122609999"
 
 
 @pytest.fixture(scope="module")
-def ali() -> KeyPair:
-    return generate_keypair()
-
-
-@pytest.fixture(scope="module")
 def stranger() -> KeyPair:
     return generate_keypair()
 
