@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 
 from libs import iPay
+from utils.db.batch import Statement
 from utils.logging import get_logger
 
 from . import services
@@ -149,8 +150,22 @@ def _with_outcome(entry: PaymentNotification, result: NotifyResult) -> PaymentNo
     return entry
 
 
-def _log_outcome(entry: PaymentNotification, result: NotifyResult) -> None:
+def _log_outcome(
+    entry: PaymentNotification, result: NotifyResult, settled: services.SettledPayment | None = None
+) -> None:
     log = logger.info if result.accepted else logger.warning
+    if settled is not None and settled.result is not services.Settlement.DUPLICATE:
+        # One line for a notify that paid an order: finish_settlement's own "Order … paid
+        # (trade …)" is left out (log_paid=False), its trade is named here.
+        log(
+            "Alipay notify %s for %s: %s %s, order paid (trade %s)",
+            entry.pk,
+            entry.out_trade_no,
+            result.outcome,
+            result.detail,
+            settled.trade_no,
+        )
+        return
     log(
         "Alipay notify %s for %s: %s %s",
         entry.pk,
@@ -186,13 +201,21 @@ def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> Noti
         return _settlement_failed(trade, entry, exc)
     if isinstance(checked, services.SettledPayment):  # a redelivery: nothing else to write
         return _log_alone(entry, NotifyResult(True, Outcome.DUPLICATE, checked.result.value, True))
+    # The log entry goes in the grant's round trip when the order is marked paid (its outcome
+    # is known then: settled, or settled late); else it is inserted after the settlement.
+    settles_as = checked.settles_as
+    log_row = None
+    if settles_as is not None:
+        logged = NotifyResult(True, Outcome.SETTLED, settles_as.value, True)
+        log_row = sql.insert_row_statement(_with_outcome(entry, logged))
     try:
         return _settle_in_transaction(
             trade,
             entry,
             lambda: services.settle_checked(
-                checked, trade_no=trade.trade_no, paid_at=trade.paid_at
+                checked, trade_no=trade.trade_no, paid_at=trade.paid_at, with_grant=log_row
             ),
+            log_row=log_row,
         )
     except services.OrderChangedSinceRead:
         # Rolled back whole (the buyer's and courses' locks with it): now the order's lock
@@ -213,8 +236,13 @@ def _settle_in_transaction(
     trade: iPay.TradeStatus,
     entry: PaymentNotification,
     settle: Callable[[], services.SettledPayment],
+    *,
+    log_row: Statement | None = None,
 ) -> NotifyResult:
-    """Run `settle` and insert the log entry with its outcome in one transaction (one commit)."""
+    """Run `settle` and insert the log entry with its outcome in one transaction (one commit).
+
+    `log_row`: the entry's INSERT, when `settle` sends it in the grant's batch (settle_checked's
+    `with_grant`); its failure is the log's, not the settlement's (`batch_statement`)."""
     settled = None
     try:
         with transaction.atomic():
@@ -222,15 +250,25 @@ def _settle_in_transaction(
                 settled = settle()
             except services.SettlementRejected as exc:  # raised before any write
                 result = _rejected(str(exc), True)
+            except DatabaseError as exc:
+                if log_row is not None and getattr(exc, "batch_statement", None) is log_row:
+                    raise _LogWriteFailed from exc
+                raise
             else:
                 duplicate = settled.result is services.Settlement.DUPLICATE
                 outcome = Outcome.DUPLICATE if duplicate else Outcome.SETTLED
                 result = NotifyResult(True, outcome, settled.result.value, True)
-            try:
-                # As save(force_insert=True), without building the INSERT through the ORM.
-                sql.insert_row(_with_outcome(entry, result))
-            except DatabaseError as exc:
-                raise _LogWriteFailed from exc
+            if settled is not None and settled.with_grant is not None:
+                # Inserted with the grant, with the outcome settles_as foretold: check it.
+                if (entry.outcome, entry.detail) != (result.outcome, result.detail):
+                    raise RuntimeError(f"notify logged as {entry.detail}, settled as {result}")
+                sql.inserted(entry, settled.with_grant.lastrowid)
+            else:
+                try:
+                    # As save(force_insert=True), without building the INSERT through the ORM.
+                    sql.insert_row(_with_outcome(entry, result))
+                except DatabaseError as exc:
+                    raise _LogWriteFailed from exc
     except _LogWriteFailed:
         # The same failure as when the log was written first: nothing settled, Alipay retries.
         logger.exception("Cannot log an Alipay notify: database unavailable")
@@ -238,8 +276,8 @@ def _settle_in_transaction(
     except DatabaseError as exc:
         return _settlement_failed(trade, entry, exc)
     if settled is not None:
-        services.finish_settlement(settled)
-    _log_outcome(entry, result)
+        services.finish_settlement(settled, log_paid=False)
+    _log_outcome(entry, result, settled)
     return result
 
 

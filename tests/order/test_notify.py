@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -250,6 +251,74 @@ def test_database_error_mid_notify_answers_failure_and_writes_nothing(
     assert CourseEntitlement.objects.filter(user=user).count() == 1
     course.refresh_from_db()
     assert course.students == 1
+
+
+FAIL_LOG = {
+    "sqlite": """CREATE TRIGGER fail_log BEFORE INSERT ON luffy_payment_notification
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END""",
+    "mysql": """CREATE TRIGGER fail_log BEFORE INSERT ON luffy_payment_notification FOR EACH ROW
+                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'""",
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "status", [Order.Status.UNPAID, Order.Status.TIMED_OUT], ids=["on-time", "late"]
+)
+def test_a_log_entry_that_cannot_be_written_with_the_grant_settles_nothing_and_asks_again(
+    alipay, place, send_notify, course, user, caplog, status
+):
+    """The log entry's INSERT goes in the grant's round trip (settle_checked's `with_grant`):
+    when it fails, the notify answers as when the log could not be written, not as a failed
+    settlement (nothing settled, no entry at all, Alipay delivers again)."""
+    _, order = place([course], "99.90")
+    Order.objects.filter(pk=order.pk).update(order_status=status)
+    with connection.cursor() as cursor:
+        cursor.execute(FAIL_LOG[connection.vendor])
+    try:
+        response = send_notify(order, trade_no="2026112522001400000000000778")
+        assert response.content == b"failure" and response.status_code == 503
+        order.refresh_from_db()
+        assert (order.order_status, order.trade_no, order.pay_time) == (status, "", None)
+        assert not CourseEntitlement.objects.exists()
+        course.refresh_from_db()
+        assert course.students == 0
+        assert not PaymentNotification.objects.exists()
+        errors = [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "luffy.order.notify" and r.levelno == logging.ERROR
+        ]
+        assert errors == ["Cannot log an Alipay notify: database unavailable"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER fail_log")
+    assert send_notify(order, trade_no="2026112522001400000000000778").content == b"success"
+    detail = "settled" if status == Order.Status.UNPAID else "settled_late"
+    assert (last_log().outcome, last_log().detail) == (Outcome.SETTLED, detail)
+    assert CourseEntitlement.objects.filter(user=user, order=order).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_notify_that_pays_an_order_is_one_log_line_naming_the_order_the_entry_and_the_trade(
+    order, send_notify, caplog
+):
+    with caplog.at_level(logging.INFO):
+        assert send_notify(order, trade_no=LATE_TRADE).content == b"success"
+    entry = last_log()
+    lines = [r.getMessage() for r in caplog.records if order.out_trade_no in r.getMessage()]
+    assert lines == [
+        f"Alipay notify {entry.pk} for {order.out_trade_no}: settled settled, "
+        f"order paid (trade {LATE_TRADE})"
+    ]
+    # Outside the notify (the return page, reconcile) the settlement logs its own line.
+    from apps.order import services
+
+    settled = services.SettledPayment("x", "t", services.Settlement.SETTLED, None)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        services.finish_settlement(settled)
+    assert [r.getMessage() for r in caplog.records] == ["Order x paid (trade t)"]
 
 
 # --- the order read without a lock (services.check_payment), then settled ----------------------

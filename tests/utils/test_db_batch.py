@@ -95,9 +95,11 @@ def test_a_failing_statement_raises_its_own_error_with_its_place_and_stops_the_b
         batch.run([insert("dup"), insert("dup")])
     assert alone.value.batch_index == 1
     # In autocommit the first INSERT stands; the one after the failure never ran.
+    statements = [insert("dup-2"), insert("dup"), insert("dup-3")]
     with pytest.raises(IntegrityError) as failed:
-        batch.run([insert("dup-2"), insert("dup"), insert("dup-3")])
+        batch.run(statements)
     assert failed.value.batch_index == 1
+    assert failed.value.batch_statement is statements[1]  # the very object, for its caller
     assert keys("dup") == ["dup", "dup-2"]
     # In a transaction, nothing stays; and the connection goes on.
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -7,7 +7,9 @@ development and tests) they simply run one by one through the cursor: the same s
 same results, more round trips.
 
 Errors: the first statement that fails raises its error as `cursor.execute` would (wrapped by
-Django), with `batch_index` set to its position; the statements after it do not run. Nothing is
+Django), with `batch_index` set to its position and `batch_statement` to the Statement itself (so
+a caller that added its own statement to a batch can tell its failure apart); the statements after
+it do not run. Nothing is
 undone by this module: inside `transaction.atomic()` the block rolls back as for any failed
 statement. So a batch belongs in a transaction, unless each statement stands alone.
 
@@ -51,6 +53,7 @@ def run(statements: Sequence[Statement]) -> list[Result]:
             # Django re-raises the driver's error as its own class: keep the position.
             if not hasattr(e, "batch_index") and hasattr(e.__cause__, "batch_index"):
                 e.batch_index = e.__cause__.batch_index  # type: ignore[attr-defined,union-attr]
+            _name_statement(e, statements)
             raise
 
 
@@ -59,6 +62,14 @@ def _one(cursor: Any, index: int, statement: Statement) -> Result:
         cursor.execute(statement.sql, statement.params)
     except DatabaseError as e:
         e.batch_index = index  # type: ignore[attr-defined]
+        e.batch_statement = statement  # type: ignore[attr-defined]
         raise
     rows = list(cursor.fetchall()) if cursor.description else []
     return Result(rowcount=cursor.rowcount, rows=rows, lastrowid=cursor.lastrowid)
+
+
+def _name_statement(error: DatabaseError, statements: Sequence[Statement]) -> None:
+    """`batch_statement`: the failing Statement (None for the BEGIN sent ahead, index -1)."""
+    index = getattr(error, "batch_index", None)
+    ok = isinstance(index, int) and 0 <= index < len(statements)
+    error.batch_statement = statements[index] if ok else None  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.course import documents
 from libs import iPay
 from utils.db import batch
-from utils.db.batch import Statement
+from utils.db.batch import Result, Statement
 from utils.logging import get_logger
 
 from ..models import Order, Refund
@@ -94,6 +94,8 @@ class SettledPayment:
     trade_no: str
     result: Settlement
     refund: Refund | None  # to send to Alipay after the commit
+    # What settle_checked's `with_grant` statement returned; None when it did not run.
+    with_grant: Result | None = None
 
 
 def settle_under_lock(
@@ -133,7 +135,13 @@ def settle_under_lock(
 
 
 def _granted(
-    order: Order, *, trade_no: str, owned: list[int], late: bool, previous: str
+    order: Order,
+    *,
+    trade_no: str,
+    owned: list[int],
+    late: bool,
+    previous: str,
+    with_grant: Result | None = None,
 ) -> SettledPayment:
     """The end of a settlement that marked the order paid: refund what the buyer owned."""
     out_trade_no = order.out_trade_no
@@ -146,11 +154,11 @@ def _granted(
         )
         refund = refunds.open_owned_courses_refund(order, course_ids=owned)
     if not late:
-        return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED, refund)
+        return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED, refund, with_grant)
     logger.warning(
         "Payment for %s order %s accepted: order reopened as paid", previous, out_trade_no
     )
-    return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED_LATE, refund)
+    return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED_LATE, refund, with_grant)
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,15 @@ class UnsettledOrder:
 
     order: Order
     course_ids: list[int]  # its lines' courses
+
+    @property
+    def settles_as(self) -> Settlement | None:
+        """What settle_checked returns when it marks the order paid itself (the only case in
+        which it runs its `with_grant` statement); None when another trade paid the order."""
+        if self.order.is_paid:
+            return None
+        late = self.order.order_status != Order.Status.UNPAID
+        return Settlement.SETTLED_LATE if late else Settlement.SETTLED
 
 
 def check_payment(
@@ -187,7 +204,11 @@ def check_payment(
 
 
 def settle_checked(
-    unsettled: UnsettledOrder, *, trade_no: str, paid_at: datetime | None
+    unsettled: UnsettledOrder,
+    *,
+    trade_no: str,
+    paid_at: datetime | None,
+    with_grant: Statement | None = None,
 ) -> SettledPayment:
     """settle_under_lock for an order check_payment read, inside the caller's transaction.
 
@@ -201,6 +222,12 @@ def settle_checked(
     settle_under_lock in a new transaction. When another trade paid the order,
     settle_under_lock does everything under the lock here. The caller commits, then calls
     finish_settlement.
+
+    `with_grant`: the caller's own statement (the notify's log entry), sent after the grant's
+    writes in their round trip, only when the order was marked paid here (the result is then
+    `unsettled.settles_as`); its result comes back in `SettledPayment.with_grant`. When it
+    fails, the DatabaseError names it (`batch_statement`) and the caller's transaction rolls
+    back with the grant.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("settle_checked runs inside transaction.atomic()")
@@ -216,9 +243,18 @@ def settle_checked(
         order.updated_time = timezone.now()  # auto_now: what save(update_fields=...) would set
         owned = _mark_paid_and_lock(order, read_status=read_status, course_ids=unsettled.course_ids)
         new_ids = [pk for pk in unsettled.course_ids if pk not in owned]
-        if new_ids:
-            batch.run(_grant_statements(order, new_ids))
-        return _granted(order, trade_no=trade_no, owned=sorted(owned), late=late, previous=previous)
+        grant = _grant_statements(order, new_ids) if new_ids else []
+        if with_grant is not None:
+            grant.append(with_grant)
+        results = batch.run(grant) if grant else []
+        return _granted(
+            order,
+            trade_no=trade_no,
+            owned=sorted(owned),
+            late=late,
+            previous=previous,
+            with_grant=results[-1] if with_grant is not None else None,
+        )
     return settle_under_lock(
         order.out_trade_no, trade_no=trade_no, total_amount=order.total_amount, paid_at=paid_at
     )
@@ -248,12 +284,13 @@ def _mark_paid_and_lock(order: Order, *, read_status: int, course_ids: list[int]
     return {row[0] for row in results[3].rows} if ids else set()
 
 
-def finish_settlement(settled: SettledPayment) -> Settlement:
+def finish_settlement(settled: SettledPayment, *, log_paid: bool = True) -> Settlement:
     """After the commit: send the refund a settlement opened (a network call, never under the
-    lock; a crash before it leaves the Refund pending for `reconcile_orders`)."""
+    lock; a crash before it leaves the Refund pending for `reconcile_orders`). `log_paid`:
+    False when the caller logs the payment itself (the notify's one line names the trade)."""
     if settled.refund is not None:
         refunds.send_refund(settled.refund)
-    if settled.result is Settlement.SETTLED:
+    if log_paid and settled.result is Settlement.SETTLED:
         logger.info("Order %s paid (trade %s)", settled.out_trade_no, settled.trade_no)
     return settled.result
 

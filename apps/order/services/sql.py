@@ -236,11 +236,23 @@ def insert_row(instance: Model) -> None:
     """instance.save(force_insert=True) without building an InsertQuery: every column but the
     id, each prepared by its field as the ORM does (auto_now_add, JSON encoding), then the new
     id set on the instance. No signals: for models nobody listens to (the notify log)."""
+    statement = insert_row_statement(instance)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        inserted(instance, cursor.lastrowid)
+
+
+def insert_row_statement(instance: Model) -> Statement:
+    """insert_row's INSERT, not run (for a batch): its values prepared now, as insert_row does;
+    once it has run, `inserted(instance, result.lastrowid)`."""
     fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_row_sql(connection.vendor, type(instance)), values)
-        instance.pk = cursor.lastrowid
+    return Statement(_insert_row_sql(connection.vendor, type(instance)), values)
+
+
+def inserted(instance: Model, pk: int | None) -> None:
+    """Mark an instance saved under its new id, as save() leaves it."""
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
 
