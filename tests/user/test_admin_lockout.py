@@ -184,3 +184,37 @@ def test_authenticating_without_a_request_skips_the_lock_instead_of_crashing(sta
         admin_login(staff.mobile, f"wrong-{i}")
 
     assert authenticate(username=staff.mobile, password=TEST_PASSWORD) == staff
+
+
+def test_only_a_post_to_the_admin_login_goes_through_the_login_gates(monkeypatch):
+    """The gate middleware rules out other paths by their ending before it calls reverse():
+    exactly the requests that equal reverse("admin:login") still go through the gates."""
+    from contextlib import contextmanager
+
+    from django.test import RequestFactory
+    from django.urls import reverse
+
+    from apps.user import lockout
+
+    gated = []
+
+    @contextmanager
+    def recording_gates(keys):
+        gated.append(keys)
+        yield
+
+    monkeypatch.setattr(lockout, "login_gates", recording_gates)
+    middleware = lockout.AdminLoginGateMiddleware(lambda request: None)
+    admin_login_path = reverse("admin:login")
+    assert admin_login_path.endswith(lockout._LOGIN_SUFFIX)
+    factory = RequestFactory()
+    for method, path in [
+        ("post", admin_login_path),
+        ("get", admin_login_path),
+        ("post", "/api/v1/order/success/"),
+        ("post", "/api/v1/user/login/"),
+        ("post", admin_login_path.removesuffix("/")),
+    ]:
+        middleware(getattr(factory, method)(path, {"username": "someone"}))
+    [keys] = gated  # the POST to the admin login, and nothing else
+    assert "ip:127.0.0.1" in keys
