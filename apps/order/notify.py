@@ -207,7 +207,7 @@ def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> Noti
     log_row = None
     if settles_as is not None:
         logged = NotifyResult(True, Outcome.SETTLED, settles_as.value, True)
-        log_row = sql.insert_row_statement(_with_outcome(entry, logged))
+        log_row = sql.notify_log_statement(_with_outcome(entry, logged))
     try:
         return _settle_in_transaction(
             trade,
@@ -266,7 +266,7 @@ def _settle_in_transaction(
             else:
                 try:
                     # As save(force_insert=True), without building the INSERT through the ORM.
-                    sql.insert_row(_with_outcome(entry, result))
+                    sql.insert_notify_log(_with_outcome(entry, result))
                 except DatabaseError as exc:
                     raise _LogWriteFailed from exc
     except _LogWriteFailed:
@@ -284,7 +284,7 @@ def _settle_in_transaction(
 def _log_alone(entry: PaymentNotification, result: NotifyResult) -> NotifyResult:
     """Insert the log entry of a notify that wrote nothing else, in autocommit (one commit)."""
     try:
-        sql.insert_row(_with_outcome(entry, result))
+        sql.insert_notify_log(_with_outcome(entry, result))
     except DatabaseError:
         # Not logged: Alipay must deliver it again, as when the log was written first.
         logger.exception("Cannot log an Alipay notify: database unavailable")

@@ -19,13 +19,14 @@ from typing import Any
 
 from django.db import connection, connections
 from django.db.models import Model
+from django.utils import timezone
 
 from apps.course.models import Course
 from apps.user.models import User
 from utils import sql_rows
 from utils.db.batch import Statement
 
-from ..models import CourseEntitlement, Order, OrderDetail
+from ..models import CourseEntitlement, Order, OrderDetail, PaymentNotification
 
 
 def _t(model: type[Model]) -> str:
@@ -255,6 +256,42 @@ def inserted(instance: Model, pk: int | None) -> None:
     instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+# The notify log's columns as insert_row writes them (every concrete field but the id).
+_NOTIFY_LOG_FIELDS = [f for f in PaymentNotification._meta.concrete_fields if not f.primary_key]
+_NOTIFY_LOG_IP = PaymentNotification._meta.get_field("client_ip")
+_NOTIFY_LOG_PARAMS = PaymentNotification._meta.get_field("params")
+
+
+def notify_log_statement(entry: PaymentNotification) -> Statement:
+    """insert_row_statement(entry) for the notify log (the hot INSERT of every notify), its
+    values prepared here instead of by each field (~10 us instead of ~28): what the fields'
+    get_db_prep_save gives for the values a notify's entry holds (strings, a bool, an int, the
+    params dict as JSON; the client IP still through its field, which normalises IPv6).
+    received_at is set now, as auto_now_add does. tests/order/test_notify_log.py holds it to
+    insert_row_statement."""
+    entry.received_at = now = timezone.now()
+    prepared = {
+        "received_at": _datetime(now),
+        "params": connection.ops.adapt_json_value(entry.params, _NOTIFY_LOG_PARAMS.encoder),
+        "client_ip": _NOTIFY_LOG_IP.get_db_prep_save(entry.client_ip, connection),
+        "verified": bool(entry.verified),
+        "body_bytes": int(entry.body_bytes),
+    }
+    values = [
+        prepared[f.attname] if f.attname in prepared else str(getattr(entry, f.attname))
+        for f in _NOTIFY_LOG_FIELDS
+    ]
+    return Statement(_insert_row_sql(connection.vendor, PaymentNotification), values)
+
+
+def insert_notify_log(entry: PaymentNotification) -> None:
+    """insert_row(entry) with notify_log_statement's values."""
+    statement = notify_log_statement(entry)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        inserted(entry, cursor.lastrowid)
 
 
 @cache
