@@ -159,7 +159,7 @@ def form_fields(body: bytes) -> dict[str, str]:
     for pair in text.split("&"):
         if not pair:
             continue
-        name, _, value = pair.partition("=")  # no "=": a blank value, as keep_blank_values
+        name, _equals, value = pair.partition("=")  # no "=": blank, as keep_blank_values
         name, value = name.replace("+", " "), value.replace("+", " ")
         fields[unquote_field(name) if "%" in name else name] = (
             unquote_field(value) if "%" in value else value
