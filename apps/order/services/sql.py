@@ -186,6 +186,17 @@ def open_orders(*, user_id: int, course_ids: Sequence[int]) -> list[Order]:
     return sql_rows.fetch(Order, _open_orders_sql(connection.vendor, len(course_ids)), params)
 
 
+def open_orders_statement(*, user_id: int, course_ids: Sequence[int]) -> Statement:
+    """open_orders's SELECT, not run (ids not empty); its rows through `orders_from_rows`."""
+    params = [user_id, Order.Status.UNPAID, *course_ids]
+    return Statement(_open_orders_sql(connection.vendor, len(course_ids)), params)
+
+
+def orders_from_rows(rows: Sequence[Sequence[Any]]) -> list[Order]:
+    """The Orders of open_orders_statement's rows, loaded as open_orders loads them."""
+    return [sql_rows.load(Order, row) for row in rows]
+
+
 # The columns insert_lines writes: every column of OrderDetail but its id.
 _LINE_FIELDS = ("order", "course", "price", "real_price")
 
@@ -215,6 +226,36 @@ def insert_lines(*, order_id: int, lines: Sequence[tuple[int, Any, Any]]) -> Non
 
 
 @cache
+def _insert_lines_of_sql(vendor: str, n: int) -> str:
+    pk, out_trade_no = _c(Order, "id"), _c(Order, "out_trade_no")
+    order_id = f"(SELECT {pk} FROM {_t(Order)} WHERE {out_trade_no} = %s)"  # noqa: S608
+    columns = ", ".join(_c(OrderDetail, f) for f in _LINE_FIELDS)
+    rows = ", ".join([f"({order_id}, {_in(len(_LINE_FIELDS) - 1)})"] * n)
+    return f"INSERT INTO {_t(OrderDetail)} ({columns}) VALUES {rows}"  # noqa: S608
+
+
+def insert_lines_statement(
+    *, out_trade_no: str, lines: Sequence[tuple[int, Any, Any]]
+) -> Statement:
+    """insert_lines's INSERT, not run, for the order with this out_trade_no (unique), its id
+    read by the statement itself: so it can go in one batch with the order's own INSERT,
+    whose id is not known before the batch returns. The same rows as insert_lines."""
+    price = OrderDetail._meta.get_field("price")
+    adapt = connection.ops.adapt_decimalfield_value
+    params = [
+        v
+        for course_id, list_price, real_price in lines
+        for v in (
+            out_trade_no,
+            course_id,
+            adapt(list_price, price.max_digits, price.decimal_places),
+            adapt(real_price, price.max_digits, price.decimal_places),
+        )
+    ]
+    return Statement(_insert_lines_of_sql(connection.vendor, len(lines)), params)
+
+
+@cache
 def _locked_order_sql(vendor: str) -> str:
     return f"SELECT * FROM {_t(Order)} WHERE {_c(Order, 'out_trade_no')} = %s{_lock()}"  # noqa: S608
 
@@ -236,11 +277,23 @@ def insert_row(instance: Model) -> None:
     """instance.save(force_insert=True) without building an InsertQuery: every column but the
     id, each prepared by its field as the ORM does (auto_now_add, JSON encoding), then the new
     id set on the instance. No signals: for models nobody listens to (the notify log)."""
+    statement = insert_row_statement(instance)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        inserted(instance, cursor.lastrowid)
+
+
+def insert_row_statement(instance: Model) -> Statement:
+    """insert_row's INSERT, not run (for a batch): its values prepared now, as insert_row does;
+    once it has run, `inserted(instance, result.lastrowid)`."""
     fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_row_sql(connection.vendor, type(instance)), values)
-        instance.pk = cursor.lastrowid
+    return Statement(_insert_row_sql(connection.vendor, type(instance)), values)
+
+
+def inserted(instance: Model, pk: int | None) -> None:
+    """Mark an instance saved under its new id, as save() leaves it."""
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
 
@@ -264,6 +317,18 @@ def lock_user_and_owned(user_id: int, course_ids: Sequence[int]) -> set[int]:
     """
     rows = _column(_lock_user_owned_sql(connection.vendor, len(course_ids)), [*course_ids, user_id])
     return {course_id for course_id in rows if course_id is not None}
+
+
+def lock_user_and_owned_statement(user_id: int, course_ids: Sequence[int]) -> Statement:
+    """lock_user_and_owned's SELECT, not run (ids not empty); its rows through `owned_from_rows`."""
+    return Statement(
+        _lock_user_owned_sql(connection.vendor, len(course_ids)), [*course_ids, user_id]
+    )
+
+
+def owned_from_rows(rows: Sequence[Sequence[Any]]) -> set[int]:
+    """The owned course ids of lock_user_and_owned_statement's rows (as lock_user_and_owned)."""
+    return {row[0] for row in rows if row[0] is not None}
 
 
 # The notify's read (apps/order/services/settlement.py check_payment): no lock, so a join is safe.
