@@ -72,63 +72,56 @@ def test_the_reads_placement_batches_return_what_each_function_returns_alone():
     )
 
 
-def test_lines_that_find_their_order_by_out_trade_no_are_the_lines_insert_lines_writes():
-    first, second = OrderFactory(), OrderFactory()
+EXPIRES_AT = timezone.now() + timedelta(minutes=30)
+
+
+def _new_order(buyer, out_trade_no: str, subject: str = "路飞 100% 'quoted'") -> Order:
+    return Order(
+        user=buyer,
+        subject=subject,
+        total_amount=Decimal("9.90"),
+        out_trade_no=out_trade_no,
+        expires_at=EXPIRES_AT,
+    )
+
+
+def test_an_order_and_its_lines_inserted_together_are_what_insert_row_and_insert_lines_write():
+    """MariaDB: one request, the lines reading the order's new id (LAST_INSERT_ID(), the same on
+    every row); SQLite: the two statements one by one."""
+    buyer = UserFactory()
     cheap, dear = CourseFactory(price=Decimal("0.01")), CourseFactory(price=Decimal("99999999.99"))
     lines = [
         (dear.pk, Decimal("99999999.99"), Decimal("12345678.90")),
         (cheap.pk, Decimal("0.01"), Decimal("0")),
     ]
+    OrderLineFactory()  # another order's line first: the new ids differ from the order's
+    one_by_one, together = _new_order(buyer, "A" * 36), _new_order(buyer, "B" * 36)
 
     with transaction.atomic():
-        sql.insert_lines(order_id=first.pk, lines=lines)
-        [result] = batch.run(
-            [sql.insert_lines_statement(out_trade_no=second.out_trade_no, lines=lines)]
-        )
+        sql.insert_row(one_by_one)
+        sql.insert_lines(order_id=one_by_one.pk, lines=lines)
+        sql.insert_order_and_lines(together, lines=lines)
 
-    assert result.rowcount == 2
+    stored = Order.objects.get(out_trade_no="B" * 36)
+    assert together.pk == stored.pk != one_by_one.pk
+    assert (together._state.adding, together._state.db) == (False, stored._state.db)
+    fields = [f.attname for f in Order._meta.concrete_fields if not f.primary_key]
+    ignore = {"out_trade_no", "created_time", "updated_time"}
+    assert {f: getattr(together, f) for f in fields if f not in ignore} == {
+        f: getattr(one_by_one, f) for f in fields if f not in ignore
+    }
+    assert _fields(together) == _fields(stored)
 
     def written(order: Order) -> list[tuple]:
         rows = OrderDetail.objects.filter(order=order).order_by("pk")
         return list(rows.values_list("course_id", "price", "real_price"))
 
     assert (
-        written(second)
-        == written(first)
+        written(together)
+        == written(one_by_one)
         == [
             (dear.pk, Decimal("99999999.99"), Decimal("12345678.90")),
             (cheap.pk, Decimal("0.01"), Decimal("0.00")),
         ]
     )
-    assert OrderDetail.objects.count() == 4
-
-
-def test_an_order_and_its_lines_in_one_batch_read_back_as_the_orm_writes_them():
-    """What placement sends: the order's INSERT, then its lines finding the new id."""
-    buyer, course = UserFactory(), CourseFactory(price=Decimal("9.90"))
-    now = timezone.now()
-    order = Order(
-        user=buyer,
-        subject="路飞 100% 'quoted'",
-        total_amount=Decimal("9.90"),
-        out_trade_no="20261126000000000000" + "ab" * 8,
-        expires_at=now + timedelta(minutes=30),
-    )
-    with transaction.atomic():
-        inserted, lines = batch.run(
-            [
-                sql.insert_row_statement(order),
-                sql.insert_lines_statement(
-                    out_trade_no=order.out_trade_no,
-                    lines=[(course.pk, Decimal("9.90"), Decimal("9.90"))],
-                ),
-            ]
-        )
-        sql.inserted(order, inserted.lastrowid)
-
-    stored = Order.objects.get(out_trade_no=order.out_trade_no)
-    assert order.pk == stored.pk and lines.rowcount == 1
-    assert _fields(order) == _fields(stored)
-    assert list(stored.lines.values_list("course_id", "real_price")) == [
-        (course.pk, Decimal("9.90"))
-    ]
+    assert OrderDetail.objects.count() == 5

@@ -56,7 +56,7 @@ def test_placing_an_order_takes_six_statements(alipay, auth_client, course):
 def test_on_mariadb_placing_an_order_is_four_round_trips(alipay, auth_client, course, monkeypatch):
     """Requests sent to the server, counted at the driver (tests/support/round_trips.py): the
     token's user; BEGIN with the prices, the buyer's lock with the owned courses and the open
-    orders (one batch); the order with its lines (one batch); COMMIT."""
+    orders (one batch); the order with its lines, which read its new id (one batch); COMMIT."""
     body = {"courses": [course.pk], "total_amount": "99.90"}
     with counting_round_trips(monkeypatch) as trips:
         response = auth_client.post(PAY_URL, body, format="json")

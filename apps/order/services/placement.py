@@ -212,15 +212,8 @@ def _place_under_buyer_lock(
             pay_type=Order.PayType.ALIPAY,
             expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
         )
-        # The order and its lines in one request: the lines find the order's id themselves.
-        lines = [(c.pk, c.price, c.real_price) for c in courses]
-        inserted, _lines = batch.run(
-            [
-                sql.insert_row_statement(order),  # Order.objects.create() without its InsertQuery
-                sql.insert_lines_statement(out_trade_no=order.out_trade_no, lines=lines),
-            ]
-        )
-        sql.inserted(order, inserted.lastrowid)
+        # Order.objects.create() and its lines without building InsertQuerys; one request.
+        sql.insert_order_and_lines(order, lines=[(c.pk, c.price, c.real_price) for c in courses])
         if client is None:  # all free: nothing to pay, the courses are the buyer's now
             mark_paid_and_grant(order, trade_no="", paid_at=now)
             logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)

@@ -23,6 +23,7 @@ from django.db.models import Model
 from apps.course.models import Course
 from apps.user.models import User
 from utils import sql_rows
+from utils.db import batch
 from utils.db.batch import Statement
 
 from ..models import CourseEntitlement, Order, OrderDetail
@@ -226,33 +227,40 @@ def insert_lines(*, order_id: int, lines: Sequence[tuple[int, Any, Any]]) -> Non
 
 
 @cache
-def _insert_lines_of_sql(vendor: str, n: int) -> str:
-    pk, out_trade_no = _c(Order, "id"), _c(Order, "out_trade_no")
-    order_id = f"(SELECT {pk} FROM {_t(Order)} WHERE {out_trade_no} = %s)"  # noqa: S608
+def _insert_lines_after_order_sql(vendor: str, n: int) -> str | None:
+    """insert_lines's INSERT with the order's id taken from the statement before it (the
+    order's INSERT), where the backend keeps that id for the whole statement: MariaDB/MySQL's
+    LAST_INSERT_ID() is the previous statement's first new id on every row of a multi-row
+    INSERT. SQLite's last_insert_rowid() changes from one row to the next: None there."""
+    if vendor != "mysql":
+        return None
     columns = ", ".join(_c(OrderDetail, f) for f in _LINE_FIELDS)
-    rows = ", ".join([f"({order_id}, {_in(len(_LINE_FIELDS) - 1)})"] * n)
+    rows = ", ".join([f"(LAST_INSERT_ID(), {_in(len(_LINE_FIELDS) - 1)})"] * n)
     return f"INSERT INTO {_t(OrderDetail)} ({columns}) VALUES {rows}"  # noqa: S608
 
 
-def insert_lines_statement(
-    *, out_trade_no: str, lines: Sequence[tuple[int, Any, Any]]
-) -> Statement:
-    """insert_lines's INSERT, not run, for the order with this out_trade_no (unique), its id
-    read by the statement itself: so it can go in one batch with the order's own INSERT,
-    whose id is not known before the batch returns. The same rows as insert_lines."""
+def insert_order_and_lines(order: Order, *, lines: Sequence[tuple[int, Any, Any]]) -> None:
+    """insert_row(order), then insert_lines(order_id=order.pk, lines=lines) (not empty): the
+    same rows, in one request on MariaDB (utils/db/batch.py), where the lines' INSERT reads the
+    order's new id itself; one by one elsewhere."""
+    lines_sql = _insert_lines_after_order_sql(connection.vendor, len(lines))
+    if lines_sql is None:
+        insert_row(order)
+        insert_lines(order_id=order.pk, lines=lines)
+        return
     price = OrderDetail._meta.get_field("price")
     adapt = connection.ops.adapt_decimalfield_value
     params = [
         v
         for course_id, list_price, real_price in lines
         for v in (
-            out_trade_no,
             course_id,
             adapt(list_price, price.max_digits, price.decimal_places),
             adapt(real_price, price.max_digits, price.decimal_places),
         )
     ]
-    return Statement(_insert_lines_of_sql(connection.vendor, len(lines)), params)
+    inserted_order, _lines = batch.run([insert_row_statement(order), Statement(lines_sql, params)])
+    inserted(order, inserted_order.lastrowid)
 
 
 @cache
