@@ -184,3 +184,22 @@ def test_authenticating_without_a_request_skips_the_lock_instead_of_crashing(sta
         admin_login(staff.mobile, f"wrong-{i}")
 
     assert authenticate(username=staff.mobile, password=TEST_PASSWORD) == staff
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize(
+    "path",
+    ["admin:login", "/admin/login", "/admin/logout/", "/api/v1/order/pay/", "/xadmin/login/"],
+)
+def test_only_a_post_to_the_admins_login_path_is_gated(rf, method, path):
+    """is_admin_login_post looks at the path's end before calling reverse(): the same answer
+    as comparing with reverse("admin:login") alone."""
+    from django.urls import reverse
+
+    from apps.user.lockout import is_admin_login_post
+
+    path = reverse(path) if ":" in path else path
+    request = rf.generic(method, path)
+    expected = method == "POST" and path == reverse("admin:login")
+    assert is_admin_login_post(request) is expected
+    assert expected is (method == "POST" and path == "/admin/login/")
