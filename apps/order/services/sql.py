@@ -239,10 +239,13 @@ def _insert_lines_after_order_sql(vendor: str, n: int) -> str | None:
     return f"INSERT INTO {_t(OrderDetail)} ({columns}) VALUES {rows}"  # noqa: S608
 
 
-def insert_order_and_lines(order: Order, *, lines: Sequence[tuple[int, Any, Any]]) -> None:
+def insert_order_and_lines(
+    order: Order, *, lines: Sequence[tuple[int, Any, Any]], commit: bool = False
+) -> None:
     """insert_row(order), then insert_lines(order_id=order.pk, lines=lines) (not empty): the
     same rows, in one request on MariaDB (utils/db/batch.py), where the lines' INSERT reads the
-    order's new id itself; one by one elsewhere."""
+    order's new id itself; one by one elsewhere. `commit`: they are the transaction's last
+    statements, and its COMMIT may go with them (batch.run's `commit`)."""
     lines_sql = _insert_lines_after_order_sql(connection.vendor, len(lines))
     if lines_sql is None:
         insert_row(order)
@@ -259,7 +262,9 @@ def insert_order_and_lines(order: Order, *, lines: Sequence[tuple[int, Any, Any]
             adapt(real_price, price.max_digits, price.decimal_places),
         )
     ]
-    inserted_order, _lines = batch.run([insert_row_statement(order), Statement(lines_sql, params)])
+    inserted_order, _lines = batch.run(
+        [insert_row_statement(order), Statement(lines_sql, params)], commit=commit
+    )
     inserted(order, inserted_order.lastrowid)
 
 
