@@ -125,3 +125,29 @@ def test_an_order_and_its_lines_inserted_together_are_what_insert_row_and_insert
         ]
     )
     assert OrderDetail.objects.count() == 5
+
+
+def test_a_placement_whose_last_request_fails_writes_nothing_and_answers_as_before(
+    alipay, auth_client, user, monkeypatch
+):
+    """The order's INSERTs go with the COMMIT on MariaDB: when a line fails (here a course
+    deleted meanwhile: its foreign key), the COMMIT does not run, nothing is kept, and the
+    error reaches the client as any database error does (the envelope's 500)."""
+    course = CourseFactory(price=Decimal("9.90"))
+    real = sql.insert_order_and_lines
+
+    def with_a_vanished_course(order, *, lines, commit=False):
+        return real(order, lines=[*lines, (10**9, Decimal("0"), Decimal("0"))], commit=commit)
+
+    monkeypatch.setattr(sql, "insert_order_and_lines", with_a_vanished_course)
+    response = auth_client.post(
+        "/api/v1/order/pay/", {"courses": [course.pk], "total_amount": "9.90"}, format="json"
+    )
+    assert (response.status_code, response.json()["code"]) == (500, 500)
+    assert not Order.objects.exists() and not OrderDetail.objects.exists()
+    monkeypatch.setattr(sql, "insert_order_and_lines", real)
+    response = auth_client.post(
+        "/api/v1/order/pay/", {"courses": [course.pk], "total_amount": "9.90"}, format="json"
+    )
+    assert response.status_code == 201
+    assert Order.objects.get().lines.get().course_id == course.pk
