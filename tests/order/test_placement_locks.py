@@ -12,6 +12,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from apps.order import services
 from apps.order.models import CourseEntitlement, Order
 from apps.order.services.locks import lock_for_grant
 from tests.factories import CourseFactory
@@ -71,5 +72,52 @@ def test_the_buyers_lock_and_the_owned_courses_are_one_locking_statement(alipay,
     locking = [s for s in sqls if s.endswith("FOR UPDATE")]
     assert len(locking) == 1, sqls
     assert "`luffy_user` LEFT JOIN `luffy_user_course`" in locking[0]
-    # Right after the transaction starts: nothing is read under it before the lock.
-    assert sqls[sqls.index(locking[0]) - 1].startswith("BEGIN"), sqls
+    # Right after the transaction starts and the prices are read (no lock, in the same
+    # request): nothing else is read under it before the lock.
+    begin, prices = sqls[sqls.index(locking[0]) - 2 : sqls.index(locking[0])]
+    assert begin.startswith("BEGIN"), sqls
+    assert prices.startswith("SELECT") and "FROM `luffy_course`" in prices, sqls
+
+
+def test_an_order_committed_while_the_placement_waits_for_the_buyer_is_handed_out_again(
+    alipay, user, auth_client
+):
+    """The open orders are read in the same request as the buyer's lock, after it: a placement
+    that held the lock has committed its order by then, and the waiting one hands it out."""
+    course = CourseFactory(price=Decimal("9.90"))
+    token = auth_client._credentials["HTTP_AUTHORIZATION"]
+    holding = threading.Event()
+
+    def place_while_holding() -> str:  # another placement of this buyer, slow to commit
+        try:
+            with transaction.atomic():
+                lock_for_grant(user.pk, [])
+                holding.set()
+                time.sleep(0.6)  # the placement below is waiting for the buyer's row meanwhile
+                placed = services.place_order(
+                    buyer=user, course_ids=[course.pk], total_amount=Decimal("9.90")
+                )
+            return placed.order.out_trade_no
+        finally:
+            connections.close_all()
+
+    def place() -> tuple[int, dict]:
+        try:
+            assert holding.wait(timeout=30)
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=token)
+            response = client.post(
+                PAY_URL, {"courses": [course.pk], "total_amount": "9.90"}, format="json"
+            )
+            return response.status_code, response.json()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.submit(place_while_holding), pool.submit(place)
+        out_trade_no = first.result(timeout=60)
+        status, body = second.result(timeout=60)
+
+    assert status == 200, body
+    assert body["out_trade_no"] == out_trade_no
+    assert Order.objects.count() == 1

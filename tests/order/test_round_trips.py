@@ -51,6 +51,27 @@ def test_placing_an_order_takes_six_statements(alipay, auth_client, course):
     assert sum("luffy_user_course" in s for s in sqls) == 1
 
 
+@pytest.mark.mysql_only
+@pytest.mark.django_db(transaction=True)
+def test_on_mariadb_placing_an_order_is_three_round_trips(alipay, auth_client, course, monkeypatch):
+    """Requests sent to the server, counted at the driver (tests/support/round_trips.py): the
+    token's user; BEGIN with the prices, the buyer's lock with the owned courses and the open
+    orders (one batch); the order with its lines, which read its new id, and the COMMIT (one
+    batch: the pay URL is signed before). Nothing after it, not even the COMMIT alone."""
+    body = {"courses": [course.pk], "total_amount": "99.90"}
+    with CaptureQueriesContext(connection) as captured, counting_round_trips(monkeypatch) as trips:
+        response = auth_client.post(PAY_URL, body, format="json")
+    assert response.status_code == 201
+    assert len(trips.sent) == 3, trips.sent
+    assert trips.sent[1].startswith("BEGIN;\nSELECT `id`, `name`, `price`, CASE"), trips.sent
+    assert trips.sent[2].startswith("INSERT INTO `luffy_order` "), trips.sent
+    sqls = statements(captured)
+    assert sqls[-3].startswith("INSERT INTO `luffy_order` ") and sqls[-1] == "COMMIT", sqls
+    assert sqls.count("COMMIT") == 1
+    order = Order.objects.get(out_trade_no=response.json()["out_trade_no"])
+    assert list(order.lines.values_list("course_id", flat=True)) == [course.pk]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_first_notify_reads_the_order_then_settles_and_logs_in_one_transaction(
     alipay, alipay_keys, place, course

@@ -40,14 +40,22 @@ class Result:
     lastrowid: int | None
 
 
-def run(statements: Sequence[Statement]) -> list[Result]:
-    """Run the statements in order, in one round trip where the backend can; their results."""
+def run(statements: Sequence[Statement], *, commit: bool = False) -> list[Result]:
+    """Run the statements in order, in one round trip where the backend can; their results.
+
+    `commit`: the statements are the last of the outermost `atomic()` block, which commits
+    them: on MariaDB its COMMIT goes in the same request (utils/db/mysql), and the block must
+    send no statement after it (TransactionManagementError). Elsewhere, or when the block is
+    nested (a savepoint, a test's transaction), the block commits as usual when it ends.
+    """
     with connection.cursor() as cursor:
         batch = getattr(cursor.cursor, "execute_batch", None)
         if batch is None:
             return [_one(cursor, i, s) for i, s in enumerate(statements)]
         try:
             with connection.wrap_database_errors:
+                if commit and _ends_the_transaction():
+                    return batch(statements, commit=True)
                 return batch(statements)
         except DatabaseError as e:
             # Django re-raises the driver's error as its own class: keep the position.
@@ -55,6 +63,18 @@ def run(statements: Sequence[Statement]) -> list[Result]:
                 e.batch_index = e.__cause__.batch_index  # type: ignore[attr-defined,union-attr]
             _name_statement(e, statements)
             raise
+
+
+def _ends_the_transaction() -> bool:
+    """In the outermost atomic block, which will commit when it ends (no savepoint, no
+    enclosing block, not marked for rollback)."""
+    return (
+        connection.in_atomic_block
+        and connection.commit_on_exit
+        and len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and not connection.needs_rollback
+    )
 
 
 def _one(cursor: Any, index: int, statement: Statement) -> Result:

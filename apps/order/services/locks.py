@@ -22,9 +22,3 @@ def lock_for_grant(user_id: int, course_ids: list[int]) -> None:
     ids = sorted(set(course_ids))
     if ids:
         sql.lock_courses(ids)
-
-
-def lock_buyer_and_read_owned(user_id: int, course_ids: list[int]) -> set[int]:
-    """lock_buyer, then which of these courses the buyer owns, read under that lock; one
-    statement (placement, when nothing is granted in its transaction)."""
-    return sql.lock_user_and_owned(user_id, course_ids)

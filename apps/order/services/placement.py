@@ -14,15 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from apps.course.pricing import PricedCourse, priced_on_sale
+from apps.course import pricing
+from apps.course.pricing import PricedCourse
 from apps.user.models import User
 from libs import iPay
+from utils.db import batch
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
 
 from ..models import Order
 from . import sql
-from .locks import lock_buyer_and_read_owned, lock_for_grant
 from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
 
 logger = get_logger("order")
@@ -58,18 +59,49 @@ def _refuse_owned(courses: list[PricedCourse], owned: set[int]) -> None:
         raise Conflict(_("您已拥有课程: %(courses)s") % {"courses": names})
 
 
-def _buyable_courses(course_ids: list[int]) -> list[PricedCourse]:
-    """The courses on sale, priced now; whether the buyer owns one is asked under the lock."""
+def _unique(course_ids: list[int]) -> None:
     if len(set(course_ids)) != len(course_ids):
         raise exceptions.ValidationError({"courses": [_("课程不能重复")]})
-    # Only what an order stores, in one prepared statement (apps/course/pricing.py).
-    found = priced_on_sale(course_ids)
+
+
+def _buyable_courses(course_ids: list[int], found: dict[int, PricedCourse]) -> list[PricedCourse]:
+    """The courses on sale (`found`: priced now, apps/course/pricing.py), in the order asked;
+    whether the buyer owns one is asked under the lock."""
     missing = [pk for pk in course_ids if pk not in found]
     if missing:
         raise exceptions.ValidationError(
             {"courses": [_("课程不存在或已下架: %(ids)s") % {"ids": ", ".join(map(str, missing))}]}
         )
     return [found[pk] for pk in course_ids]
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """The order as the server prices it: its courses, the total to pay, the subject."""
+
+    courses: list[PricedCourse]
+    total: Decimal
+    subject: str
+
+
+def _priced(
+    course_ids: list[int], found: dict[int, PricedCourse], total_amount: Decimal, subject: str
+) -> _Priced:
+    """The courses on sale priced now (400 for a missing one), the client's total checked to
+    the cent against the server's sum (400 with the amount to pay), the subject chosen."""
+    courses = _buyable_courses(course_ids, found)
+    server_total = sum((c.real_price for c in courses), Decimal("0.00"))
+    if total_amount != server_total:
+        raise exceptions.ValidationError(
+            {
+                "total_amount": [
+                    _("课程价格已变动,当前应付 %(amount)s 元,请刷新后重试")
+                    % {"amount": iPay.format_amount(server_total)}
+                ]
+            }
+        )
+    subject = (subject.strip() or "、".join(c.name for c in courses))[:SUBJECT_MAX]
+    return _Priced(courses=courses, total=server_total, subject=subject)
 
 
 def _pay_url(client: iPay.AlipayClient, order: Order) -> str:
@@ -99,28 +131,12 @@ def place_order(
     """
     if pay_type != Order.PayType.ALIPAY:
         raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
-    courses = _buyable_courses(course_ids)
-    server_total = sum((c.real_price for c in courses), Decimal("0.00"))
-    if total_amount != server_total:
-        raise exceptions.ValidationError(
-            {
-                "total_amount": [
-                    _("课程价格已变动,当前应付 %(amount)s 元,请刷新后重试")
-                    % {"amount": iPay.format_amount(server_total)}
-                ]
-            }
-        )
-    subject = (subject.strip() or "、".join(c.name for c in courses))[:SUBJECT_MAX]
-    client = None
-    if server_total > 0:
-        try:
-            client = iPay.get_client()
-        except iPay.PaymentNotConfigured:
-            owned = sql.owned_course_ids(buyer.pk, [c.pk for c in courses])
-            _refuse_owned(courses, owned)  # owning a course is the answer that matters (409)
-            raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单")) from None
+    _unique(course_ids)
+    priced = None  # priced in the first round, in its first request to the database
     for _round in range(PLACE_ROUNDS):
-        placed, rivals = _place_under_buyer_lock(buyer, courses, server_total, subject, client)
+        placed, rivals, priced = _place_under_buyer_lock(
+            buyer, course_ids, total_amount, subject, priced
+        )
         if placed is not None:
             return placed
         for rival in rivals:  # outside any transaction: closing asks Alipay over the network
@@ -129,51 +145,86 @@ def place_order(
 
 
 def _place_under_buyer_lock(
-    buyer: User, courses: list[PricedCourse], total: Decimal, subject: str, client
-) -> tuple[PlacedOrder | None, list[Order]]:
-    """(the placed or reused order, None) or (None, the open orders that must be closed first).
+    buyer: User,
+    course_ids: list[int],
+    total_amount: Decimal,
+    subject: str,
+    priced: _Priced | None,
+) -> tuple[PlacedOrder | None, list[Order], _Priced]:
+    """(the placed or reused order, None) or (None, the open orders that must be closed first),
+    and the order as priced (`priced`, or priced now when it is None).
 
     Runs under the buyer's row lock, so two placements by one buyer take turns: the second sees
     the first's order and reuses it. Races with settlement (same lock) and nothing else.
+
+    The reads go to the database in one request (utils/db/batch.py), with the transaction's
+    BEGIN: the prices (no lock, as before the transaction), then the buyer's lock with the
+    courses the buyer owns (`lock_user_and_owned`), then the open orders, read after the lock
+    so that a placement that held it has committed and is seen (READ COMMITTED). None of them
+    depends on another's result, and none writes: every rule is applied in Python afterwards,
+    in the order the answers always came (400 for prices, 503 without Alipay, 409 for an owned
+    course, then the open orders). A 400 or 503 rolls the transaction back, nothing written.
     """
-    ids = [c.pk for c in courses]
+    ids = list(course_ids)
     now = timezone.now()
     with transaction.atomic():
-        # Whether the buyer owns a course is read under the lock: a notify may have just
-        # granted one.
-        if client is None:  # granted below, in this transaction: lock courses before inserting
-            lock_for_grant(buyer.pk, ids)
-            owned = sql.owned_course_ids(buyer.pk, ids)
+        reads = [] if priced is not None else [pricing.priced_statement(ids, now=now)]
+        reads += [
+            sql.lock_user_and_owned_statement(buyer.pk, ids),
+            sql.open_orders_statement(user_id=buyer.pk, course_ids=ids),
+        ]
+        *price_read, owned_read, open_read = batch.run(reads)
+        if priced is None:
+            priced = _priced(
+                ids, pricing.priced_from_rows(price_read[0].rows), total_amount, subject
+            )
+        courses, total = priced.courses, priced.total
+        client = None
+        if total > 0:
+            try:
+                client = iPay.get_client()
+            except iPay.PaymentNotConfigured:
+                # Owning a course is the answer that matters (409).
+                _refuse_owned(courses, sql.owned_from_rows(owned_read.rows))
+                raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单")) from None
         else:
-            owned = lock_buyer_and_read_owned(buyer.pk, ids)
-        _refuse_owned(courses, owned)
-        open_orders = sql.open_orders(user_id=buyer.pk, course_ids=ids)
+            # Granted below, in this transaction: the courses are locked (after the buyer, in id
+            # order: lock_for_grant's order) before any insert refers to them.
+            sql.lock_courses(sorted(ids))
+        # Whether the buyer owns a course was read under the lock: a notify may have just
+        # granted one.
+        _refuse_owned(courses, sql.owned_from_rows(owned_read.rows))
+        open_orders = sql.orders_from_rows(open_read.rows)
         prefetch_related_objects(open_orders, "lines")  # no query when there are none
         for order in open_orders:
             same = {line.course_id for line in order.lines.all()} == set(ids)
             if same and order.total_amount == total and order.expires_at > now + REUSE_MIN_LEFT:
                 pay_url = _pay_url(client, order) if client is not None else None
                 logger.info("Order %s handed out again to user %s", order.out_trade_no, buyer.pk)
-                return PlacedOrder(order=order, pay_url=pay_url, created=False), []
+                return PlacedOrder(order=order, pay_url=pay_url, created=False), [], priced
         if open_orders:
-            return None, open_orders
+            return None, open_orders, priced
         order = Order(
             user=buyer,
-            subject=subject,
+            subject=priced.subject,
             total_amount=total,
             out_trade_no=new_out_trade_no(now),
             pay_type=Order.PayType.ALIPAY,
             expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
         )
-        sql.insert_row(order)  # Order.objects.create() without building the InsertQuery
-        sql.insert_lines(order_id=order.pk, lines=[(c.pk, c.price, c.real_price) for c in courses])
+        lines = [(c.pk, c.price, c.real_price) for c in courses]
         if client is None:  # all free: nothing to pay, the courses are the buyer's now
+            sql.insert_order_and_lines(order, lines=lines)
             mark_paid_and_grant(order, trade_no="", paid_at=now)
             logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)
-            return PlacedOrder(order=order, pay_url=None), []
+            return PlacedOrder(order=order, pay_url=None), [], priced
+        # Signed before the order is written (it needs none of the database's answers), so the
+        # order and its lines are the transaction's last statements: one request with the
+        # COMMIT on MariaDB. Order.objects.create() and its lines without InsertQuerys.
         pay_url = _pay_url(client, order)
+        sql.insert_order_and_lines(order, lines=lines, commit=True)
     logger.info("Order %s placed: %s yuan, user %s", order.out_trade_no, total, buyer.pk)
-    return PlacedOrder(order=order, pay_url=pay_url), []
+    return PlacedOrder(order=order, pay_url=pay_url), [], priced
 
 
 def _close_rival(order: Order) -> None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from apps.course.models import Course
 from apps.user.models import User
 from utils import sql_rows
+from utils.db import batch
 from utils.db.batch import Statement
 
 from ..models import CourseEntitlement, Order, OrderDetail, PaymentNotification
@@ -187,6 +188,17 @@ def open_orders(*, user_id: int, course_ids: Sequence[int]) -> list[Order]:
     return sql_rows.fetch(Order, _open_orders_sql(connection.vendor, len(course_ids)), params)
 
 
+def open_orders_statement(*, user_id: int, course_ids: Sequence[int]) -> Statement:
+    """open_orders's SELECT, not run (ids not empty); its rows through `orders_from_rows`."""
+    params = [user_id, Order.Status.UNPAID, *course_ids]
+    return Statement(_open_orders_sql(connection.vendor, len(course_ids)), params)
+
+
+def orders_from_rows(rows: Sequence[Sequence[Any]]) -> list[Order]:
+    """The Orders of open_orders_statement's rows, loaded as open_orders loads them."""
+    return [sql_rows.load(Order, row) for row in rows]
+
+
 # The columns insert_lines writes: every column of OrderDetail but its id.
 _LINE_FIELDS = ("order", "course", "price", "real_price")
 
@@ -213,6 +225,48 @@ def insert_lines(*, order_id: int, lines: Sequence[tuple[int, Any, Any]]) -> Non
         )
     ]
     _write(_insert_lines_sql(connection.vendor, len(lines)), params)
+
+
+@cache
+def _insert_lines_after_order_sql(vendor: str, n: int) -> str | None:
+    """insert_lines's INSERT with the order's id taken from the statement before it (the
+    order's INSERT), where the backend keeps that id for the whole statement: MariaDB/MySQL's
+    LAST_INSERT_ID() is the previous statement's first new id on every row of a multi-row
+    INSERT. SQLite's last_insert_rowid() changes from one row to the next: None there."""
+    if vendor != "mysql":
+        return None
+    columns = ", ".join(_c(OrderDetail, f) for f in _LINE_FIELDS)
+    rows = ", ".join([f"(LAST_INSERT_ID(), {_in(len(_LINE_FIELDS) - 1)})"] * n)
+    return f"INSERT INTO {_t(OrderDetail)} ({columns}) VALUES {rows}"  # noqa: S608
+
+
+def insert_order_and_lines(
+    order: Order, *, lines: Sequence[tuple[int, Any, Any]], commit: bool = False
+) -> None:
+    """insert_row(order), then insert_lines(order_id=order.pk, lines=lines) (not empty): the
+    same rows, in one request on MariaDB (utils/db/batch.py), where the lines' INSERT reads the
+    order's new id itself; one by one elsewhere. `commit`: they are the transaction's last
+    statements, and its COMMIT may go with them (batch.run's `commit`)."""
+    lines_sql = _insert_lines_after_order_sql(connection.vendor, len(lines))
+    if lines_sql is None:
+        insert_row(order)
+        insert_lines(order_id=order.pk, lines=lines)
+        return
+    price = OrderDetail._meta.get_field("price")
+    adapt = connection.ops.adapt_decimalfield_value
+    params = [
+        v
+        for course_id, list_price, real_price in lines
+        for v in (
+            course_id,
+            adapt(list_price, price.max_digits, price.decimal_places),
+            adapt(real_price, price.max_digits, price.decimal_places),
+        )
+    ]
+    inserted_order, _lines = batch.run(
+        [insert_row_statement(order), Statement(lines_sql, params)], commit=commit
+    )
+    inserted(order, inserted_order.lastrowid)
 
 
 @cache
@@ -313,6 +367,18 @@ def lock_user_and_owned(user_id: int, course_ids: Sequence[int]) -> set[int]:
     """
     rows = _column(_lock_user_owned_sql(connection.vendor, len(course_ids)), [*course_ids, user_id])
     return {course_id for course_id in rows if course_id is not None}
+
+
+def lock_user_and_owned_statement(user_id: int, course_ids: Sequence[int]) -> Statement:
+    """lock_user_and_owned's SELECT, not run (ids not empty); its rows through `owned_from_rows`."""
+    return Statement(
+        _lock_user_owned_sql(connection.vendor, len(course_ids)), [*course_ids, user_id]
+    )
+
+
+def owned_from_rows(rows: Sequence[Sequence[Any]]) -> set[int]:
+    """The owned course ids of lock_user_and_owned_statement's rows (as lock_user_and_owned)."""
+    return {row[0] for row in rows if row[0] is not None}
 
 
 # The notify's read (apps/order/services/settlement.py check_payment): no lock, so a join is safe.

@@ -21,7 +21,10 @@ statement sends nothing, neither BEGIN nor COMMIT/ROLLBACK. Captured queries sti
 as a statement of its own before the first one.
 
 `execute_batch` sends several statements in one round trip, for callers that need none of
-their results in between (utils/db/batch.py; apps/order/services/sql.py).
+their results in between (utils/db/batch.py; apps/order/services/sql.py). With `commit=True` it
+also ends the transaction: COMMIT goes last in the same request, `atomic()`'s own commit then
+sends nothing, and any statement the block would still send raises instead of running outside
+the transaction (batch.run only asks for this in an outermost block that will commit).
 
 A new connection is opened in autocommit too (`get_connection_params`), not switched off by the
 driver and on again by Django.
@@ -38,10 +41,12 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.db.backends.mysql import base
+from django.db.transaction import TransactionManagementError
 
 from utils.db.batch import Result, Statement
 
 BEGIN = "BEGIN"
+COMMIT = "COMMIT"
 
 
 def _text(sql: bytes) -> str:
@@ -57,6 +62,7 @@ class CursorWrapper(base.CursorWrapper):
         self.db = db
 
     def execute(self, query: str, args: Any = None) -> Any:
+        self.db.refuse_after_batch_commit()
         if not self.db.begin_pending:
             return super().execute(query, args)
         # Django's debug cursor records the statement itself, after this.
@@ -64,6 +70,7 @@ class CursorWrapper(base.CursorWrapper):
         return result.rowcount
 
     def executemany(self, query: str, args: Any) -> Any:
+        self.db.refuse_after_batch_commit()
         self.db.send_pending_begin()  # mysqlclient rewrites the statement itself: BEGIN alone
         return super().executemany(query, args)
 
@@ -71,21 +78,32 @@ class CursorWrapper(base.CursorWrapper):
         self.db.send_pending_begin()
         return self.cursor.callproc(procname, args)
 
-    def execute_batch(self, statements: Sequence[Statement]) -> list[Result]:
-        """Run the statements in one round trip, in order; a pending BEGIN goes first.
+    def execute_batch(
+        self, statements: Sequence[Statement], *, commit: bool = False
+    ) -> list[Result]:
+        """Run the statements in one round trip, in order; a pending BEGIN goes first, and with
+        `commit` a COMMIT last (its position: len(statements)).
 
         Returns each statement's result; the cursor is left on the last one's (as after
         execute). A failing statement raises its error as `execute` would (IntegrityError for
         the codes Django maps), with `batch_index` set to its position (-1: the BEGIN); the
-        server runs none of the statements after it, and every result before it has been read.
+        server runs none of the statements after it (nor the COMMIT), and every result before
+        it has been read.
         """
-        return self._run(statements, log=True)
+        self.db.refuse_after_batch_commit()
+        results = self._run(statements, log=True, commit=commit)
+        if commit:
+            self.db.committed_by_batch = True
+        return results
 
-    def _run(self, statements: Sequence[Statement], *, log: bool) -> list[Result]:
+    def _run(
+        self, statements: Sequence[Statement], *, log: bool, commit: bool = False
+    ) -> list[Result]:
         begin = int(self.db.begin_pending)
         self.db.begin_pending = False
         # Bytes, as the driver sends them: a bound value may be binary (BinaryField), not text.
         parts = [BEGIN.encode()] * begin + [self._bound(s) for s in statements]
+        parts += [COMMIT.encode()] * commit
         if self.db.queries_logged:
             self.db.log_statements([_text(p) for p in (parts if log else parts[:begin])])
         results: list[Result] = []
@@ -96,7 +114,7 @@ class CursorWrapper(base.CursorWrapper):
                 index = part - begin
                 if part:
                     self._next()
-                if index >= 0:
+                if 0 <= index < len(statements):
                     results.append(self._result())
         except base.Database.OperationalError as e:
             e.batch_index = index  # type: ignore[attr-defined]
@@ -109,7 +127,7 @@ class CursorWrapper(base.CursorWrapper):
             e.batch_index = index  # type: ignore[attr-defined]
             raise
         if statements:  # what Django's debug cursor reads as the statement it ran
-            self.cursor._executed = parts[-1]
+            self.cursor._executed = parts[begin + len(statements) - 1]
         return results
 
     def _bound(self, statement: Statement) -> bytes:
@@ -132,6 +150,7 @@ class CursorWrapper(base.CursorWrapper):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     begin_pending = False  # a transaction began; its BEGIN goes with its first statement
+    committed_by_batch = False  # a batch ended the transaction with COMMIT: nothing may follow
 
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
@@ -143,7 +162,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def get_new_connection(self, conn_params: dict) -> Any:
-        self.begin_pending = False
+        self.begin_pending = self.committed_by_batch = False
         return super().get_new_connection(conn_params)
 
     def create_cursor(self, name: str | None = None) -> CursorWrapper:
@@ -164,9 +183,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
             for sql in sqls:
                 self.queries_log.append({"sql": sql, "time": "0.000"})
 
+    def refuse_after_batch_commit(self) -> None:
+        """A statement after a batch that committed would run outside the transaction its
+        block promises (in autocommit): refused, until the block ends."""
+        if self.committed_by_batch:
+            raise TransactionManagementError(
+                "The transaction was committed by a batch; no statement may follow it in the "
+                "same atomic block."
+            )
+
     def _commit(self) -> None:
         if self.begin_pending:  # the transaction ran no statement: nothing to end
             self.begin_pending = False
+            return None
+        if self.committed_by_batch:  # its COMMIT went with the batch's statements
+            self.committed_by_batch = False
             return None
         return super()._commit()
 
@@ -174,8 +205,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.begin_pending:
             self.begin_pending = False
             return None
+        if self.committed_by_batch:  # committed already: nothing is left to undo
+            self.committed_by_batch = False
+            return None
         return super()._rollback()
 
     def _close(self) -> None:
-        self.begin_pending = False
+        self.begin_pending = self.committed_by_batch = False
         return super()._close()
