@@ -286,3 +286,35 @@ def test_a_rebuilt_table_is_read_afresh_even_when_groonga_recycles_its_ids(words
     assert first is not None and second is not None and second.state[0] != first.state[0]
     assert like_ids("amiro") and not like_ids("kamir")
     answers_as_like("kamir")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0009_rebuilds_a_table_of_the_earlier_layout_and_reverses(words_index):
+    """A table as rounds 9-10 built it (one FULLTEXT index, no long_run, no build token) is
+    built again with both; backwards, the word index and the token go (DDL commits: outside
+    the test's transaction)."""
+    import importlib
+
+    from django.db import connection as conn
+
+    migration = importlib.import_module("apps.course.migrations.0009_search_word_index")
+    CourseFactory(name="Kamirovel进阶")
+    with conn.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {TABLE}, {lexicon.build_table_name(TABLE)}")
+        cursor.execute(
+            f"CREATE TABLE {TABLE} (id BIGINT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, "
+            "orders INT NOT NULL, FULLTEXT INDEX luffy_course_search_body (body) "
+            "COMMENT 'tokenizer \"TokenBigramSplitSymbolAlphaDigit\"') ENGINE=Mroonga "
+            "DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+    assert MroongaSearch().problem()  # out of date: readiness says so until it is rebuilt
+    with conn.schema_editor() as editor:
+        migration.build_word_index(None, editor)
+    assert MroongaSearch().problem() == ""
+    assert lexicon.plan(TABLE, ["amirove"], refresh=True) is not None
+    answers_as_like("amirove")
+    with conn.schema_editor() as editor:
+        migration.drop_word_index(None, editor)
+    assert lexicon.plan(TABLE, ["amirove"], refresh=True) is None
+    assert selected(["amirove"], rows=0).count == sql_count(["amirove"]) == 1
+    MroongaSearch().rebuild()  # as the next tests expect it

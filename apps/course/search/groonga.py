@@ -142,15 +142,17 @@ def select(
             # No run of letters holds that word, so no text does: if the lexicon is the same.
             checked = _run(table, None)
             if checked is None:
-                return None
+                break  # the state could not be read (its table gone?): the phrases answer
             if checked[1] == plan.state:
                 return Selected(count=0, rows=[])
             continue
         answer = _run(table, ["table", table, *_matching(table, words, plan.keys), *shown])
         if answer is None:
-            return None
+            break
         if answer[1] == plan.state:
             return parse(answer[0])
+    if _known is False:  # the UDF was dropped meanwhile
+        return None
     answer = _run(None, ["table", table, *_matching(table, words, {}), *shown])
     return None if answer is None else parse(answer[0])
 

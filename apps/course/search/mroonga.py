@@ -6,8 +6,8 @@ and answers a rare word in milliseconds; our own table would hold one row per co
 distinct bigram (about 60 per course here: ~60 million InnoDB rows, estimated, not built) and
 would need our own tokeniser to agree with the collation, which Mroonga's normaliser does.
 
-The table `luffy_course_search` (id = the course's id, body = name + newline + brief, orders;
-visible courses only) uses
+The table `luffy_course_search` (id = the course's id, body = name + newline + brief, orders,
+long_run; visible courses only) uses
 the Mroonga storage engine with a FULLTEXT index tokenised by TokenBigramSplitSymbolAlphaDigit:
 Chinese, Latin letters, digits and symbols are all cut into bigrams, so any substring of two or
 more characters is a phrase of bigrams, and a one-character query is a prefix search of the
@@ -25,8 +25,12 @@ is decided too: its text from this table, its prices by indexed equality on luff
 
 Groonga here is 7.0.7 (mariadb-plugin-mroonga of MariaDB 10.11): no TokenNgram options, and its
 TokenTrigram keeps a run of Latin letters as one token (a query 'amirove' does not find
-'Kamirovel'), so no trigram index for Latin words with LIKE's substring meaning; measured in
-docs/benchmark.md ("The index side, round 9").
+'Kamirovel'), so no trigram index for Latin words with LIKE's substring meaning (docs/benchmark.md,
+"The index side, round 9"). What the table has instead is a second FULLTEXT index on body,
+`body_words` (TokenBigram: a run of letters is one token), through which Groonga's select
+answers a word of ASCII letters as the union of the lexicon keys holding it (lexicon.py: a
+rare Latin word costs its few keys' postings, not its commonest bigram's); MariaDB's MATCH
+keeps reading the bigram index (the first one), so the path without the UDF is unchanged.
 
 Transactions: Mroonga's storage mode has none. A write is visible to every connection at once
 and a ROLLBACK does not undo it (MariaDB only warns). So a save inside a transaction adds the
