@@ -139,15 +139,16 @@ def _state(cursor: Any, table: str) -> tuple[int, int] | None:
     return state(*cursor.fetchone())
 
 
-def _read(cursor: Any, table: str, *, newest: int | None = None) -> list[tuple[int, str]]:
-    """(id, key) of every key of the lexicon, or of its `newest` ones (by id)."""
+def _read(cursor: Any, table: str, *, newest: int | None = None) -> list[list[Any]]:
+    """[id, key] of every key of the lexicon, or of its `newest` ones (by id), as Groonga's
+    JSON gives them (no conversion: 194,000 of them at 1M courses)."""
     args = ["table", lexicon_name(table), "output_columns", "_id,_key", "cache", "no"]
     if newest is None:
         args += ["limit", "-1"]
     else:
         args += ["sort_keys", "-_id", "limit", str(newest)]
-    ((_count,), _columns, *rows) = _command(cursor, "select", *args)[0]
-    return [(int(pk), str(key)) for pk, key in rows]
+    result = _command(cursor, "select", *args)[0]
+    return result[2:]
 
 
 def _joined(keys: Iterable[str]) -> str:
@@ -168,8 +169,9 @@ def _mirror(cursor: Any, table: str, build: int, size: int) -> _Mirror | None:
             with _lock:
                 _mirrors[table] = mirror
             return mirror
-    rows = sorted(_read(cursor, table))
-    if [pk for pk, _key in rows] != list(range(1, len(rows) + 1)):
+    rows = _read(cursor, table)  # in key order; ids are unique, so 1..n when min 1 and max n
+    ids = [pk for pk, _key in rows]
+    if rows and (min(ids) != 1 or max(ids) != len(ids)):
         # Not ids 1..n: a key was removed (or keys arrived while reading). Decline; the next
         # search reads again.
         logger.warning("search: the word lexicon of %s is not append-only; not used", table)
