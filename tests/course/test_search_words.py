@@ -95,7 +95,14 @@ PIECES = (
     "i", "α", "Ж", "3", "42", "-", ".", "_", "'", " ", "\n", "，", "学", "习", "\u200b", "\u00ad",
     "Æ", "ae", "ø", "o", "Ⅻ", "xii",
 )  # fmt: skip
-TEXT = st.lists(st.sampled_from(PIECES), min_size=0, max_size=10).map("".join)
+# ... and any letter, mark, number, punctuation, symbol or format character.
+ANY = st.text(
+    st.characters(
+        categories=("L", "M", "N", "Pc", "Pd", "Po", "Zs", "S", "Cf"), exclude_characters="\x00"
+    ),
+    max_size=3,
+)
+TEXT = st.lists(st.sampled_from(PIECES) | ANY, min_size=0, max_size=10).map("".join)
 LETTERS = "abeiklmoprstvxyKAMIROVELPYTHONS"
 
 
