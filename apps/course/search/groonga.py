@@ -141,13 +141,13 @@ def select(
         if any(not keys for keys in plan.keys.values()):
             # No run of letters holds that word, so no text does: if the lexicon is the same.
             checked = _run(table, None)
-            if checked is None:
-                break  # the state could not be read (its table gone?): the phrases answer
+            if checked is None or checked[1] is None:
+                break  # no state (its table gone? a long run?): the phrases answer
             if checked[1] == plan.state:
                 return Selected(count=0, rows=[])
             continue
         answer = _run(table, ["table", table, *_matching(table, words, plan.keys), *shown])
-        if answer is None:
+        if answer is None or answer[1] is None:
             break
         if answer[1] == plan.state:
             return parse(answer[0])
