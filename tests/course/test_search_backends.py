@@ -332,6 +332,15 @@ def test_a_search_the_index_decides_is_counted_and_paged_by_mroonga_without_read
     assert after["Mroonga_fast_order_limit"] == before["Mroonga_fast_order_limit"] + 1
 
 
+def catch_up_word_lexicon() -> None:
+    """This process's mirror of the word lexicon brought up to date with the test's catalog
+    (the first search after a write bringing new words reads the new keys first: one more
+    statement, not counted here)."""
+    from apps.course.search import lexicon
+
+    lexicon.plan(TABLE, ["python"], refresh=True)
+
+
 def test_two_words_one_rare_are_answered_from_one_read_of_the_rare_one(mroonga, count_path, client):
     from apps.course.search import mroonga as index
 
@@ -340,6 +349,7 @@ def test_two_words_one_rare_are_answered_from_one_read_of_the_rare_one(mroonga, 
         for name, brief in (("Python学习", ""), ("学习", "python"), ("python", "学"), ("学习", "")):
             CourseFactory(name=name, brief=brief, is_show=True, is_delete=False, status=0)
     index._learn("学习", index.FEW + 1)  # known to be common: never read first
+    catch_up_word_lexicon()
     statements: list[str] = []
 
     def record(execute, sql, params, many, context):
@@ -374,6 +384,7 @@ def test_a_page_after_a_cached_count_reads_the_rare_word_alone_too(
     index._learn("学习", index.FEW + 1)  # known to be common: never read first
     params = {"search": "学习 python", "ordering": ordering, "page_size": "3", "page": "2"}
     client.get(SEARCH_URL, params)  # counted (and the count cached)
+    catch_up_word_lexicon()
     index._forget_reads()  # nothing of that read is left for the next request's page
     reads: list[tuple[str, object]] = []
 

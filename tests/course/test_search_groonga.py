@@ -14,7 +14,7 @@ from django.test import Client, TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.course.search import groonga
+from apps.course.search import groonga, lexicon
 from apps.course.search.mroonga import TABLE, MroongaSearch, is_exact
 from tests.factories import CourseFactory
 
@@ -66,17 +66,40 @@ def test_the_groonga_names_are_the_ones_mroonga_made_for_the_table_and_its_index
     assert by_name["_key"][names.index("range")] == "Int64"  # the primary key: our id
     assert by_name["body"][names.index("range")] == "LongText"
     assert by_name["orders"][names.index("range")] == "Int32"
+    assert by_name["long_run"][names.index("range")] == "Int8"
     (header, *tables) = command("table_list")
     names = [field[0] for field in header]
-    lexicons = [row for row in tables if row[names.index("name")].startswith(f"{TABLE}#")]
-    assert len(lexicons) == 1  # one FULLTEXT index, found by --match_columns body
-    lexicon = lexicons[0]
-    assert lexicon[names.index("default_tokenizer")] == "TokenBigramSplitSymbolAlphaDigit"
-    assert lexicon[names.index("normalizer")] == "NormalizerMySQLUnicodeCI"
-    (header, *index_columns) = command("column_list", "table", lexicon[names.index("name")])
-    names = [field[0] for field in header]
-    sources = [row[names.index("source")] for row in index_columns]
-    assert [f"{TABLE}.body"] in sources
+    lexicons = {
+        row[names.index("name")]: row
+        for row in tables
+        if row[names.index("name")].startswith(f"{TABLE}#")
+    }
+    # Two FULLTEXT indexes on body (each named in every select) and long_run's.
+    tokenizers = {
+        f"{TABLE}#{groonga.BIGRAM_INDEX}": "TokenBigramSplitSymbolAlphaDigit",
+        f"{TABLE}#{lexicon.INDEX}": "TokenBigram",
+    }
+    assert set(lexicons) == {*tokenizers, f"{TABLE}#long_run"}
+    for name, tokenizer in tokenizers.items():
+        assert lexicons[name][names.index("default_tokenizer")] == tokenizer
+        assert lexicons[name][names.index("normalizer")] == "NormalizerMySQLUnicodeCI"
+        (header, *index_columns) = command("column_list", "table", name)
+        columns = [field[0] for field in header]
+        sources = [row[columns.index("source")] for row in index_columns]
+        assert [f"{TABLE}.body"] in sources
+
+
+def test_mariadbs_match_reads_the_bigram_index_not_the_word_index(mroonga):
+    """MATCH(body) takes the first FULLTEXT index on body: a piece of a word finds it (the
+    word index alone would need the whole run)."""
+    CourseFactory(name="Kamirovel入门")
+    assert sql_count(["amirove"]) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN SELECT id FROM {TABLE} WHERE MATCH(body) AGAINST('+\"ka\"' IN BOOLEAN MODE)"  # noqa: S608
+        )
+        header = [column[0] for column in cursor.description]
+        assert cursor.fetchone()[header.index("key")] == groonga.BIGRAM_INDEX
 
 
 def test_a_phrase_quotes_the_word_and_escapes_backslashes_and_quotes():
@@ -135,7 +158,12 @@ def catalog(rng: random.Random, size: int) -> None:
             )
 
 
-SEARCHES = (["python"], ["数据"], ["数据", "python"], ["abab"], ["aa"], ["k8s", "学习"], ["zz"])
+# Latin words are answered through the word index (apps/course/search/lexicon.py): whole runs
+# and pieces of runs, which only the union of the keys holding them finds.
+SEARCHES = (
+    ["python"], ["数据"], ["数据", "python"], ["abab"], ["aa"], ["k8s", "学习"], ["zz"],
+    ["ytho"], ["bab"], ["ytho", "数据"], ["ab", "thon"],
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("seed", range(3))

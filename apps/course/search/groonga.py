@@ -8,13 +8,16 @@ one `select --sort_keys orders,_key --limit N` returns the exact count *and* the
 What Groonga sees of our table (read with `table_list` / `column_list`, never guessed; pinned by
 tests/course/test_search_groonga.py): Mroonga's storage mode keeps the SQL table
 `luffy_course_search` as a Groonga table of the same name whose `_key` is the primary key (our
-`id`, Int64), with columns `body` (LongText) and `orders` (Int32); the FULLTEXT index is the
-column `index` of a lexicon named `<table>#<index name>` (the name moves with a rebuild's RENAME:
-`luffy_course_search#luffy_course_search_new_body`), so `--match_columns body` lets Groonga find
-the index itself rather than naming the lexicon. Same index, same lexicon, same normaliser
-(NormalizerMySQLUnicodeCI) and same query parser as `MATCH ... AGAINST`; Mroonga has no
-transactions, so a write is visible to both at once (the test checks counts stay equal through
-creates, edits, uncommitted saves, rollbacks and deletes).
+`id`, Int64), with columns `body` (LongText), `orders` (Int32) and `long_run` (Int8); each
+FULLTEXT index is the column `index` of a lexicon named `<table>#<index name>` (the table part
+moves with a rebuild's RENAME). `body` has two: `body_bigrams` (BIGRAM_INDEX, the one Mroonga's
+MATCH uses: the first) and `body_words` (lexicon.py), so `--match_columns body` would leave the
+choice to Groonga (it took the word index when tried): the index is always named. Same index,
+same lexicon, same normaliser (NormalizerMySQLUnicodeCI) and same query parser as `MATCH ...
+AGAINST`; a Latin word the word index decides (lexicon.py) is the OR of the keys holding it
+there instead, in a `--filter` of `query()` calls (its strings escaped as phrases are). Mroonga
+has no transactions, so a write is visible to both at once (the test checks counts stay equal
+through creates, edits, uncommitted saves, rollbacks and deletes).
 
 Quoting: the UDF is called with the command's arguments as separate SQL parameters
 (`mroonga_command('select', 'table', ..., 'query', %s)`), so no Groonga command line is parsed
@@ -54,6 +57,8 @@ UDF_MISSING = (
 UDF_HINT = f'As a MariaDB administrator, run "{CREATE_UDF}" once (docs/deploying.md, section 6).'
 _NO_SUCH_FUNCTION = 1305  # ER_SP_DOES_NOT_EXIST: "FUNCTION db.mroonga_command does not exist"
 _known: bool | None = None  # whether the server has the UDF (None: not asked yet)
+# The bigram FULLTEXT index's name (mroonga.build_table); its lexicon is `<table>#<name>`.
+BIGRAM_INDEX = "body_bigrams"
 
 
 @dataclass(frozen=True)
@@ -114,22 +119,64 @@ def select(
     offset: int = 0,
     descending: bool = False,
 ) -> Selected | None:
-    """Count the rows of `table` whose body holds every word (phrases of the index), and read
-    `rows` of them from `offset` by (orders, id), -orders when descending (no sort when rows is
-    0). None when the UDF is missing or Groonga refused: the caller takes the SQL path."""
-    global _known
+    """Count the rows of `table` whose body holds every word, and read `rows` of them from
+    `offset` by (orders, id), -orders when descending (no sort when rows is 0). None when the
+    UDF is missing or Groonga refused: the caller takes the SQL path.
+
+    Latin words go through the word index when lexicon.py can expand them: with this process's
+    mirror of its lexicon, the lexicon's state read in the same statement. A mirror that was not
+    the lexicon's then (a write brought new words) is brought up to date and the select sent
+    again; if it changed again meanwhile, the bigram phrases answer."""
+    from . import lexicon
+
     if not available():
         return None
-    args: list[str] = ["table", table, "match_columns", "body", "query", query(words)]
-    args += ["output_columns", "_key,orders", "limit", str(rows), "cache", "no"]
-    if rows:
-        order = "-orders,_key" if descending else "orders,_key"
-        args += ["sort_keys", order, "offset", str(offset)]
-    placeholders = ", ".join(["%s"] * len(args))
+    sort = ["sort_keys", "-orders,_key" if descending else "orders,_key", "offset", str(offset)]
+    shown = ["output_columns", "_key,orders", "limit", str(rows), "cache", "no"]
+    shown += sort if rows else []
+    for refresh in (False, True):
+        plan = lexicon.plan(table, words, refresh=refresh)
+        if plan is None:
+            break
+        if any(not keys for keys in plan.keys.values()):
+            # No run of letters holds that word, so no text does: if the lexicon is the same.
+            checked = _run(table, None)
+            if checked is None or checked[1] is None:
+                break  # no state (its table gone? a long run?): the phrases answer
+            if checked[1] == plan.state:
+                return Selected(count=0, rows=[])
+            continue
+        answer = _run(table, ["table", table, *_matching(table, words, plan.keys), *shown])
+        if answer is None or answer[1] is None:
+            break
+        if answer[1] == plan.state:
+            return parse(answer[0])
+    if _known is False:  # the UDF was dropped meanwhile
+        return None
+    answer = _run(None, ["table", table, *_matching(table, words, {}), *shown])
+    return None if answer is None else parse(answer[0])
+
+
+def _run(
+    checked: str | None, args: list[str] | None
+) -> tuple[str | bytes | None, tuple[int, int] | None] | None:
+    """One statement: Groonga's select with `args` (if any), and the state of the word
+    lexicon of table `checked` (if any). None when it failed (the SQL path answers)."""
+    global _known
+    from . import lexicon
+
+    items, params = [], []
+    if args is not None:
+        items.append(f"{UDF}('select', {', '.join(['%s'] * len(args))})")
+        params.extend(args)
+    if checked is not None:
+        state_items, state_params = lexicon.state_sql(checked)
+        items.append(state_items)
+        params.extend(state_params)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {UDF}('select', {placeholders})", args)
-            answer = cursor.fetchone()[0]
+            cursor.execute(f"SELECT {', '.join(items)}", params)
+            row = cursor.fetchone()
     except DatabaseError as exc:
         if _error_code(exc) == _NO_SUCH_FUNCTION:  # dropped since: SQL from now on
             _known = False
@@ -137,7 +184,38 @@ def select(
             return None
         logger.error("search: Groonga's select failed (%s); Mroonga's SQL answers", exc)
         return None
-    return parse(answer)
+    answer = row[0] if args is not None else None
+    state = lexicon.state(*row[-lexicon.STATE_ITEMS :]) if checked is not None else None
+    return answer, state
+
+
+def _matching(table: str, words: list[str], expanded: dict[str, tuple[str, ...]]) -> list[str]:
+    """The select's arguments that choose the matches. Both indexes are on `body`, so each is
+    named (`--match_columns body` would pick one). Without expanded words: every word a phrase
+    of the bigram index, as Mroonga's MATCH reads them. With some: a filter of `query()` calls
+    ANDed, each expanded word first (the rarer side, usually) as the OR of its keys on the
+    word index (a key is one token there: its own postings), then the others' phrases."""
+    from . import lexicon
+
+    bigrams = f"{table}#{BIGRAM_INDEX}.index"
+    if not expanded:
+        return ["match_columns", bigrams, "query", query(words)]
+    keys = f"{table}#{lexicon.INDEX}.index"
+    parts = [
+        (keys, " OR ".join(map(phrase, expanded[word])))
+        for word in dict.fromkeys(words)
+        if word in expanded
+    ]
+    rest = [word for word in words if word not in expanded]
+    if rest:
+        parts.append((bigrams, query(rest)))
+    calls = [f"query({_literal(columns)}, {_literal(text)})" for columns, text in parts]
+    return ["filter", " && ".join(calls)]
+
+
+def _literal(text: str) -> str:
+    """`text` as a string of Groonga's script syntax (the filter): quoted, `\\` and `"` escaped."""
+    return phrase(text)
 
 
 def parse(answer: str | bytes) -> Selected:

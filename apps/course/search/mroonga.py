@@ -6,8 +6,8 @@ and answers a rare word in milliseconds; our own table would hold one row per co
 distinct bigram (about 60 per course here: ~60 million InnoDB rows, estimated, not built) and
 would need our own tokeniser to agree with the collation, which Mroonga's normaliser does.
 
-The table `luffy_course_search` (id = the course's id, body = name + newline + brief, orders;
-visible courses only) uses
+The table `luffy_course_search` (id = the course's id, body = name + newline + brief, orders,
+long_run; visible courses only) uses
 the Mroonga storage engine with a FULLTEXT index tokenised by TokenBigramSplitSymbolAlphaDigit:
 Chinese, Latin letters, digits and symbols are all cut into bigrams, so any substring of two or
 more characters is a phrase of bigrams, and a one-character query is a prefix search of the
@@ -25,8 +25,12 @@ is decided too: its text from this table, its prices by indexed equality on luff
 
 Groonga here is 7.0.7 (mariadb-plugin-mroonga of MariaDB 10.11): no TokenNgram options, and its
 TokenTrigram keeps a run of Latin letters as one token (a query 'amirove' does not find
-'Kamirovel'), so no trigram index for Latin words with LIKE's substring meaning; measured in
-docs/benchmark.md ("The index side, round 9").
+'Kamirovel'), so no trigram index for Latin words with LIKE's substring meaning (docs/benchmark.md,
+"The index side, round 9"). What the table has instead is a second FULLTEXT index on body,
+`body_words` (TokenBigram: a run of letters is one token), through which Groonga's select
+answers a word of ASCII letters as the union of the lexicon keys holding it (lexicon.py: a
+rare Latin word costs its few keys' postings, not its commonest bigram's); MariaDB's MATCH
+keeps reading the bigram index (the first one), so the path without the UDF is unchanged.
 
 Transactions: Mroonga's storage mode has none. A write is visible to every connection at once
 and a ROLLBACK does not undo it (MariaDB only warns). So a save inside a transaction adds the
@@ -41,6 +45,7 @@ would count in an index-only count: rebuild_search_index after such a crash.
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -56,7 +61,7 @@ from django.utils import timezone
 
 from utils.logging import get_logger
 
-from . import groonga
+from . import groonga, lexicon
 
 logger = get_logger("course.search")
 
@@ -94,9 +99,11 @@ VISIBLE = "is_show = 1 AND is_delete = 0 AND status = 0"
 # Cf: U+0301, a zero-width space) become newlines: the normaliser drops them, so 'e\u0301te'
 # would be found by 'ete', which LIKE (comparing character by character) does not find. A query
 # run never holds one (they are not letters), so no run loses a match LIKE would find.
+# long_run: the text may hold a token too long for the word index's lexicon (lexicon.py).
 _ROWS = (
     "SELECT id, REGEXP_REPLACE(CONCAT(name, '\\n', brief), '[\\\\p{Mn}\\\\p{Me}\\\\p{Cf}]', "  # noqa: S608
-    f"'\\n'), orders FROM {COURSE_TABLE} WHERE {VISIBLE}"
+    f"'\\n'), orders, name REGEXP '{lexicon.LONG_RUN_PATTERN}' OR brief REGEXP "
+    f"'{lexicon.LONG_RUN_PATTERN}' FROM {COURSE_TABLE} WHERE {VISIBLE}"
 )
 # A query word the index decides alone: letters and digits only (ASCII or CJK ideographs), two
 # or more, and not a number (a number may match a price instead). The bigram tokenizer cuts such
@@ -161,23 +168,38 @@ def _body_collation(cursor: Any) -> str:
     return row[0] if row and row[0] else "utf8mb4_unicode_ci"
 
 
-def _fulltext(name: str) -> str:
-    return f"FULLTEXT INDEX {name}_body (body) COMMENT 'tokenizer \"{TOKENIZER}\"'"
+def _fulltext(name: str, tokenizer: str) -> str:
+    return f"FULLTEXT INDEX {name} (body) COMMENT 'tokenizer \"{tokenizer}\"'"
 
 
 def build_table(cursor: Any, table: str = TABLE) -> int:
     """Create `table` filled from luffy_course, the index built after the rows (faster)."""
     collation = _body_collation(cursor)
     charset = collation.split("_", 1)[0]
-    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"DROP TABLE IF EXISTS {table}, {lexicon.build_table_name(table)}")
+    # This build's token (lexicon.py: a process's mirror of another build's lexicon, whose
+    # Groonga object id may be a recycled one, is never taken for this one's).
+    cursor.execute(
+        f"CREATE TABLE {lexicon.build_table_name(table)} (id TINYINT NOT NULL PRIMARY KEY, "
+        "token BIGINT NOT NULL) ENGINE=Mroonga"
+    )
+    cursor.execute(
+        f"INSERT INTO {lexicon.build_table_name(table)} (id, token) VALUES (1, %s)",  # noqa: S608
+        [secrets.randbits(62)],
+    )
     cursor.execute(
         f"CREATE TABLE {table} (id BIGINT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, "
-        f"orders INT NOT NULL) ENGINE=Mroonga DEFAULT CHARSET={charset} COLLATE {collation}"
+        "orders INT NOT NULL, long_run TINYINT NOT NULL DEFAULT 0, INDEX (long_run)) "
+        f"ENGINE=Mroonga DEFAULT CHARSET={charset} COLLATE {collation}"
     )
     cursor.execute(_PENDING_TABLE)
-    cursor.execute(f"INSERT INTO {table} (id, body, orders) {_ROWS}")
+    cursor.execute(f"INSERT INTO {table} (id, body, orders, long_run) {_ROWS}")
     count = cursor.rowcount
-    cursor.execute(f"ALTER TABLE {table} ADD {_fulltext(table)}")
+    # The bigram index first: MariaDB's MATCH(body) takes the first FULLTEXT index on body.
+    cursor.execute(
+        f"ALTER TABLE {table} ADD {_fulltext(groonga.BIGRAM_INDEX, TOKENIZER)}, "
+        f"ADD {_fulltext(lexicon.INDEX, lexicon.TOKENIZER)}"
+    )
     return count
 
 
@@ -556,9 +578,11 @@ class MroongaSearch:
             # Before the commit a course keeps its old text and stays indexed even if hidden
             # (a rollback must leave it findable); after, the entry is the committed course.
             keep = "CONCAT(body, '\\n', VALUES(body))" if until_commit else "VALUES(body)"
+            long_run = "long_run OR VALUES(long_run)" if until_commit else "VALUES(long_run)"
             cursor.execute(
-                f"INSERT INTO {TABLE} (id, body, orders) {_ROWS} AND id IN ({marks}) "
-                f"ON DUPLICATE KEY UPDATE body = {keep}, orders = VALUES(orders)",
+                f"INSERT INTO {TABLE} (id, body, orders, long_run) {_ROWS} AND id IN ({marks}) "
+                f"ON DUPLICATE KEY UPDATE body = {keep}, orders = VALUES(orders), "
+                f"long_run = {long_run}",
                 ids,
             )
             if until_commit:
@@ -712,11 +736,19 @@ class MroongaSearch:
             cursor.execute(_PENDING_TABLE)
             cursor.execute(f"DELETE FROM {PENDING}")  # noqa: S608 - constants
             count = build_table(cursor, f"{TABLE}_new")
+            new, live = lexicon.build_table_name(f"{TABLE}_new"), lexicon.build_table_name(TABLE)
+            old = lexicon.build_table_name(f"{TABLE}_old")
             if table_engine(cursor) is None:
-                cursor.execute(f"RENAME TABLE {TABLE}_new TO {TABLE}")
+                cursor.execute(f"DROP TABLE IF EXISTS {live}")
+                cursor.execute(f"RENAME TABLE {TABLE}_new TO {TABLE}, {new} TO {live}")
             else:
-                cursor.execute(f"RENAME TABLE {TABLE} TO {TABLE}_old, {TABLE}_new TO {TABLE}")
-                cursor.execute(f"DROP TABLE {TABLE}_old")
+                if table_engine(cursor, live) is None:  # a table built before the word index
+                    cursor.execute(f"CREATE TABLE {live} LIKE {new}")
+                cursor.execute(
+                    f"RENAME TABLE {TABLE} TO {TABLE}_old, {TABLE}_new TO {TABLE}, "
+                    f"{live} TO {old}, {new} TO {live}"
+                )
+                cursor.execute(f"DROP TABLE {TABLE}_old, {old}")
         late = list(Course.objects.filter(updated_time__gte=since).values_list("id", flat=True))
         for first in range(0, len(late), 1000):
             self.index(late[first : first + 1000])
@@ -731,7 +763,7 @@ class MroongaSearch:
                 return f"SEARCH_BACKEND=mroonga but {TABLE} is missing (rebuild_search_index)"
             cursor.execute(
                 "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-                "AND TABLE_NAME = %s AND COLUMN_NAME = 'orders'",
+                "AND TABLE_NAME = %s AND COLUMN_NAME = 'long_run'",
                 [TABLE],
             )
             if cursor.fetchone() is None:
