@@ -212,19 +212,25 @@ def _insert_lines_sql(vendor: str, n: int) -> str:
 
 def insert_lines(*, order_id: int, lines: Sequence[tuple[int, Any, Any]]) -> None:
     """One INSERT of an order's lines (not empty): (course id, price, real price) each."""
+    _write(_insert_lines_sql(connection.vendor, len(lines)), _line_params(lines, order_id))
+
+
+def _line_params(lines: Sequence[tuple[int, Any, Any]], order_id: int | None) -> list[Any]:
+    """The lines' values in _LINE_FIELDS order, without the order's id when it is None (the
+    statement reads it itself: _insert_lines_after_order_sql)."""
     price = OrderDetail._meta.get_field("price")
     adapt = connection.ops.adapt_decimalfield_value
-    params = [
+    head = () if order_id is None else (order_id,)
+    return [
         v
         for course_id, list_price, real_price in lines
         for v in (
-            order_id,
+            *head,
             course_id,
             adapt(list_price, price.max_digits, price.decimal_places),
             adapt(real_price, price.max_digits, price.decimal_places),
         )
     ]
-    _write(_insert_lines_sql(connection.vendor, len(lines)), params)
 
 
 @cache
@@ -252,19 +258,9 @@ def insert_order_and_lines(
         insert_row(order)
         insert_lines(order_id=order.pk, lines=lines)
         return
-    price = OrderDetail._meta.get_field("price")
-    adapt = connection.ops.adapt_decimalfield_value
-    params = [
-        v
-        for course_id, list_price, real_price in lines
-        for v in (
-            course_id,
-            adapt(list_price, price.max_digits, price.decimal_places),
-            adapt(real_price, price.max_digits, price.decimal_places),
-        )
-    ]
     inserted_order, _lines = batch.run(
-        [insert_row_statement(order), Statement(lines_sql, params)], commit=commit
+        [insert_row_statement(order), Statement(lines_sql, _line_params(lines, None))],
+        commit=commit,
     )
     inserted(order, inserted_order.lastrowid)
 
