@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import connection
+
 from tests.factories import ChapterFactory, CourseFactory, SectionFactory
 
 CATEGORY_URL = "/api/v1/course/category/"
@@ -62,3 +64,18 @@ def course_with_sections(chapters: int = 2, sections: int = 3, **course_fields):
         for order in range(1, sections + 1):
             SectionFactory(chapter=chapter, orders=order, name=f"{number}.{order}")
     return course
+
+
+def mroonga_sql_count(words: list[str]) -> int:
+    """Mroonga's own count of `words` as phrases: MATCH on the bigram index, the SQL path that
+    Groonga's select (with or without the word index) must agree with (MariaDB only)."""
+    from apps.course.search import groonga
+    from apps.course.search.mroonga import TABLE
+
+    query = " ".join(f"+{groonga.phrase(word)}" for word in words)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {TABLE} WHERE MATCH(body) AGAINST(%s IN BOOLEAN MODE)",  # noqa: S608
+            [query],
+        )
+        return int(cursor.fetchone()[0])

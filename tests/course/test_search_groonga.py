@@ -19,6 +19,7 @@ from apps.course.search.mroonga import TABLE, MroongaSearch, is_exact
 from tests.factories import CourseFactory
 
 from .helpers import SEARCH_URL
+from .helpers import mroonga_sql_count as sql_count
 
 pytestmark = [pytest.mark.django_db, pytest.mark.mysql_only]
 
@@ -27,17 +28,6 @@ def command(*args: str) -> object:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {groonga.UDF}({', '.join(['%s'] * len(args))})", list(args))
         return json.loads(cursor.fetchone()[0])
-
-
-def sql_count(words: list[str]) -> int:
-    """Mroonga's own count of the same phrases (the SQL path)."""
-    query = " ".join(f"+{groonga.phrase(word)}" for word in words)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {TABLE} WHERE MATCH(body) AGAINST(%s IN BOOLEAN MODE)",  # noqa: S608
-            [query],
-        )
-        return int(cursor.fetchone()[0])
 
 
 def sql_page(words: list[str], *, descending: bool, offset: int, limit: int) -> list[int]:

@@ -20,6 +20,8 @@ from apps.course.search import groonga, lexicon
 from apps.course.search.mroonga import PENDING, TABLE, MroongaSearch
 from tests.factories import CourseFactory
 
+from .helpers import mroonga_sql_count as sql_count
+
 pytestmark = [pytest.mark.django_db, pytest.mark.mysql_only]
 
 
@@ -39,17 +41,6 @@ def like_ids(word: str) -> list[tuple[int, int]]:
     held = Q(name__icontains=word) | Q(brief__icontains=word)
     rows = Course.objects.visible().filter(held).values_list("orders", "id")
     return sorted(rows)
-
-
-def sql_count(words: list[str]) -> int:
-    """Mroonga's MATCH on the bigram index (the path without the UDF)."""
-    query = " ".join(f"+{groonga.phrase(word)}" for word in words)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {TABLE} WHERE MATCH(body) AGAINST(%s IN BOOLEAN MODE)",  # noqa: S608
-            [query],
-        )
-        return int(cursor.fetchone()[0])
 
 
 def selected(words: list[str], **kwargs) -> groonga.Selected:
