@@ -217,12 +217,17 @@ def test_notify_needs_no_login_and_no_csrf(order, alipay_keys):
     assert post_form(client, signed_notify(alipay_keys, order)).content == b"success"
 
 
-FAIL_GRANTS = {
-    "sqlite": """CREATE TRIGGER fail_grant BEFORE INSERT ON luffy_user_course
-                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END""",
-    "mysql": """CREATE TRIGGER fail_grant BEFORE INSERT ON luffy_user_course FOR EACH ROW
-                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'""",
-}
+def failing_inserts(trigger: str, table: str) -> str:
+    """A trigger making every INSERT into `table` fail, on SQLite or MariaDB."""
+    if connection.vendor == "sqlite":
+        return (
+            f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )
+    return (
+        f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} FOR EACH ROW "
+        "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -232,7 +237,7 @@ def test_database_error_mid_notify_answers_failure_and_writes_nothing(
     """The order row is updated before the grant fails: the whole settlement must roll back."""
     _, order = place([course], "99.90")
     with connection.cursor() as cursor:
-        cursor.execute(FAIL_GRANTS[connection.vendor])
+        cursor.execute(failing_inserts("fail_grant", "luffy_user_course"))
     try:
         response = send_notify(order, trade_no="2026112522001400000000000777")
         assert response.content == b"failure" and response.status_code == 503
@@ -253,14 +258,6 @@ def test_database_error_mid_notify_answers_failure_and_writes_nothing(
     assert course.students == 1
 
 
-FAIL_LOG = {
-    "sqlite": """CREATE TRIGGER fail_log BEFORE INSERT ON luffy_payment_notification
-                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END""",
-    "mysql": """CREATE TRIGGER fail_log BEFORE INSERT ON luffy_payment_notification FOR EACH ROW
-                SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'""",
-}
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "status", [Order.Status.UNPAID, Order.Status.TIMED_OUT], ids=["on-time", "late"]
@@ -274,7 +271,7 @@ def test_a_log_entry_that_cannot_be_written_with_the_grant_settles_nothing_and_a
     _, order = place([course], "99.90")
     Order.objects.filter(pk=order.pk).update(order_status=status)
     with connection.cursor() as cursor:
-        cursor.execute(FAIL_LOG[connection.vendor])
+        cursor.execute(failing_inserts("fail_log", "luffy_payment_notification"))
     try:
         response = send_notify(order, trade_no="2026112522001400000000000778")
         assert response.content == b"failure" and response.status_code == 503

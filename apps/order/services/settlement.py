@@ -233,10 +233,11 @@ def settle_checked(
         raise RuntimeError("settle_checked runs inside transaction.atomic()")
     order = unsettled.order
     read_status = order.order_status
-    late = read_status != Order.Status.UNPAID
-    # Only the late case logs it; the display looks the label up through gettext (~0.07 ms).
-    previous = order.get_order_status_display() if late else ""
-    if not order.is_paid:
+    settles_as = unsettled.settles_as  # None: another trade paid it
+    if settles_as is not None:
+        late = settles_as is Settlement.SETTLED_LATE
+        # Only the late case logs it; the display looks the label up through gettext (~0.07 ms).
+        previous = order.get_order_status_display() if late else ""
         order.order_status = Order.Status.PAID
         order.trade_no = trade_no
         order.pay_time = paid_at or timezone.now()
