@@ -4,7 +4,11 @@ Run by bench/run.py as `python -m bench.probe WORKDIR` in the same environment a
 (bench.settings: production plus the ceiling view, the bench database), before the load starts.
 
 Single-request time: the median wall time of each endpoint called one request at a time
-in-process (no HTTP, no queueing behind other requests), for comparison with wrk's latencies.
+in-process (no HTTP, no queueing behind other requests), for comparison with wrk's latencies,
+with the median time of it spent waiting for MariaDB (`single_request_db_ms`, timed at the
+driver). Next to the first notify delivery, what its statements cost sent in one request
+(`notify_first_in_one_request`, see notify_first_in_one_request_ms): the floor of today's
+statements, for reading the first delivery's figure against its budget.
 
 SQL queries per request: each endpoint is called twice through django.test.Client with the
 connection's queries captured (CaptureQueriesContext), the second time with the same request:
@@ -195,10 +199,18 @@ def counter_deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, i
 class DriverRequests:
     """Requests this process sent to MariaDB, counted at the driver (mysqlclient's `query`,
     `commit`, `rollback`): a batch of statements, or a BEGIN sent with the first statement
-    (utils/db), is one request but several of MariaDB's Questions."""
+    (utils/db), is one request but several of MariaDB's Questions.
+
+    `waited_s`: the wall time spent inside the driver's calls that wait for the server (those
+    three, plus `next_result` and `store_result`, which read a batch's further results and the
+    rows): the round trips and MariaDB's own work, as one request at a time sees them."""
+
+    REQUESTS = ("query", "commit", "rollback")
+    WAITS = (*REQUESTS, "next_result", "store_result")
 
     def __init__(self) -> None:
         self.count = 0
+        self.waited_s = 0.0
 
     def install(self) -> None:
         from django.db import connection
@@ -206,26 +218,28 @@ class DriverRequests:
         if connection.vendor != "mysql":
             return
         cls = type(connection.connection)
-        for name in ("query", "commit", "rollback"):
-            setattr(cls, name, self._counted(getattr(cls, name)))
+        for name in self.WAITS:
+            setattr(cls, name, self._counted(getattr(cls, name), name in self.REQUESTS))
 
-    def _counted(self, real: Any) -> Any:
+    def _counted(self, real: Any, is_request: bool) -> Any:
         def call(conn: Any, *args: Any) -> Any:
-            self.count += 1
-            return real(conn, *args)
+            self.count += is_request
+            started = time.perf_counter()
+            try:
+                return real(conn, *args)
+            finally:
+                self.waited_s += time.perf_counter() - started
 
         return call
 
 
-def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
+def measure_endpoints(probe: dict[str, Any], requests: DriverRequests) -> dict[str, Any]:
+    """`requests`: installed (main), so that connection set-up is not counted as a request's."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
-    connection.ensure_connection()  # connection set-up statements are not the request's
-    requests = DriverRequests()
-    requests.install()
     results: dict[str, Any] = {}
     for name, call in calls(probe).items():
         rounds = []
@@ -284,12 +298,18 @@ def measure_endpoints(probe: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
-def single_request_ms(workdir: Path, probe: dict[str, Any]) -> dict[str, float]:
+def single_request_ms(
+    workdir: Path, probe: dict[str, Any], requests: DriverRequests
+) -> tuple[dict[str, float], dict[str, float]]:
     """Median wall time of one request at a time, in-process (no queueing, no HTTP), with the
     load's request mix: the same URL for list and search (cache hits after the first), distinct
     course ids for detail and chapters (cache misses), fresh orders for placement, redeliveries
     of the probe's notify (`notify`), first deliveries that settle an order (`notify_first`,
-    orders of its own: see first_notify_calls), and a few logins (one password hash each)."""
+    orders of its own: see first_notify_calls), and a few logins (one password hash each).
+
+    Also the median time each request waited for MariaDB (`requests.waited_s` around it: its
+    round trips and the server's work; 0 on another database), the rest being this process's
+    Python. Returns (wall ms, MariaDB ms) by endpoint."""
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
@@ -317,10 +337,11 @@ def single_request_ms(workdir: Path, probe: dict[str, Any]) -> dict[str, float]:
         "notify_first": first_notify_calls(base["notify"].path, SERVICE_RUNS),
         "login": [base["login"]] * 3,
     }
-    result = {}
+    result, waited = {}, {}
     for name, plan in plans.items():
-        times = []
+        times, waits = [], []
         for call in plan:
+            waited_before = requests.waited_s
             started = time.perf_counter()
             client.generic(
                 call.method,
@@ -330,8 +351,65 @@ def single_request_ms(workdir: Path, probe: dict[str, Any]) -> dict[str, float]:
                 headers=call.headers,
             )
             times.append(time.perf_counter() - started)
+            waits.append(requests.waited_s - waited_before)
         result[name] = round(statistics.median(times) * 1000, 2)
-    return result
+        waited[name] = round(statistics.median(waits) * 1000, 2)
+    return result, waited
+
+
+def notify_first_in_one_request_ms(calls: list[Call]) -> float:
+    """What a first delivery would cost if nothing had to be decided between its statements:
+    for each call (a first delivery of its own order, see first_notify_calls) the notify's own
+    steps, as the view and _settle_and_log take them: the body parse, read_notify (signature
+    and checks), the order's unlocked read (check_payment, one request), the log entry's
+    values; then every statement settle_checked sends for it (the conditional UPDATE, the
+    buyer's and courses' locks, the owned courses' read, the entitlements, students and
+    documents) and the log entry's INSERT in ONE request with BEGIN and COMMIT (utils/db
+    batch, commit=True); then its log line. Median wall ms, without Django's request cycle
+    (the ceiling's single-request figure is that).
+
+    The served notify needs two more requests for the same statements, because two answers
+    decide what comes next: whether the UPDATE still matched the status read (else everything
+    rolls back and settle_under_lock starts over under the order's lock) and which courses the
+    buyer owns already (those are refunded, in the same transaction). This is the floor of
+    today's statements through today's layers (Django's cursor, the driver, atomic()), for
+    comparing with the budget; it is not a way to settle (no decision is made)."""
+    from django.db import transaction
+
+    from apps.order import notify
+    from apps.order.services import check_payment, settlement, sql
+    from apps.order.views import form_fields
+    from libs import iPay
+    from utils.db import batch
+
+    times = []
+    for call in calls:
+        started = time.perf_counter()
+        body = call.body.encode()
+        params = form_fields(body)
+        trade = iPay.get_client().read_notify(params)
+        unsettled = check_payment(
+            trade.out_trade_no, trade_no=trade.trade_no, total_amount=trade.total_amount
+        )
+        if not isinstance(unsettled, settlement.UnsettledOrder) or unsettled.settles_as is None:
+            raise SystemExit(f"{trade.out_trade_no} is not a first delivery")
+        entry = notify._entry(params, client_ip="127.0.0.1", body_bytes=len(body))
+        logged = notify.NotifyResult(True, notify.Outcome.SETTLED, unsettled.settles_as.value, True)
+        log_row = sql.notify_log_statement(notify._with_outcome(entry, logged))
+        order, read_status = unsettled.order, unsettled.order.order_status
+        settlement._set_paid(order, trade_no=trade.trade_no, paid_at=trade.paid_at)
+        statements = [
+            *settlement._mark_paid_and_lock_statements(order, read_status, unsettled.course_ids),
+            *settlement._grant_statements(order, unsettled.course_ids),
+            log_row,
+        ]
+        with transaction.atomic():
+            results = batch.run(statements, commit=True)
+        if results[0].rowcount != 1:
+            raise SystemExit(f"{trade.out_trade_no} changed while the probe settled it")
+        notify._log_outcome(entry, logged)
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 2)
 
 
 def first_notify_calls(path: str, runs: int) -> list[Call]:
@@ -503,9 +581,21 @@ def main(argv: list[str]) -> int:
     django.setup()
     probe = json.loads((workdir / "manifest.json").read_text())["probe"]
     commit = commit_baseline()
+    from django.db import connection
+
+    connection.ensure_connection()  # connection set-up statements are not a request's
+    requests = DriverRequests()
+    requests.install()
+    endpoints = measure_endpoints(probe, requests)
+    single, waited = single_request_ms(workdir, probe, requests)
+    single["notify_first_in_one_request"] = notify_first_in_one_request_ms(
+        first_notify_calls(calls(probe)["notify"].path, SERVICE_RUNS)
+    )
     result = {
-        "endpoints": measure_endpoints(probe),
-        "single_request_ms": single_request_ms(workdir, probe),
+        "endpoints": endpoints,
+        "single_request_ms": single,
+        # Of each single request, the median time spent waiting for MariaDB (DriverRequests).
+        "single_request_db_ms": waited,
         "rsa": rsa_baseline(probe["notify_body"]),
         # One single-row UPDATE + COMMIT (median wall ms); the rest of its figures in "commit".
         "commit_ms": commit["commit_ms"],

@@ -104,6 +104,7 @@ def cost_targets(size: str, data: dict[str, Any]) -> list[Target]:
     """One request in-process <= 3 RSA2 operations + one commit, as measured / budget <= 1."""
     costs = data.get("probe_costs") or {}
     single = costs.get("single_request_ms") or {}
+    waited = costs.get("single_request_db_ms") or {}
     commit_ms = costs.get("commit_ms")
     rsa = data.get("rsa") or {}
     targets = []
@@ -127,6 +128,7 @@ def cost_targets(size: str, data: dict[str, Any]) -> list[Target]:
         else:
             ratio = round(measured_ms / budget, 2)
             note = f"{measured_ms:.2f} ms / (3 x {op_ms:.2f} + {commit_ms:.2f} ms)"
+            note += _cost_split(key, single, waited)
         targets.append(
             check(
                 f"1 request <= 3x {RSA_OPS['notify' if op == 'verify_ms' else 'pay'][1]} "
@@ -140,6 +142,19 @@ def cost_targets(size: str, data: dict[str, Any]) -> list[Target]:
             )
         )
     return targets
+
+
+def _cost_split(key: str, single: dict[str, Any], waited: dict[str, Any]) -> str:
+    """What a single-request figure is made of, where the probe measured it: the time it waited
+    for MariaDB; for a first notify delivery, what the same statements cost in one request
+    (bench/probe.py notify_first_in_one_request_ms) plus a bare Django request (the ceiling)."""
+    split = ""
+    if waited.get(key) is not None:
+        split += f"; MariaDB {waited[key]:.2f} ms of it"
+    in_one, bare = single.get(f"{key}_in_one_request"), single.get("ceiling")
+    if in_one is not None and bare is not None:
+        split += f"; its statements in one request {in_one:.2f} + a bare request {bare:.2f} ms"
+    return split
 
 
 def error_targets(size: str, data: dict[str, Any]) -> list[Target]:
@@ -365,11 +380,16 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
 
 def _costs(costs: dict[str, Any]) -> str:
     single = costs.get("single_request_ms") or {}
+    waited = costs.get("single_request_db_ms") or {}
     parts = [
-        f"notify first delivery {_fmt(single.get('notify_first'))} ms",
-        f"redelivery {_fmt(single.get('notify'))} ms",
-        f"placement {_fmt(single.get('pay'))} ms",
+        f"notify first delivery {_fmt(single.get('notify_first'))} ms "
+        f"(MariaDB {_fmt(waited.get('notify_first'))})",
+        f"redelivery {_fmt(single.get('notify'))} ms (MariaDB {_fmt(waited.get('notify'))})",
+        f"placement {_fmt(single.get('pay'))} ms (MariaDB {_fmt(waited.get('pay'))})",
         f"one commit {_fmt(costs.get('commit_ms'))} ms",
+        "a first delivery's statements in one request "
+        f"{_fmt(single.get('notify_first_in_one_request'))} ms",
+        f"a bare request {_fmt(single.get('ceiling'))} ms",
     ]
     commits = costs.get("commits")
     if commits:

@@ -348,12 +348,23 @@ def probe_costs(probe: dict[str, Any]) -> dict[str, Any]:
     """The single-request figures the cost targets need. commit_ms, notify_first and commit
     counts come from a probe that measures them; an older probe lacks them (None: "n/a")."""
     single = probe.get("single_request_ms") or {}
+    waited = probe.get("single_request_db_ms") or {}
     return {
         "commit_ms": probe.get("commit_ms"),
         "commits": _commits_per_request(probe.get("endpoints") or {}),
         "single_request_ms": {
-            key: single.get(key) for key in ("notify_first", "notify", "pay", "login")
+            key: single.get(key)
+            for key in (
+                "notify_first",
+                "notify",
+                "pay",
+                "login",
+                "ceiling",
+                "notify_first_in_one_request",
+            )
         },
+        # Of those, the time spent waiting for MariaDB (probe's DriverRequests).
+        "single_request_db_ms": {key: waited.get(key) for key in ("notify_first", "notify", "pay")},
     }
 
 

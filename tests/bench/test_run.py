@@ -27,7 +27,10 @@ def test_probe_costs_pass_on_what_the_probe_measured_and_none_for_the_rest():
         "notify": 7.5,
         "pay": 15.0,
         "login": 470.0,
+        "ceiling": None,
+        "notify_first_in_one_request": None,
     }
+    assert costs["single_request_db_ms"] == {"notify_first": None, "notify": None, "pay": None}
     assert costs["commits"] == {}
     newer = {
         "commit_ms": 0.9,
@@ -36,10 +39,22 @@ def test_probe_costs_pass_on_what_the_probe_measured_and_none_for_the_rest():
             "notify": {"commits_first": 1, "commits_repeat": 0},
             "list": {"commits_first": 0},
         },
-        "single_request_ms": {"notify_first": 3.0, "notify": 1.5, "pay": 5.0},
+        "single_request_ms": {
+            "notify_first": 3.0,
+            "notify": 1.5,
+            "pay": 5.0,
+            "ceiling": 0.2,
+            "notify_first_in_one_request": 1.4,
+            "list": 0.3,
+        },
+        "single_request_db_ms": {"notify_first": 1.1, "notify": 0.4, "pay": 0.7, "list": 0.1},
     }
     costs = run.probe_costs(newer)
     assert costs["commit_ms"] == 0.9
+    assert costs["single_request_ms"]["notify_first_in_one_request"] == 1.4
+    assert costs["single_request_ms"]["ceiling"] == 0.2
+    assert "list" not in costs["single_request_ms"]
+    assert costs["single_request_db_ms"] == {"notify_first": 1.1, "notify": 0.4, "pay": 0.7}
     # bench/probe.py counts commits per endpoint (first call, repeat); the report names them.
     assert costs["commits"] == {"pay": 1, "notify first": 1, "notify redelivery": 0}
     assert costs["single_request_ms"]["notify_first"] == 3.0

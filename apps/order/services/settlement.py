@@ -78,12 +78,17 @@ def _grant_statements(order: Order, new_ids: list[int]) -> list[Statement]:
 
 def mark_paid_and_grant(order: Order, *, trade_no: str, paid_at: datetime) -> list[int]:
     """Mark a locked order paid and grant its courses; returns the courses already owned."""
+    _set_paid(order, trade_no=trade_no, paid_at=paid_at)
+    sql.mark_paid(order)
+    return _grant_courses(order)
+
+
+def _set_paid(order: Order, *, trade_no: str, paid_at: datetime) -> None:
+    """The paid state on the instance, which sql.mark_paid* statements write."""
     order.order_status = Order.Status.PAID
     order.trade_no = trade_no
     order.pay_time = paid_at
     order.updated_time = timezone.now()  # auto_now: what save(update_fields=...) would set
-    sql.mark_paid(order)
-    return _grant_courses(order)
 
 
 @dataclass(frozen=True)
@@ -238,10 +243,7 @@ def settle_checked(
         late = settles_as is Settlement.SETTLED_LATE
         # Only the late case logs it; the display looks the label up through gettext (~0.07 ms).
         previous = order.get_order_status_display() if late else ""
-        order.order_status = Order.Status.PAID
-        order.trade_no = trade_no
-        order.pay_time = paid_at or timezone.now()
-        order.updated_time = timezone.now()  # auto_now: what save(update_fields=...) would set
+        _set_paid(order, trade_no=trade_no, paid_at=paid_at or timezone.now())
         owned = _mark_paid_and_lock(order, read_status=read_status, course_ids=unsettled.course_ids)
         new_ids = [pk for pk in unsettled.course_ids if pk not in owned]
         grant = _grant_statements(order, new_ids) if new_ids else []
@@ -272,6 +274,17 @@ def _mark_paid_and_lock(order: Order, *, read_status: int, course_ids: list[int]
     yet, so OrderChangedSinceRead asks the caller to roll the whole transaction back (InnoDB
     releases row locks only at its end, not at a savepoint) before it locks the order.
     """
+    results = batch.run(_mark_paid_and_lock_statements(order, read_status, course_ids))
+    if results[0].rowcount != 1:
+        raise OrderChangedSinceRead(order.out_trade_no)
+    return {row[0] for row in results[3].rows} if len(results) > 2 else set()
+
+
+def _mark_paid_and_lock_statements(
+    order: Order, read_status: int, course_ids: list[int]
+) -> list[Statement]:
+    """_mark_paid_and_lock's batch: the conditional UPDATE, the buyer's lock, and (when the
+    order has courses) the courses' locks in id order and the owned courses' read."""
     ids = sorted(set(course_ids))
     statements = [
         sql.mark_paid_if_status_statement(order, status=read_status),
@@ -279,10 +292,7 @@ def _mark_paid_and_lock(order: Order, *, read_status: int, course_ids: list[int]
     ]
     if ids:
         statements += [sql.lock_courses_statement(ids), sql.owned_statement(order.user_id, ids)]
-    results = batch.run(statements)
-    if results[0].rowcount != 1:
-        raise OrderChangedSinceRead(order.out_trade_no)
-    return {row[0] for row in results[3].rows} if ids else set()
+    return statements
 
 
 def finish_settlement(settled: SettledPayment, *, log_paid: bool = True) -> Settlement:
