@@ -47,7 +47,8 @@ def http_request(
     headers: dict[str, str] | None = None,
     timeout: float = 30.0,
 ) -> Answer:
-    """One request on its own connection; raises OSError (refused, reset, timed out)."""
+    """One request on its own connection; raises OSError (refused, reset, timed out, or cut
+    before the whole answer arrived)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
@@ -55,6 +56,10 @@ def http_request(
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         return Answer(response.status, dict(response.getheaders()), response.read())
+    except http.client.HTTPException as exc:
+        # A server killed between an answer's headers and its body gives IncompleteRead, which
+        # is no OSError: to the caller, as to a shopper, the connection broke all the same.
+        raise ConnectionError(f"{method} {url}: {exc!r}") from exc
     finally:
         conn.close()
 
