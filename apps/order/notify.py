@@ -213,7 +213,11 @@ def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> Noti
             trade,
             entry,
             lambda: services.settle_checked(
-                checked, trade_no=trade.trade_no, paid_at=trade.paid_at, with_grant=log_row
+                checked,
+                trade_no=trade.trade_no,
+                paid_at=trade.paid_at,
+                with_grant=log_row,
+                commit_with_grant=True,  # the log entry is the transaction's last write
             ),
             log_row=log_row,
         )
@@ -259,7 +263,10 @@ def _settle_in_transaction(
                 outcome = Outcome.DUPLICATE if duplicate else Outcome.SETTLED
                 result = NotifyResult(True, outcome, settled.result.value, True)
             if settled is not None and settled.with_grant is not None:
-                # Inserted with the grant, with the outcome settles_as foretold: check it.
+                # Inserted with the grant, with the outcome settles_as foretold: check it. Both
+                # come from UnsettledOrder.settles_as, so this can only catch a future change;
+                # the grant's batch may have committed already (commit_with_grant), and then it
+                # answers `failure` and Alipay's redelivery is logged as a duplicate.
                 if (entry.outcome, entry.detail) != (result.outcome, result.detail):
                     raise RuntimeError(f"notify logged as {entry.detail}, settled as {result}")
                 sql.inserted(entry, settled.with_grant.lastrowid)

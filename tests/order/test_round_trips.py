@@ -260,13 +260,14 @@ def test_the_order_the_notify_reads_as_sql_is_the_order_the_orm_reads(
 
 @pytest.mark.mysql_only
 @pytest.mark.django_db(transaction=True)
-def test_on_mariadb_a_first_notify_is_four_round_trips_and_a_redelivery_two(
+def test_on_mariadb_a_first_notify_is_three_round_trips_and_a_redelivery_two(
     alipay, alipay_keys, place, monkeypatch
 ):
     """Requests sent to the server, counted at the driver (tests/support/round_trips.py): the
     unlocked read; BEGIN with the UPDATE that pays and locks the order, the buyer's and the
     courses' locks and the owned courses (one batch); the grant's writes (entitlements,
-    students, documents) and the log entry (one batch); COMMIT. Then the read and the INSERT."""
+    students, documents), the log entry and the COMMIT (one batch). Then the read and the
+    INSERT."""
     first, second = CourseFactory(price=Decimal("10.00")), CourseFactory(price=Decimal("20.00"))
     _, order = place([second, first], "30.00")
     params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
@@ -275,10 +276,43 @@ def test_on_mariadb_a_first_notify_is_four_round_trips_and_a_redelivery_two(
         with counting_round_trips(monkeypatch) as trips:
             assert post_form(APIClient(), params).content == b"success"
         sent.append(trips.sent)
-    assert [len(s) for s in sent] == [4, 2], sent
-    assert sent[0][1].startswith("BEGIN;\nUPDATE `luffy_order`") and sent[0][-1] == "COMMIT"
+    assert [len(s) for s in sent] == [3, 2], sent
+    assert sent[0][1].startswith("BEGIN;\nUPDATE `luffy_order`"), sent
     assert sent[0][2].startswith("INSERT INTO `luffy_user_course`"), sent
+    assert "COMMIT" not in sent[0] + sent[1], sent  # not alone, nor a driver's commit()
     assert Course.objects.filter(pk__in=[first.pk, second.pk], students=1).count() == 2
+    order.refresh_from_db()
+    assert order.order_status == Order.Status.PAID
+    assert PaymentNotification.objects.filter(outcome=Outcome.SETTLED).count() == 1
+
+
+@pytest.mark.mysql_only
+@pytest.mark.django_db(transaction=True)
+def test_on_mariadb_a_first_notify_that_opens_a_refund_commits_after_it(
+    alipay, alipay_keys, place, auth_client, send_notify, monkeypatch
+):
+    """A course the buyer owned meanwhile is refunded: its Refund row is written after the
+    grant's batch, so that batch must not carry the COMMIT (a statement after it would be
+    refused); the COMMIT goes alone, last, and the order settles with its refund."""
+    owned, new = CourseFactory(price=Decimal("10.00")), CourseFactory(price=Decimal("20.00"))
+    _, cancelled = place([owned, new], "30.00")
+    auth_client.post(f"/api/v1/order/{cancelled.out_trade_no}/cancel/")
+    _, bought = place([owned], "10.00")
+    assert send_notify(bought).content == b"success"
+    late_trade = alipay.pay(cancelled.out_trade_no, cancelled.total_amount)
+    params = signed_notify(alipay_keys, cancelled, trade_no=late_trade)
+    with CaptureQueriesContext(connection) as captured, counting_round_trips(monkeypatch) as trips:
+        assert post_form(APIClient(), params).content == b"success"
+    sqls = statements(captured)
+    commit = sqls.index("COMMIT")
+    assert any(s.startswith("INSERT INTO `luffy_order_refund`") for s in sqls[:commit]), sqls
+    assert "COMMIT" in trips.sent, trips.sent
+    assert trips.sent.index("COMMIT") > next(
+        i for i, s in enumerate(trips.sent) if s.startswith("INSERT INTO `luffy_order_refund`")
+    ), trips.sent
+    [refund] = cancelled.refunds.all()
+    assert refund.amount == Decimal("10.00")
+    assert CourseEntitlement.objects.filter(order=cancelled, course=new).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

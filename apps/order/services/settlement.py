@@ -214,6 +214,7 @@ def settle_checked(
     trade_no: str,
     paid_at: datetime | None,
     with_grant: Statement | None = None,
+    commit_with_grant: bool = False,
 ) -> SettledPayment:
     """settle_under_lock for an order check_payment read, inside the caller's transaction.
 
@@ -233,6 +234,12 @@ def settle_checked(
     `unsettled.settles_as`); its result comes back in `SettledPayment.with_grant`. When it
     fails, the DatabaseError names it (`batch_statement`) and the caller's transaction rolls
     back with the grant.
+
+    `commit_with_grant`: `with_grant` is the last statement of the caller's transaction, so its
+    COMMIT goes in the grant's round trip (batch.run(commit=True); in an outermost atomic block
+    on MariaDB, else the block commits as usual) when nothing is written after the grant: no
+    refund to open for courses the buyer owned. The caller then sends no statement before its
+    block ends (TransactionManagementError).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("settle_checked runs inside transaction.atomic()")
@@ -249,7 +256,9 @@ def settle_checked(
         grant = _grant_statements(order, new_ids) if new_ids else []
         if with_grant is not None:
             grant.append(with_grant)
-        results = batch.run(grant) if grant else []
+        # With owned courses a Refund row follows (_granted): the block commits it all itself.
+        commit = commit_with_grant and with_grant is not None and not owned
+        results = batch.run(grant, commit=commit) if grant else []
         return _granted(
             order,
             trade_no=trade_no,
