@@ -10,6 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from tests.factories import UserFactory
 
 pytest_plugins = [
+    "tests.support.seed",  # --seed: one seed for every random draw, printed for reruns
     "tests.support.media",  # the fake_qiniu fixture
     "tests.support.cashier",  # local_cashier: the shop paying through apps/cashier
 ]

@@ -16,7 +16,7 @@ No pytest fixtures live here: this module only offers plain functions and classe
 from __future__ import annotations
 
 import json
-import secrets
+import random
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -77,9 +77,11 @@ def generate_keypair(bits: int = 2048, *, pkcs8: bool = False) -> KeyPair:
     """A fresh RSA key pair as PEM text (takes about 0.1-1 s at 2048 bits).
 
     The private key is PKCS#1 (`BEGIN RSA PRIVATE KEY`) unless `pkcs8=True`
-    (`BEGIN PRIVATE KEY`); the public key is always `BEGIN PUBLIC KEY`.
+    (`BEGIN PRIVATE KEY`); the public key is always `BEGIN PUBLIC KEY`. Drawn from `random`,
+    which the suite seeds (tests/support/seed.py): the same seed gives the same keys, so the
+    same signatures. Test keys only: never use this generator for a real key.
     """
-    key = RSA.generate(bits)
+    key = RSA.generate(bits, randfunc=random.randbytes)
     private_pem = key.export_key(format="PEM", pkcs=8 if pkcs8 else 1).decode("ascii")
     public_pem = key.publickey().export_key(format="PEM").decode("ascii")
     return KeyPair(private_pem=private_pem, public_pem=public_pem)
@@ -172,12 +174,16 @@ def notify_params(
 
 
 def random_trade_no() -> str:
-    """An Alipay-looking trade number: 28 digits starting with 2026."""
-    return "2026" + "".join(str(secrets.randbelow(10)) for _ in range(24))
+    """An Alipay-looking trade number: 28 digits starting with 2026.
+
+    Drawn from the suite's seeded `random` (tests/support/seed.py), so a notify is signed the
+    same way again under the same seed; 10**24 values keep the numbers of a test apart.
+    """
+    return "2026" + "".join(str(random.randrange(10)) for _ in range(24))
 
 
 def _random_notify_id() -> str:
-    return "2026" + secrets.token_hex(15)
+    return "2026" + random.randbytes(15).hex()
 
 
 def _money(value: str | Decimal | int | float) -> str:

@@ -57,6 +57,7 @@ import hmac
 import json
 import mimetypes
 import os
+import random
 import re
 import secrets
 import socket
@@ -170,7 +171,7 @@ def sample_mp4_bytes(size: int = 64 * 1024) -> bytes:
     head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
     if size < len(head):
         raise ValueError(f"size must be >= {len(head)}")
-    return head + secrets.token_bytes(size - len(head))
+    return head + random.randbytes(size - len(head))
 
 
 def sample_png_bytes(size: int = 1024) -> bytes:
@@ -178,7 +179,7 @@ def sample_png_bytes(size: int = 1024) -> bytes:
     head = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
     if size < len(head):
         raise ValueError(f"size must be >= {len(head)}")
-    return head + secrets.token_bytes(size - len(head))
+    return head + random.randbytes(size - len(head))
 
 
 def _sniff_mime(data: bytes) -> str | None:

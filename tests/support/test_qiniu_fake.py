@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import random
 import threading
 import time
 
@@ -89,12 +89,12 @@ def error_of(info) -> str:
 
 @pytest.mark.parametrize("size", [0, 1, BLOCK_SIZE, BLOCK_SIZE + 1])
 def test_qiniu_etag_equals_the_sdk_etag(tmp_path, size):
-    data = secrets.token_bytes(size)
+    data = random.randbytes(size)
     assert qiniu_etag(data) == qiniu.etag(str(write(tmp_path, "f.bin", data)))
 
 
 def test_etag_v2_equals_v1_only_for_4mib_parts():
-    data = secrets.token_bytes(BLOCK_SIZE + 10)
+    data = random.randbytes(BLOCK_SIZE + 10)
     assert qiniu_etag_v2(data, [BLOCK_SIZE, 10]) == qiniu_etag(data)
     v2 = qiniu_etag_v2(data, [MIB, MIB, MIB, MIB, 10])
     assert v2 != qiniu_etag(data)
@@ -201,7 +201,7 @@ def test_wrong_access_key_is_refused(fake, sdk):
 
 
 def test_wrong_secret_key_is_refused_on_resumable_init(fake, small_sdk, tmp_path):
-    path = write(tmp_path, "big.bin", secrets.token_bytes(MIB + 1))
+    path = write(tmp_path, "big.bin", random.randbytes(MIB + 1))
     token = qiniu.Auth(AK, "not-the-secret").upload_token(BUCKET, "big.bin", 3600)
 
     ret, info = qiniu.put_file_v2(token, "big.bin", str(path), version="v2")
@@ -258,7 +258,7 @@ def test_fsize_limit_is_enforced(fake, sdk, auth):
 
 
 def test_fsize_limit_is_enforced_on_resumable_uploads(fake, small_sdk, auth, tmp_path):
-    path = write(tmp_path, "big.bin", secrets.token_bytes(2 * MIB))
+    path = write(tmp_path, "big.bin", random.randbytes(2 * MIB))
     token = auth.upload_token(BUCKET, "big.bin", 3600, {"fsizeLimit": 2 * MIB - 1})
 
     ret, info = qiniu.put_file_v2(token, "big.bin", str(path), version="v2", part_size=MIB)
@@ -337,8 +337,8 @@ def test_large_file_goes_resumable_v2(fake, sdk, auth, tmp_path, records):
 
 
 def test_threshold_is_strictly_greater_than(fake, small_sdk, auth, tmp_path):
-    exact = write(tmp_path, "exact.bin", secrets.token_bytes(MIB))
-    over = write(tmp_path, "over.bin", secrets.token_bytes(MIB + 1))
+    exact = write(tmp_path, "exact.bin", random.randbytes(MIB))
+    over = write(tmp_path, "over.bin", random.randbytes(MIB + 1))
 
     assert qiniu.put_file_v2(auth.upload_token(BUCKET), "exact", str(exact))[1].ok()
     assert fake.request_types() == ["form"]
@@ -351,7 +351,7 @@ def test_threshold_is_strictly_greater_than(fake, small_sdk, auth, tmp_path):
 
 
 def test_non_4mib_parts_give_an_etag_v2_hash(fake, small_sdk, auth, tmp_path):
-    data = secrets.token_bytes(3 * MIB + MIB // 2)
+    data = random.randbytes(3 * MIB + MIB // 2)
     path = write(tmp_path, "clip.bin", data)
 
     ret, info = qiniu.put_file_v2(
@@ -365,7 +365,7 @@ def test_non_4mib_parts_give_an_etag_v2_hash(fake, small_sdk, auth, tmp_path):
 
 
 def test_parts_under_1mib_are_rejected_at_complete(fake, small_sdk, auth, tmp_path):
-    path = write(tmp_path, "x.bin", secrets.token_bytes(MIB + MIB // 2))
+    path = write(tmp_path, "x.bin", random.randbytes(MIB + MIB // 2))
 
     ret, info = qiniu.put_file_v2(
         auth.upload_token(BUCKET, "x", 3600), "x", str(path), part_size=MIB // 2
@@ -379,7 +379,7 @@ def test_parts_under_1mib_are_rejected_at_complete(fake, small_sdk, auth, tmp_pa
 def test_failed_complete_is_resumed_from_the_progress_record(
     fake, small_sdk, auth, tmp_path, records
 ):
-    data = secrets.token_bytes(2 * MIB + 5)
+    data = random.randbytes(2 * MIB + 5)
     path = write(tmp_path, "resume.bin", data)
     token = auth.upload_token(BUCKET, "resume", 3600)
     fake.mode = "fail_complete"
@@ -556,7 +556,7 @@ def test_http500_mode_fails_fast_without_retry_storm(fake, small_sdk, auth, tmp_
     assert (ret, info.status_code, info.ok()) == (None, 500, False)
     assert info.need_retry()
 
-    path = write(tmp_path, "big.bin", secrets.token_bytes(MIB + 1))
+    path = write(tmp_path, "big.bin", random.randbytes(MIB + 1))
     ret, info = qiniu.put_file_v2(auth.upload_token(BUCKET, "big"), "big", str(path))
     assert (ret, info.ok()) == (None, False)
 
@@ -651,7 +651,7 @@ def test_unconfigured_sdk_queries_uc_and_raises(fake, auth, monkeypatch, tmp_pat
 
 
 def test_concurrent_uploads(fake, sdk, auth):
-    payloads = {f"k{i}": secrets.token_bytes(1000 + i) for i in range(12)}
+    payloads = {f"k{i}": random.randbytes(1000 + i) for i in range(12)}
     results = {}
 
     def upload(key):
