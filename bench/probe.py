@@ -6,9 +6,7 @@ Run by bench/run.py as `python -m bench.probe WORKDIR` in the same environment a
 Single-request time: the median wall time of each endpoint called one request at a time
 in-process (no HTTP, no queueing behind other requests), for comparison with wrk's latencies,
 with the median time of it spent waiting for MariaDB (`single_request_db_ms`, timed at the
-driver). Next to the first notify delivery, what its statements cost sent in one request
-(`notify_first_in_one_request`, see notify_first_in_one_request_ms): the floor of today's
-statements, for reading the first delivery's figure against its budget.
+driver). Each request's cost is printed, not judged.
 
 SQL queries per request: each endpoint is called twice through django.test.Client with the
 connection's queries captured (CaptureQueriesContext), the second time with the same request:
@@ -22,13 +20,12 @@ Commits and round trips per request: around each of those calls MariaDB's own se
 (SHOW SESSION STATUS: Questions = statements the client sent, Com_commit = COMMIT statements)
 are read, and the captured statements give the commits Django caused: each COMMIT plus each write
 sent in autocommit (a commit of its own, which Com_commit does not count). Questions counts
-statements, not round trips: the requests the driver sent are counted too (`requests_*`,
-DriverRequests), fewer when statements went in one batch (utils/db/batch.py).
+statements; the requests the driver sent are counted too (`requests_*`, DriverRequests).
 
 Commit baseline (`commit_ms`): the median cost of one single-row UPDATE + COMMIT on the bench
 database, on a scratch table (created and dropped here), with the driver's autocommit off; and the
-same through transaction.atomic() (`commit_django_ms`: the BEGIN that utils/db/mysql sends
-instead of Django's two autocommit switches, with the UPDATE in one round trip). Wall time, since
+same through transaction.atomic() (`commit_django_ms`: Django's autocommit switches around
+the UPDATE and the COMMIT). Wall time, since
 a commit's cost is mostly the server's; the CPU time of this process is recorded next to it.
 
 Query plans: every SELECT/UPDATE of those calls is EXPLAINed on the same database; a step that
@@ -198,12 +195,11 @@ def counter_deltas(before: dict[str, int], after: dict[str, int]) -> dict[str, i
 
 class DriverRequests:
     """Requests this process sent to MariaDB, counted at the driver (mysqlclient's `query`,
-    `commit`, `rollback`): a batch of statements, or a BEGIN sent with the first statement
-    (utils/db), is one request but several of MariaDB's Questions.
+    `commit`, `rollback`).
 
     `waited_s`: the wall time spent inside the driver's calls that wait for the server (those
-    three, plus `next_result` and `store_result`, which read a batch's further results and the
-    rows): the round trips and MariaDB's own work, as one request at a time sees them."""
+    three, plus `next_result` and `store_result`, which read further results and the rows):
+    the round trips and MariaDB's own work, as one request at a time sees them."""
 
     REQUESTS = ("query", "commit", "rollback")
     WAITS = (*REQUESTS, "next_result", "store_result")
@@ -355,61 +351,6 @@ def single_request_ms(
         result[name] = round(statistics.median(times) * 1000, 2)
         waited[name] = round(statistics.median(waits) * 1000, 2)
     return result, waited
-
-
-def notify_first_in_one_request_ms(calls: list[Call]) -> float:
-    """What a first delivery would cost if nothing had to be decided between its statements:
-    for each call (a first delivery of its own order, see first_notify_calls) the notify's own
-    steps, as the view and _settle_and_log take them: the body parse, read_notify (signature
-    and checks), the order's unlocked read (check_payment, one request), the log entry's
-    values; then every statement settle_checked sends for it (the conditional UPDATE, the
-    buyer's and courses' locks, the owned courses' read, the entitlements, students and
-    documents) and the log entry's INSERT in ONE request with BEGIN and COMMIT (utils/db
-    batch, commit=True); then its log line. Median wall ms, without Django's request cycle
-    (the ceiling's single-request figure is that).
-
-    The served notify needs two more requests for the same statements, because two answers
-    decide what comes next: whether the UPDATE still matched the status read (else everything
-    rolls back and settle_under_lock starts over under the order's lock) and which courses the
-    buyer owns already (those are refunded, in the same transaction). This is the floor of
-    today's statements through today's layers (Django's cursor, the driver, atomic()), for
-    comparing with the budget; it is not a way to settle (no decision is made)."""
-    from django.db import transaction
-
-    from apps.order import notify
-    from apps.order.services import check_payment, settlement, sql
-    from apps.order.views import form_fields
-    from libs import iPay
-    from utils.db import batch
-
-    times = []
-    for call in calls:
-        started = time.perf_counter()
-        body = call.body.encode()
-        params = form_fields(body)
-        trade = iPay.get_client().read_notify(params)
-        unsettled = check_payment(
-            trade.out_trade_no, trade_no=trade.trade_no, total_amount=trade.total_amount
-        )
-        if not isinstance(unsettled, settlement.UnsettledOrder) or unsettled.settles_as is None:
-            raise SystemExit(f"{trade.out_trade_no} is not a first delivery")
-        entry = notify._entry(params, client_ip="127.0.0.1", body_bytes=len(body))
-        logged = notify.NotifyResult(True, notify.Outcome.SETTLED, unsettled.settles_as.value, True)
-        log_row = sql.notify_log_statement(notify._with_outcome(entry, logged))
-        order, read_status = unsettled.order, unsettled.order.order_status
-        settlement._set_paid(order, trade_no=trade.trade_no, paid_at=trade.paid_at)
-        statements = [
-            *settlement._mark_paid_and_lock_statements(order, read_status, unsettled.course_ids),
-            *settlement._grant_statements(order, unsettled.course_ids),
-            log_row,
-        ]
-        with transaction.atomic():
-            results = batch.run(statements, commit=True)
-        if results[0].rowcount != 1:
-            raise SystemExit(f"{trade.out_trade_no} changed while the probe settled it")
-        notify._log_outcome(entry, logged)
-        times.append(time.perf_counter() - started)
-    return round(statistics.median(times) * 1000, 2)
 
 
 def first_notify_calls(path: str, runs: int) -> list[Call]:
@@ -588,9 +529,6 @@ def main(argv: list[str]) -> int:
     requests.install()
     endpoints = measure_endpoints(probe, requests)
     single, waited = single_request_ms(workdir, probe, requests)
-    single["notify_first_in_one_request"] = notify_first_in_one_request_ms(
-        first_notify_calls(calls(probe)["notify"].path, SERVICE_RUNS)
-    )
     result = {
         "endpoints": endpoints,
         "single_request_ms": single,

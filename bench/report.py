@@ -146,15 +146,10 @@ def cost_targets(size: str, data: dict[str, Any]) -> list[Target]:
 
 def _cost_split(key: str, single: dict[str, Any], waited: dict[str, Any]) -> str:
     """What a single-request figure is made of, where the probe measured it: the time it waited
-    for MariaDB; for a first notify delivery, what the same statements cost in one request
-    (bench/probe.py notify_first_in_one_request_ms) plus a bare Django request (the ceiling)."""
-    split = ""
-    if waited.get(key) is not None:
-        split += f"; MariaDB {waited[key]:.2f} ms of it"
-    in_one, bare = single.get(f"{key}_in_one_request"), single.get("ceiling")
-    if in_one is not None and bare is not None:
-        split += f"; its statements in one request {in_one:.2f} + a bare request {bare:.2f} ms"
-    return split
+    for MariaDB."""
+    if waited.get(key) is None:
+        return ""
+    return f"; MariaDB {waited[key]:.2f} ms of it"
 
 
 def error_targets(size: str, data: dict[str, Any]) -> list[Target]:
@@ -387,8 +382,6 @@ def _costs(costs: dict[str, Any]) -> str:
         f"redelivery {_fmt(single.get('notify'))} ms (MariaDB {_fmt(waited.get('notify'))})",
         f"placement {_fmt(single.get('pay'))} ms (MariaDB {_fmt(waited.get('pay'))})",
         f"one commit {_fmt(costs.get('commit_ms'))} ms",
-        "a first delivery's statements in one request "
-        f"{_fmt(single.get('notify_first_in_one_request'))} ms",
         f"a bare request {_fmt(single.get('ceiling'))} ms",
     ]
     commits = costs.get("commits")

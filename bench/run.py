@@ -353,15 +353,7 @@ def probe_costs(probe: dict[str, Any]) -> dict[str, Any]:
         "commit_ms": probe.get("commit_ms"),
         "commits": _commits_per_request(probe.get("endpoints") or {}),
         "single_request_ms": {
-            key: single.get(key)
-            for key in (
-                "notify_first",
-                "notify",
-                "pay",
-                "login",
-                "ceiling",
-                "notify_first_in_one_request",
-            )
+            key: single.get(key) for key in ("notify_first", "notify", "pay", "login", "ceiling")
         },
         # Of those, the time spent waiting for MariaDB (probe's DriverRequests).
         "single_request_db_ms": {key: waited.get(key) for key in ("notify_first", "notify", "pay")},

@@ -134,8 +134,6 @@ if _db["ENGINE"] == "django.db.backends.mysql":
         }
     )
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
-    # Django's backend, but a transaction begins with BEGIN: one round trip fewer each.
-    _db["ENGINE"] = "utils.db.mysql"
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has one writer at a time. A deferred transaction that reads and then writes fails
     # at once with "database is locked" when another writer got in between (waiting could
@@ -199,7 +197,7 @@ CATALOG_DOCUMENT_SECONDS = env_int("CATALOG_DOCUMENT_SECONDS", 86400)
 SEARCH_BACKEND = env_str("SEARCH_BACKEND", "like").lower()
 if SEARCH_BACKEND not in {"like", "mroonga"}:
     raise ImproperlyConfigured(f"SEARCH_BACKEND must be like or mroonga, got {SEARCH_BACKEND!r}.")
-if SEARCH_BACKEND == "mroonga" and _db["ENGINE"] != "utils.db.mysql":
+if SEARCH_BACKEND == "mroonga" and _db["ENGINE"] != "django.db.backends.mysql":
     raise ImproperlyConfigured("SEARCH_BACKEND=mroonga needs a MariaDB DATABASE_URL.")
 
 # --- Auth ---------------------------------------------------------------------------------------

@@ -57,48 +57,55 @@ class Entry:
 
 def read_po(path: Path) -> list[Entry]:
     """The entries of a .po file, header (msgid "") and obsolete (#~) entries left out."""
-    entries: list[Entry] = []
-    current: Entry | None = None
-    flags: set[str] = set()
-    target: tuple[str, int] | None = None  # the field continuation lines append to
-
-    def finish() -> None:
-        nonlocal current
-        if current is not None and current.msgid:
-            entries.append(current)
-        current = None
-
+    reader = _PoReader()
     for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#~"):
-            continue
+        reader.read(raw.strip())
+    reader.finish()
+    return reader.entries
+
+
+class _PoReader:
+    """read_po's state: the entries so far, the one being read, the flags for the next one."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.current: Entry | None = None
+        self.flags: set[str] = set()
+        self.target: tuple[str, int] = ("msgid", 0)  # the field continuation lines append to
+
+    def finish(self) -> None:
+        if self.current is not None and self.current.msgid:
+            self.entries.append(self.current)
+        self.current = None
+
+    def read(self, line: str) -> None:
         if line.startswith("#,"):
-            finish()
-            flags = {flag.strip() for flag in line[2:].split(",")}
-            continue
-        if line.startswith("#"):
-            continue
-        keyword, _, rest = line.partition(" ")
-        if line.startswith('"'):
-            text = ast.literal_eval(line)
-            name, index = target
-            if name == "msgstr":
-                current.msgstr[index] += text
-            else:
-                setattr(current, name, getattr(current, name) + text)
-            continue
-        text = ast.literal_eval(rest)
+            self.finish()
+            self.flags = {flag.strip() for flag in line[2:].split(",")}
+        elif line.startswith('"'):
+            self._continue(ast.literal_eval(line))
+        elif line and not line.startswith("#"):  # blank lines and other comments say nothing
+            keyword, _, rest = line.partition(" ")
+            self._field(keyword, ast.literal_eval(rest))
+
+    def _continue(self, text: str) -> None:
+        name, index = self.target
+        if name == "msgstr":
+            self.current.msgstr[index] += text
+        else:
+            setattr(self.current, name, getattr(self.current, name) + text)
+
+    def _field(self, keyword: str, text: str) -> None:
+        current = self.current
         if keyword in ("msgctxt", "msgid") and (
             current is None or current.msgstr or keyword == "msgctxt"
         ):
-            finish()
-            current, flags = Entry(msgid="", flags=flags), set()
+            self.finish()
+            self.current, self.flags = Entry(msgid="", flags=self.flags), set()
         if keyword.startswith("msgstr"):
             index = int(keyword[7:-1]) if "[" in keyword else 0
-            current.msgstr.append(text)
-            target = ("msgstr", index)
+            self.current.msgstr.append(text)
+            self.target = ("msgstr", index)
         else:
-            setattr(current, keyword, text)
-            target = (keyword, 0)
-    finish()
-    return entries
+            setattr(self.current, keyword, text)
+            self.target = (keyword, 0)

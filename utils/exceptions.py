@@ -10,6 +10,7 @@ Retry-After, and the client tries again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -76,33 +77,38 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
-    elif isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
-        exc = exceptions.ParseError(_("请求格式无效"))
-    elif isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
+def _view_name(context: dict[str, Any]) -> str:
+    view = context.get("view")
+    return type(view).__name__ if view else "view"
+
+
+# Exceptions DRF does not answer itself, as the API error each becomes (first match wins:
+# RequestDataTooBig is a SuspiciousOperation too).
+_AS_API_ERROR: list[tuple[type[BaseException], Callable[[], exceptions.APIException]]] = [
+    (Http404, exceptions.NotFound),
+    (PermissionDenied, exceptions.PermissionDenied),
+    (RequestDataTooBig, PayloadTooLarge),
+    # e.g. too many form fields
+    (SuspiciousOperation, lambda: exceptions.ParseError(_("请求格式无效"))),
+    # JSON nested deeper than the parser can follow
+    (RecursionError, lambda: exceptions.ParseError(_("JSON 嵌套过深"))),
+]
+
+
+def _as_api_error(exc: Exception, context: dict[str, Any]) -> Exception:
+    for kind, api_error in _AS_API_ERROR:
+        if isinstance(exc, kind):
+            return api_error()
+    if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
         # DRF's message carries the json module's English reason: one sentence in our language.
-        exc = exceptions.ParseError(_("The request body is not valid JSON"))
-    elif isinstance(exc, RecursionError):  # JSON nested deeper than the parser can follow
-        exc = exceptions.ParseError(_("JSON 嵌套过深"))
-    elif _database_busy(exc):
-        view = context.get("view")
-        logger.warning("Database busy in %s: answered 503", type(view).__name__ if view else "view")
-        exc = DatabaseBusy()
+        return exceptions.ParseError(_("The request body is not valid JSON"))
+    if _database_busy(exc):
+        logger.warning("Database busy in %s: answered 503", _view_name(context))
+        return DatabaseBusy()
+    return exc
 
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        view = context.get("view")
-        logger.exception("Unhandled error in %s", type(view).__name__ if view else "view")
-        return Response(
-            {"code": 500, "msg": _("服务器内部错误")}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
-        )
 
+def _envelope(exc: Exception, response: Response) -> dict[str, Any]:
     body: dict[str, Any] = {"code": response.status_code}
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
@@ -115,7 +121,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         body["msg"] = _first_message(detail) or _("请求错误")
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         body["wait"] = exc.wait
-    response.data = body
+    return body
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    exc = _as_api_error(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", _view_name(context))
+        return Response(
+            {"code": 500, "msg": _("服务器内部错误")}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
+    response.data = _envelope(exc, response)
     return response
 
 

@@ -97,19 +97,27 @@ def _views_by_operation(generator: Any, request: Any) -> dict[tuple[str, str], A
 def _possible_errors(operation: dict[str, Any], view: Any) -> set[int]:
     parameters = operation.get("parameters", [])
     statuses = {400}
-    if any(p.get("in") == "path" for p in parameters) or any(
-        p.get("in") == "query" and p.get("name") == "page" for p in parameters
+    if any(
+        p.get("in") == "path" or (p.get("in"), p.get("name")) == ("query", "page")
+        for p in parameters
     ):
         statuses.add(404)
     if "requestBody" in operation:
         statuses |= {413, 415}
     if view is not None:
-        if view.get_authenticate_header(view.request):
-            statuses.add(401)
-        if any(not isinstance(p, AllowAny) for p in view.get_permissions()):
-            statuses.add(403)
-        if view.get_throttles():
-            statuses.add(429)
+        statuses |= _errors_of_view(view)
+    return statuses
+
+
+def _errors_of_view(view: Any) -> set[int]:
+    """401, 403 and 429 where the view authenticates, restricts or throttles."""
+    statuses = set()
+    if view.get_authenticate_header(view.request):
+        statuses.add(401)
+    if any(not isinstance(p, AllowAny) for p in view.get_permissions()):
+        statuses.add(403)
+    if view.get_throttles():
+        statuses.add(429)
     return statuses
 
 

@@ -50,8 +50,6 @@ from django.db.models.signals import post_save, pre_delete, pre_save
 from django.utils import timezone, translation
 from rest_framework.renderers import JSONRenderer
 
-from utils.db.batch import Statement
-
 from . import selectors
 from .models import (
     Course,
@@ -333,16 +331,9 @@ def invalidate(course_ids: Iterable[int]) -> None:
     and the ORM's two statements (insert-or-ignore, then update) cost that hot path more CPU
     than the database's work (issue 12).
     """
-    for statement in invalidate_statements(course_ids):
+    for chunk in _batches(sorted(set(course_ids))):
         with connection.cursor() as cursor:
-            cursor.execute(statement.sql, statement.params)
-
-
-def invalidate_statements(course_ids: Iterable[int]) -> list[Statement]:
-    """invalidate's upserts, not run: for a caller that sends them in a batch with its own
-    writes (the first notify, apps/order/services/settlement.py), in the same transaction."""
-    ids = sorted(set(course_ids))
-    return [Statement(_invalidate_sql(len(chunk)), list(chunk)) for chunk in _batches(ids)]
+            cursor.execute(_invalidate_sql(len(chunk)), list(chunk))
 
 
 _EMPTIED = ("detail", "detail_expires_at", "chapters", "chapters_expires_at")

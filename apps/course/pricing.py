@@ -20,8 +20,6 @@ from functools import cache
 from django.db import connection
 from django.utils import timezone
 
-from utils.db.batch import Statement
-
 from .models import CENT, Course
 
 
@@ -75,23 +73,16 @@ def priced_on_sale(
     """The visible courses among these ids (unique), by id, priced at `now` (default: now)."""
     if not course_ids:
         return {}
-    statement = priced_statement(course_ids, now=now)
+    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    params = [at, at, True, False, Course.Status.ONLINE.value, *course_ids]
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, statement.params)
+        cursor.execute(_priced_sql(connection.vendor, len(course_ids)), params)
         rows = cursor.fetchall()
     return priced_from_rows(rows)
 
 
-def priced_statement(course_ids: Sequence[int], *, now: datetime | None = None) -> Statement:
-    """priced_on_sale's SELECT, not run (ids unique, not empty), for a batch of statements
-    (utils/db/batch.py): its rows through `priced_from_rows`."""
-    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    params = [at, at, True, False, Course.Status.ONLINE.value, *course_ids]
-    return Statement(_priced_sql(connection.vendor, len(course_ids)), params)
-
-
 def priced_from_rows(rows: Sequence[Sequence[object]]) -> dict[int, PricedCourse]:
-    """What priced_on_sale returns, from priced_statement's rows."""
+    """What priced_on_sale returns, from its statement's rows."""
     return {
         pk: PricedCourse(
             pk=pk,

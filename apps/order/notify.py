@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 
 from libs import iPay
-from utils.db.batch import Statement
 from utils.logging import get_logger
 
 from . import services
 from .models import PAID_STATES, Order, PaymentNotification
-from .services import sql
 
 logger = get_logger("order.notify")
 Outcome = PaymentNotification.Outcome
@@ -44,11 +42,112 @@ def _rejected(detail: str, verified: bool = False) -> NotifyResult:
     return NotifyResult(False, Outcome.REJECTED, detail, verified)
 
 
+def _unavailable() -> NotifyResult:
+    """The log could not be written: Alipay must deliver it again."""
+    logger.exception("Cannot log an Alipay notify: database unavailable")
+    return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
+
+
+def _on_paid(trade: iPay.TradeStatus, entry: PaymentNotification) -> NotifyResult:
+    """A paid notify (nearly all of them): settle and log it in one transaction, one commit.
+
+    A notify that settles is never logged as unsettled, and one that is logged has settled.
+    The redelivery Alipay sends until it reads `success` has nothing to write but its log
+    entry (`services.is_redelivery`, no lock). When the settlement fails on the database, the
+    transaction rolls back whole (nothing half-settled) and the entry is written alone
+    afterwards, so the failure is not lost; Alipay is answered `failure`.
+    """
+    kwargs = {"trade_no": trade.trade_no, "total_amount": trade.total_amount}
+    try:
+        if services.is_redelivery(trade.out_trade_no, **kwargs):
+            return _log(entry, NotifyResult(True, Outcome.DUPLICATE, "duplicate", True))
+        with transaction.atomic():
+            settled = services.settle_under_lock(
+                trade.out_trade_no, paid_at=trade.paid_at, **kwargs
+            )
+            duplicate = settled.result is services.Settlement.DUPLICATE
+            outcome = Outcome.DUPLICATE if duplicate else Outcome.SETTLED
+            result = NotifyResult(True, outcome, settled.result.value, True)
+            _save_in_settlement(_with_outcome(entry, result))
+    except services.SettlementRejected as exc:  # raised before any write
+        return _log(entry, _rejected(str(exc), True))
+    except _LogWriteFailed:
+        # The same failure as when the log was written first: nothing settled, Alipay retries.
+        return _unavailable()
+    except DatabaseError as exc:
+        return _settlement_failed(trade, entry, exc)
+    services.finish_settlement(settled, log_paid=False)
+    _log_outcome(entry, result, settled)
+    return result
+
+
+class _LogWriteFailed(Exception):
+    """The log entry's INSERT failed inside the settlement transaction (wraps the DatabaseError)."""
+
+
+def _save_in_settlement(entry: PaymentNotification) -> None:
+    try:
+        entry.save(force_insert=True)
+    except DatabaseError as exc:
+        raise _LogWriteFailed from exc
+
+
+def _settlement_failed(
+    trade: iPay.TradeStatus, entry: PaymentNotification, exc: DatabaseError
+) -> NotifyResult:
+    """The settlement failed on the database (rolled back): log the entry alone, answer failure."""
+    logger.exception("Database error while settling %s", trade.out_trade_no)
+    result = NotifyResult(False, Outcome.ERROR, f"database error: {exc}", True, temporary=True)
+    if not connection.in_atomic_block:  # a killed connection: the next query opens anew
+        connection.close_if_unusable_or_obsolete()
+    entry.pk = None
+    try:
+        _with_outcome(entry, result).save(force_insert=True)
+    except DatabaseError:
+        logger.exception("Cannot log an Alipay notify: database unavailable")
+    _log_outcome(entry, result)
+    return result
+
+
+def _logged_first(
+    handler: Callable[[iPay.TradeStatus], NotifyResult],
+) -> Callable[[iPay.TradeStatus, PaymentNotification], NotifyResult]:
+    """For the rarer events (closed, refunded, waiting): the entry is logged first, the event
+    processed in its own transactions, then the outcome recorded on the entry."""
+
+    def logged(trade: iPay.TradeStatus, entry: PaymentNotification) -> NotifyResult:
+        try:
+            entry.save(force_insert=True)
+        except DatabaseError:
+            return _unavailable()
+        try:
+            result = handler(trade)
+        except services.SettlementRejected as exc:
+            result = _rejected(str(exc), True)
+        except DatabaseError as exc:
+            logger.exception("Database error while settling %s", trade.out_trade_no)
+            result = NotifyResult(
+                False, Outcome.ERROR, f"database error: {exc}", True, temporary=True
+            )
+        _log_outcome(entry, result)
+        try:
+            PaymentNotification.objects.filter(pk=entry.pk).update(
+                outcome=result.outcome, detail=result.detail[:2000], verified=result.verified
+            )
+        except DatabaseError:
+            logger.exception("Cannot record the outcome of notify %s", entry.pk)
+        return result
+
+    return logged
+
+
+@_logged_first
 def _on_closed(trade: iPay.TradeStatus) -> NotifyResult:
     changed = services.mark_closed(trade.out_trade_no, trade.total_amount)
     return NotifyResult(True, Outcome.CLOSED if changed else Outcome.IGNORED, "", True)
 
 
+@_logged_first
 def _on_waiting(trade: iPay.TradeStatus) -> NotifyResult:
     # Nothing to do yet, but the order must be ours.
     if not Order.objects.filter(out_trade_no=trade.out_trade_no).exists():
@@ -56,6 +155,7 @@ def _on_waiting(trade: iPay.TradeStatus) -> NotifyResult:
     return NotifyResult(True, Outcome.IGNORED, "waiting for payment", True)
 
 
+@_logged_first
 def _on_refunded(trade: iPay.TradeStatus) -> NotifyResult:
     paid = Order.objects.filter(out_trade_no=trade.out_trade_no, order_status__in=PAID_STATES)
     if not paid.exists():
@@ -73,25 +173,12 @@ def _on_refunded(trade: iPay.TradeStatus) -> NotifyResult:
     return NotifyResult(True, outcome, f"refund {result.value}", True)
 
 
-# TradeEvent.PAID is not here: _settle_and_log commits the settlement with its log entry.
-HANDLERS: dict[iPay.TradeEvent, Callable[[iPay.TradeStatus], NotifyResult]] = {
+HANDLERS: dict[iPay.TradeEvent, Callable[[iPay.TradeStatus, PaymentNotification], NotifyResult]] = {
+    iPay.TradeEvent.PAID: _on_paid,
     iPay.TradeEvent.CLOSED: _on_closed,
     iPay.TradeEvent.WAITING: _on_waiting,
     iPay.TradeEvent.REFUNDED: _on_refunded,
 }
-
-
-def _process(trade: iPay.TradeStatus) -> NotifyResult:
-    handler = HANDLERS.get(trade.event)
-    if handler is None:
-        return _rejected(f"unknown trade_status {trade.trade_status[:32]!r}", True)
-    try:
-        return handler(trade)
-    except services.SettlementRejected as exc:
-        return _rejected(str(exc), True)
-    except DatabaseError as exc:
-        logger.exception("Database error while settling %s", trade.out_trade_no)
-        return NotifyResult(False, Outcome.ERROR, f"database error: {exc}", True, temporary=True)
 
 
 def log_refused(
@@ -175,144 +262,12 @@ def _log_outcome(
     )
 
 
-class _LogWriteFailed(Exception):
-    """The log entry's INSERT failed inside the settlement transaction (wraps the DatabaseError)."""
-
-
-def _settle_and_log(trade: iPay.TradeStatus, entry: PaymentNotification) -> NotifyResult:
-    """A paid notify (nearly all of them): read the order, then settle and log it in one commit.
-
-    The order is read first without a lock or a transaction (`check_payment`). A redelivery
-    for an order this trade paid already, and a notify refused for an unknown order or another
-    amount, have nothing to write but their log entry: it is inserted alone (one statement, its
-    own commit). Anything else settles in one transaction with its log entry, one commit: a
-    notify that settles is never logged as unsettled, and one that is logged has settled.
-    When the settlement fails on the database, the transaction rolls back whole (nothing
-    half-settled) and the entry is written alone afterwards, on a fresh connection if the
-    failure killed this one, so the failure is not lost; Alipay is answered `failure`.
-    """
-    try:
-        checked = services.check_payment(
-            trade.out_trade_no, trade_no=trade.trade_no, total_amount=trade.total_amount
-        )
-    except services.SettlementRejected as exc:
-        return _log_alone(entry, _rejected(str(exc), True))
-    except DatabaseError as exc:
-        return _settlement_failed(trade, entry, exc)
-    if isinstance(checked, services.SettledPayment):  # a redelivery: nothing else to write
-        return _log_alone(entry, NotifyResult(True, Outcome.DUPLICATE, checked.result.value, True))
-    # The log entry goes in the grant's round trip when the order is marked paid (its outcome
-    # is known then: settled, or settled late); else it is inserted after the settlement.
-    settles_as = checked.settles_as
-    log_row = None
-    if settles_as is not None:
-        logged = NotifyResult(True, Outcome.SETTLED, settles_as.value, True)
-        log_row = sql.notify_log_statement(_with_outcome(entry, logged))
-    try:
-        return _settle_in_transaction(
-            trade,
-            entry,
-            lambda: services.settle_checked(
-                checked,
-                trade_no=trade.trade_no,
-                paid_at=trade.paid_at,
-                with_grant=log_row,
-                commit_with_grant=True,  # the log entry is the transaction's last write
-            ),
-            log_row=log_row,
-        )
-    except services.OrderChangedSinceRead:
-        # Rolled back whole (the buyer's and courses' locks with it): now the order's lock
-        # first, as every state change takes them, and everything read again under it.
-        return _settle_in_transaction(
-            trade,
-            entry,
-            lambda: services.settle_under_lock(
-                trade.out_trade_no,
-                trade_no=trade.trade_no,
-                total_amount=checked.order.total_amount,
-                paid_at=trade.paid_at,
-            ),
-        )
-
-
-def _settle_in_transaction(
-    trade: iPay.TradeStatus,
-    entry: PaymentNotification,
-    settle: Callable[[], services.SettledPayment],
-    *,
-    log_row: Statement | None = None,
-) -> NotifyResult:
-    """Run `settle` and insert the log entry with its outcome in one transaction (one commit).
-
-    `log_row`: the entry's INSERT, when `settle` sends it in the grant's batch (settle_checked's
-    `with_grant`); its failure is the log's, not the settlement's (`batch_statement`)."""
-    settled = None
-    try:
-        with transaction.atomic():
-            try:
-                settled = settle()
-            except services.SettlementRejected as exc:  # raised before any write
-                result = _rejected(str(exc), True)
-            except DatabaseError as exc:
-                if log_row is not None and getattr(exc, "batch_statement", None) is log_row:
-                    raise _LogWriteFailed from exc
-                raise
-            else:
-                duplicate = settled.result is services.Settlement.DUPLICATE
-                outcome = Outcome.DUPLICATE if duplicate else Outcome.SETTLED
-                result = NotifyResult(True, outcome, settled.result.value, True)
-            if settled is not None and settled.with_grant is not None:
-                # Inserted with the grant, with the outcome settles_as foretold: check it. Both
-                # come from UnsettledOrder.settles_as, so this can only catch a future change;
-                # the grant's batch may have committed already (commit_with_grant), and then it
-                # answers `failure` and Alipay's redelivery is logged as a duplicate.
-                if (entry.outcome, entry.detail) != (result.outcome, result.detail):
-                    raise RuntimeError(f"notify logged as {entry.detail}, settled as {result}")
-                sql.inserted(entry, settled.with_grant.lastrowid)
-            else:
-                try:
-                    # As save(force_insert=True), without building the INSERT through the ORM.
-                    sql.insert_notify_log(_with_outcome(entry, result))
-                except DatabaseError as exc:
-                    raise _LogWriteFailed from exc
-    except _LogWriteFailed:
-        # The same failure as when the log was written first: nothing settled, Alipay retries.
-        logger.exception("Cannot log an Alipay notify: database unavailable")
-        return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
-    except DatabaseError as exc:
-        return _settlement_failed(trade, entry, exc)
-    if settled is not None:
-        services.finish_settlement(settled, log_paid=False)
-    _log_outcome(entry, result, settled)
-    return result
-
-
-def _log_alone(entry: PaymentNotification, result: NotifyResult) -> NotifyResult:
+def _log(entry: PaymentNotification, result: NotifyResult) -> NotifyResult:
     """Insert the log entry of a notify that wrote nothing else, in autocommit (one commit)."""
-    try:
-        sql.insert_notify_log(_with_outcome(entry, result))
-    except DatabaseError:
-        # Not logged: Alipay must deliver it again, as when the log was written first.
-        logger.exception("Cannot log an Alipay notify: database unavailable")
-        return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
-    _log_outcome(entry, result)
-    return result
-
-
-def _settlement_failed(
-    trade: iPay.TradeStatus, entry: PaymentNotification, exc: DatabaseError
-) -> NotifyResult:
-    """The settlement failed on the database (rolled back): log the entry alone, answer failure."""
-    logger.exception("Database error while settling %s", trade.out_trade_no)
-    result = NotifyResult(False, Outcome.ERROR, f"database error: {exc}", True, temporary=True)
-    if not connection.in_atomic_block:  # a killed connection: the next query opens anew
-        connection.close_if_unusable_or_obsolete()
-    entry.pk = None
     try:
         _with_outcome(entry, result).save(force_insert=True)
     except DatabaseError:
-        logger.exception("Cannot log an Alipay notify: database unavailable")
+        return _unavailable()
     _log_outcome(entry, result)
     return result
 
@@ -340,21 +295,9 @@ def handle_notify(
             return _rejected(exc.reason)
         trade, refusal = None, _rejected(exc.reason, True)
     entry = _entry(params, client_ip=client_ip, body_bytes=body_bytes)
-    if trade is not None and trade.event is iPay.TradeEvent.PAID:
-        return _settle_and_log(trade, entry)
-    # Rarer events (closed, refunded, waiting, refused after verification): logged first, then
-    # processed in their own transactions, then the outcome recorded.
-    try:
-        entry.save(force_insert=True)
-    except DatabaseError:
-        logger.exception("Cannot log an Alipay notify: database unavailable")
-        return NotifyResult(False, Outcome.ERROR, "database unavailable", True, temporary=True)
-    result = refusal if trade is None else _process(trade)
-    _log_outcome(entry, result)
-    try:
-        PaymentNotification.objects.filter(pk=entry.pk).update(
-            outcome=result.outcome, detail=result.detail[:2000], verified=result.verified
-        )
-    except DatabaseError:
-        logger.exception("Cannot record the outcome of notify %s", entry.pk)
-    return result
+    if trade is None:
+        return _log(entry, refusal)
+    handler = HANDLERS.get(trade.event)
+    if handler is None:
+        return _log(entry, _rejected(f"unknown trade_status {trade.trade_status[:32]!r}", True))
+    return handler(trade, entry)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from base64 import b64encode, decodebytes
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 from urllib.error import URLError
-from urllib.parse import quote_plus
 
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
@@ -118,23 +116,6 @@ def _openssl_private_key(key: Any) -> rsa.RSAPrivateKey:
     ).private_key()
 
 
-# urllib.parse.quote_plus(value) as one str.translate: each UTF-8 byte of the value (read as
-# Latin-1, one character per byte) becomes itself when quote leaves it alone (letters, digits,
-# `_.-~`), `+` for a space, `%XX` otherwise. urllib quotes byte by byte in Python (~0.05 ms for
-# a pay URL's timestamp, biz_content and 344-character signature; issue 12); this is C.
-_QUOTE_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
-_QUOTE_PLUS = {
-    byte: chr(byte) if byte in _QUOTE_SAFE else "+" if byte == 0x20 else f"%{byte:02X}"
-    for byte in range(256)
-}
-
-
-def quote_plus_utf8(value: str) -> str:
-    """urllib.parse.quote_plus(value), the same text (tests/libs/test_ipay.py), and the same
-    UnicodeEncodeError for a value that is not valid Unicode (a lone surrogate)."""
-    return value.encode("utf-8").decode("latin-1").translate(_QUOTE_PLUS)
-
-
 class AlipayClient:
     def __init__(self, conf: AlipaySettings) -> None:
         self.settings = conf
@@ -156,53 +137,15 @@ class AlipayClient:
     def page_pay_url(
         self, *, out_trade_no: str, total_amount: Decimal, subject: str, expires_at: datetime
     ) -> str:
-        """The URL that opens Alipay's cashier page for this order (no network call).
-
-        The same request the SDK's `api_alipay_trade_page_pay` builds and signs (parameters,
-        their order, the biz_content JSON, the quoting: tests/libs/test_ipay.py compares the two
-        byte for byte), with the parameters no order changes (app id, method, URLs) prepared
-        once per client instead of on every placement (issue 12). The signature is
-        `_AliPay._sign`'s: OpenSSL, the very bytes the SDK's pycryptodome would give.
-        """
-        biz_content = {
-            "subject": subject,
-            "out_trade_no": out_trade_no,
-            "total_amount": format_amount(total_amount),
-            "product_code": "FAST_INSTANT_TRADE_PAY",
-            "time_expire": timezone.localtime(expires_at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-        }
-        return self._signed_url(
-            {
-                **self._page_pay_fixed,
-                "timestamp": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),  # as the SDK: local
-                "biz_content": json.dumps(biz_content, separators=(",", ":")),
-            }
-        )
-
-    @cached_property
-    def _page_pay_fixed(self) -> dict[str, str]:
-        """The page-pay parameters that are the same for every order (SDK's `build_body`)."""
-        fixed = self.sdk.build_body(
-            "alipay.trade.page.pay",
-            {},
+        """The URL that opens Alipay's cashier page for this order (no network call): the SDK's
+        `api_alipay_trade_page_pay`, signed by `_AliPay._sign` (OpenSSL)."""
+        query = self.sdk.api_alipay_trade_page_pay(
+            subject=subject,
+            out_trade_no=out_trade_no,
+            total_amount=format_amount(total_amount),
             return_url=self.settings.return_url,
             notify_url=self.settings.notify_url,
-        )
-        del fixed["timestamp"], fixed["biz_content"]
-        return fixed
-
-    @cached_property
-    def _quoted(self) -> dict[str, str]:
-        return {value: quote_plus(value) for value in self._page_pay_fixed.values()}
-
-    def _signed_url(self, params: dict[str, str]) -> str:
-        """The SDK's `sign_data`: sign the sorted `k=v` pairs, then quote every value."""
-        items = sorted(params.items())
-        sign = self.sdk._sign("&".join(f"{k}={v}" for k, v in items))
-        quoted = self._quoted
-        pairs = [*items, ("sign", sign)]
-        query = "&".join(
-            f"{k}={quoted[v] if v in quoted else quote_plus_utf8(v)}" for k, v in pairs
+            time_expire=timezone.localtime(expires_at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
         )
         return f"{self.settings.gateway}?{query}"
 

@@ -28,7 +28,6 @@ def test_probe_costs_pass_on_what_the_probe_measured_and_none_for_the_rest():
         "pay": 15.0,
         "login": 470.0,
         "ceiling": None,
-        "notify_first_in_one_request": None,
     }
     assert costs["single_request_db_ms"] == {"notify_first": None, "notify": None, "pay": None}
     assert costs["commits"] == {}
@@ -44,14 +43,12 @@ def test_probe_costs_pass_on_what_the_probe_measured_and_none_for_the_rest():
             "notify": 1.5,
             "pay": 5.0,
             "ceiling": 0.2,
-            "notify_first_in_one_request": 1.4,
             "list": 0.3,
         },
         "single_request_db_ms": {"notify_first": 1.1, "notify": 0.4, "pay": 0.7, "list": 0.1},
     }
     costs = run.probe_costs(newer)
     assert costs["commit_ms"] == 0.9
-    assert costs["single_request_ms"]["notify_first_in_one_request"] == 1.4
     assert costs["single_request_ms"]["ceiling"] == 0.2
     assert "list" not in costs["single_request_ms"]
     assert costs["single_request_db_ms"] == {"notify_first": 1.1, "notify": 0.4, "pay": 0.7}

@@ -22,9 +22,6 @@ import pytest
 from Cryptodome.PublicKey import RSA
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
-from hypothesis import given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 
 from libs import iPay
 from libs.iPay.types import BEIJING
@@ -713,11 +710,10 @@ def test_a_half_configuration_in_the_environment_is_refused(ali):
         from_env({"ALIPAY_PUBLIC_KEY": ali.public_pem})
 
 
-# --- Alipay's times: the sliced reading answers what strptime answers ------------------------
+# --- Alipay's times: what strptime reads, in Beijing time ------------------------------------
 
 
 def _strptime_reading(value: str | None) -> datetime | None:
-    """parse_alipay_time as it was: strptime, then Beijing time."""
     from django.utils import timezone
 
     if not value:
@@ -727,34 +723,6 @@ def _strptime_reading(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return timezone.make_aware(naive, BEIJING)
-
-
-_DIGITS = st.sampled_from("0123456789")
-_FIELD = st.text(_DIGITS, min_size=1, max_size=2) | st.sampled_from(["٣", "３", " 1", "1 "])
-# Alipay's spelling with any digits (days past the month's end, second 60, year 0000...), and
-# near misses: one-digit fields, other separators and spaces, digits strptime reads as digits.
-_CANONICAL = st.builds(
-    lambda y, mo, d, h, mi, s: f"{y}-{mo}-{d} {h}:{mi}:{s}",
-    st.text(_DIGITS, min_size=4, max_size=4),
-    *[st.text(_DIGITS, min_size=2, max_size=2)] * 5,
-)
-_NEAR = st.builds(
-    lambda y, mo, d, sep, h, mi, s, pad: f"{pad}{y}-{mo}-{d}{sep}{h}:{mi}:{s}{pad}",
-    st.text(_DIGITS, min_size=1, max_size=5),
-    _FIELD,
-    _FIELD,
-    st.sampled_from([" ", "  ", "\t", "T", "\u3000", ""]),
-    _FIELD,
-    _FIELD,
-    _FIELD,
-    st.sampled_from(["", " ", "\n"]),
-)
-
-
-@hypothesis_settings(max_examples=3000, deadline=None)
-@given(st.one_of(_CANONICAL, _NEAR, st.text(max_size=25), st.none()))
-def test_an_alipay_time_reads_as_strptime_reads_it(value):
-    assert iPay.parse_alipay_time(value) == _strptime_reading(value)
 
 
 @pytest.mark.parametrize(

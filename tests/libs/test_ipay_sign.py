@@ -10,7 +10,6 @@ import contextlib
 from decimal import Decimal
 from typing import Any
 from urllib.error import URLError
-from urllib.parse import quote_plus
 
 import alipay
 import pytest
@@ -20,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from libs import iPay
-from libs.iPay.client import _AliPay, quote_plus_utf8
+from libs.iPay.client import _AliPay
 from libs.iPay.types import BEIJING
 from tests.support.alipay import FakeAlipayGateway, KeyPair, generate_keypair
 
@@ -209,18 +208,3 @@ def test_every_gateway_request_is_the_unmodified_sdks_byte_for_byte_and_accepted
     for i in range(len(pairs)):
         assert sent.urls[2 * i] == sent.urls[2 * i + 1]
     assert [r["signature_ok"] for r in gateway.requests] == [True] * 2 * len(pairs)
-
-
-@settings(max_examples=500, deadline=None)
-@given(value=st.text(st.characters(codec="utf-8")))
-def test_the_pay_urls_quoting_is_urllibs_quote_plus_for_any_text(value):
-    assert quote_plus_utf8(value) == quote_plus(value)
-
-
-def test_the_pay_urls_quoting_is_urllibs_quote_plus_for_every_character_it_treats_apart():
-    every_byte = "".join(map(chr, range(256)))  # the upper half: two UTF-8 bytes each
-    for value in (every_byte, " +%/=~_.-", "路飞 学城", "a+b/c==", "", "\U0001f600"):
-        assert quote_plus_utf8(value) == quote_plus(value)
-    for quote in (quote_plus_utf8, quote_plus):  # a lone surrogate is not UTF-8
-        with pytest.raises(UnicodeEncodeError):
-            quote("\ud800")

@@ -265,9 +265,9 @@ def test_database_error_mid_notify_answers_failure_and_writes_nothing(
 def test_a_log_entry_that_cannot_be_written_with_the_grant_settles_nothing_and_asks_again(
     alipay, place, send_notify, course, user, caplog, status
 ):
-    """The log entry's INSERT goes in the grant's round trip (settle_checked's `with_grant`):
-    when it fails, the notify answers as when the log could not be written, not as a failed
-    settlement (nothing settled, no entry at all, Alipay delivers again)."""
+    """The log entry's INSERT is the settlement transaction's last write: when it fails, the
+    notify answers as when the log could not be written, not as a failed settlement (nothing
+    settled, no entry at all, Alipay delivers again)."""
     _, order = place([course], "99.90")
     Order.objects.filter(pk=order.pk).update(order_status=status)
     with connection.cursor() as cursor:
@@ -318,24 +318,24 @@ def test_a_notify_that_pays_an_order_is_one_log_line_naming_the_order_the_entry_
     assert [r.getMessage() for r in caplog.records] == ["Order x paid (trade t)"]
 
 
-# --- the order read without a lock (services.check_payment), then settled ----------------------
+# --- the redelivery read without a lock (services.is_redelivery), then settled -----------------
 
 LATE_TRADE = "2026112522001400000000000901"
 
 
 def read_then(monkeypatch, change) -> None:
-    """The notify's unlocked read returns what it read, after `change` committed: another
-    request that ran between the read and the settlement's UPDATE."""
-    from apps.order.services import sql
+    """The notify's unlocked redelivery check answers what it read, then `change` commits:
+    another request that ran between that read and the settlement's lock."""
+    from apps.order import services
 
-    real = sql.order_and_course_ids
+    real = services.is_redelivery
 
-    def read_and_change(out_trade_no: str):
-        found = real(out_trade_no)
+    def read_and_change(*args, **kwargs):
+        found = real(*args, **kwargs)
         change()
         return found
 
-    monkeypatch.setattr(sql, "order_and_course_ids", read_and_change)
+    monkeypatch.setattr(services, "is_redelivery", read_and_change)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -375,34 +375,31 @@ def test_an_order_timed_out_after_the_read_is_settled_late_under_the_lock(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("trade_no", [LATE_TRADE, "2026112522001400000000000902"])
-def test_the_unlocked_read_answers_what_the_locked_settlement_answers(order, send_notify, trade_no):
-    """check_payment answers a redelivery without a lock; for anything else settle_checked
-    (in a transaction) answers exactly what settle_under_lock, the locked path, answers."""
+@pytest.mark.parametrize("amount", ["99.90", "99.91"])
+def test_the_unlocked_read_is_a_redelivery_only_when_the_locked_settlement_changes_nothing(
+    order, send_notify, trade_no, amount
+):
+    """is_redelivery answers without a lock; it may only be True when settle_under_lock, the
+    locked path, answers DUPLICATE and opens no refund."""
     from django.db import transaction
 
     from apps.order import services
 
+    assert not services.is_redelivery(
+        order.out_trade_no, trade_no=LATE_TRADE, total_amount=order.total_amount
+    )
     assert send_notify(order, trade_no=LATE_TRADE).content == b"success"
-    kwargs = {"trade_no": trade_no, "total_amount": order.total_amount}
-
-    def settle(fast: bool) -> tuple:
-        with transaction.atomic():
-            checked = services.check_payment(order.out_trade_no, **kwargs)
-            if isinstance(checked, services.SettledPayment):
-                answer = checked
-            elif fast:
-                answer = services.settle_checked(checked, trade_no=trade_no, paid_at=None)
-            else:
-                answer = services.settle_under_lock(order.out_trade_no, paid_at=None, **kwargs)
-            refund = answer.refund and (answer.refund.kind, answer.refund.amount)
-            transaction.set_rollback(True)
-        return answer.out_trade_no, answer.trade_no, answer.result, refund, type(checked)
-
-    locked = settle(fast=False)
-    assert settle(fast=True) == locked
-    same_trade = trade_no == LATE_TRADE  # the redelivery: no lock, no refund
-    assert (locked[2], locked[3] is None) == (services.Settlement.DUPLICATE, same_trade)
-    assert (locked[4] is services.SettledPayment) == same_trade
+    kwargs = {"trade_no": trade_no, "total_amount": Decimal(amount)}
+    redelivery = services.is_redelivery(order.out_trade_no, **kwargs)
+    with transaction.atomic():
+        try:
+            answer = services.settle_under_lock(order.out_trade_no, paid_at=None, **kwargs)
+            unchanged = answer.result is services.Settlement.DUPLICATE and answer.refund is None
+        except services.SettlementRejected:
+            unchanged = False  # the notify is answered and logged as rejected, not duplicate
+        transaction.set_rollback(True)
+    assert redelivery == unchanged
+    assert redelivery == (trade_no == LATE_TRADE and amount == "99.90")
 
 
 @pytest.mark.django_db
@@ -414,7 +411,7 @@ def test_an_unexpected_error_while_settling_is_logged_at_error_with_its_tracebac
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in settlement")
 
-    monkeypatch.setattr(services, "check_payment", broken)
+    monkeypatch.setattr(services, "settle_under_lock", broken)
     with caplog.at_level("INFO", logger="luffy.order.notify"):
         response = send_notify(order, trade_no=LATE_TRADE)
     # Alipay reads `failure` and delivers it again; no HTML page.
@@ -424,64 +421,3 @@ def test_an_unexpected_error_while_settling_is_logged_at_error_with_its_tracebac
     assert f"Alipay notify for {order.out_trade_no} failed unexpectedly" in record.getMessage()
     assert record.exc_info and "a bug in settlement" in str(record.exc_info[1])
     assert_untouched(order)
-
-
-# --- the form body, parsed without a QueryDict (views.form_fields) -----------------------------
-
-FORM_BODIES = [
-    b"",
-    b"a=1&b=2",
-    b"a=1&a=2&b=",  # repeated: the last value; blank values kept
-    b"a&=x&&b=%E4%B8%AD+%2B&c=%ZZ",  # no `=`, empty name, bad escapes, `+` is a space
-    "subject=路飞学城&x=%E8%B7%AF".encode(),  # raw UTF-8 and escaped
-    b"name=\xff\xfe%FF&k=\xe4",  # not UTF-8: read as Latin-1, as Django does
-    b"a=1;b=2&c=3",  # `;` is not a separator
-]
-
-
-def querydict_fields(body: bytes) -> dict[str, str]:
-    from django.http import QueryDict
-
-    return QueryDict(body, encoding="utf-8").dict()
-
-
-@pytest.mark.parametrize("body", FORM_BODIES)
-def test_the_notify_form_parser_returns_what_querydict_returns(body):
-    from apps.order.views import form_fields
-
-    assert form_fields(body) == querydict_fields(body)
-    assert list(form_fields(body)) == list(querydict_fields(body))  # same order of fields
-
-
-def test_the_notify_form_parser_returns_what_querydict_returns_for_any_body():
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from apps.order.views import form_fields
-
-    piece = st.sampled_from(
-        ["a", "b", "=", "&", "%", "%2", "%E4%B8%AD", "%E4", "%26", "+", ";", "路", "\xff"]
-    )
-    text = st.lists(piece, max_size=30).map("".join)
-    encoded = st.one_of(text.map(str.encode), text.map(lambda t: t.encode("latin-1", "replace")))
-
-    @settings(max_examples=300, deadline=None)
-    @given(st.one_of(encoded, st.binary(max_size=60)))
-    def same(body: bytes) -> None:
-        assert form_fields(body) == querydict_fields(body)
-
-    same()
-
-
-def test_the_notify_form_parser_refuses_too_many_fields_as_querydict_does(settings):
-    from django.core.exceptions import TooManyFieldsSent
-
-    from apps.order.views import form_fields
-
-    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
-    body = b"a=1&b=2&c=3&d=4"
-    with pytest.raises(TooManyFieldsSent):
-        querydict_fields(body)
-    with pytest.raises(TooManyFieldsSent):
-        form_fields(body)
-    assert form_fields(b"a=1&b=2&c=3") == querydict_fields(b"a=1&b=2&c=3")

@@ -13,9 +13,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
-from hypothesis import given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from apps.order.models import CourseEntitlement, Order, PaymentNotification
@@ -175,83 +172,3 @@ def test_a_lying_content_length_is_refused_unread(alipay, order, alipay_keys, le
     order.refresh_from_db()
     assert order.order_status == Order.Status.UNPAID
     assert PaymentNotification.objects.get().params == {}
-
-
-# --- the log entry's INSERT, prepared for the notify (services.sql.notify_log_statement) --------
-
-_TEXT = st.text(max_size=40)
-_IPS = st.sampled_from(
-    [None, "", "127.0.0.1", "10.1.2.3", "::1", "2001:DB8::0:1", "::ffff:1.2.3.4", "fe80::1"]
-)
-
-
-@hypothesis_settings(max_examples=300, deadline=None)
-@given(
-    params=st.dictionaries(_TEXT, _TEXT | st.integers() | st.none(), max_size=8),
-    texts=st.tuples(_TEXT, _TEXT, _TEXT, _TEXT),
-    outcome=st.sampled_from(list(PaymentNotification.Outcome)),
-    verified=st.booleans(),
-    client_ip=_IPS,
-    body_bytes=st.integers(min_value=0, max_value=2**31 - 1),
-)
-def test_the_notify_log_insert_binds_what_the_generic_insert_binds(
-    params, texts, outcome, verified, client_ip, body_bytes
-):
-    """Every value as the fields prepare them (insert_row_statement), received_at included
-    (set on the entry by both, as auto_now_add does), with the same SQL."""
-    from apps.order.services import sql
-
-    out_trade_no, notify_id, trade_status, detail = texts
-
-    def entry() -> PaymentNotification:
-        return PaymentNotification(
-            out_trade_no=out_trade_no,
-            notify_id=notify_id,
-            trade_status=trade_status,
-            outcome=outcome,
-            detail=detail,
-            verified=verified,
-            params=params,
-            client_ip=client_ip,
-            body_bytes=body_bytes,
-        )
-
-    fast_entry, slow_entry = entry(), entry()
-    fast = sql.notify_log_statement(fast_entry)
-    slow_entry.received_at = fast_entry.received_at  # pre_save would set its own now()
-    slow_entry._meta.get_field("received_at").auto_now_add = False
-    try:
-        slow = sql.insert_row_statement(slow_entry)
-    finally:
-        slow_entry._meta.get_field("received_at").auto_now_add = True
-    assert fast.sql == slow.sql
-    assert list(fast.params) == list(slow.params)
-
-    # The same types as the driver sees them (an Outcome is bound as the str it is).
-    def kind(value: object) -> type:
-        return str if isinstance(value, str) else type(value)
-
-    assert [kind(v) for v in fast.params] == [kind(v) for v in slow.params]
-
-
-def test_a_notify_log_entry_inserted_as_sql_reads_back_as_written():
-    from apps.order.services import sql
-
-    entry = PaymentNotification(
-        out_trade_no="2026112600000001",
-        notify_id="n-1",
-        trade_status="TRADE_SUCCESS",
-        outcome=PaymentNotification.Outcome.SETTLED,
-        detail="settled",
-        verified=True,
-        params={"subject": "课程 ✓", "total_amount": "9.90", "n": None},
-        client_ip="::ffff:10.0.0.1",
-        body_bytes=321,
-    )
-    before = timezone.now()
-    sql.insert_notify_log(entry)
-    read = PaymentNotification.objects.get(pk=entry.pk)
-    fields = [f.attname for f in PaymentNotification._meta.concrete_fields]
-    assert [getattr(read, f) for f in fields] == [getattr(entry, f) for f in fields]
-    assert before <= read.received_at <= timezone.now()
-    assert read.client_ip == "::ffff:10.0.0.1"

@@ -61,7 +61,9 @@ def test_a_course_granted_while_the_placement_waits_for_the_buyer_is_refused(
     assert not Order.objects.exists()
 
 
-def test_the_buyers_lock_and_the_owned_courses_are_one_locking_statement(alipay, auth_client):
+def test_the_buyers_lock_is_the_placements_first_statement_and_ownership_is_read_after_it(
+    alipay, auth_client
+):
     course = CourseFactory(price=Decimal("9.90"))
     with CaptureQueriesContext(connection) as captured:
         response = auth_client.post(
@@ -70,20 +72,19 @@ def test_the_buyers_lock_and_the_owned_courses_are_one_locking_statement(alipay,
     assert response.status_code == 201
     sqls = [q["sql"] for q in captured.captured_queries]
     locking = [s for s in sqls if s.endswith("FOR UPDATE")]
-    assert len(locking) == 1, sqls
-    assert "`luffy_user` LEFT JOIN `luffy_user_course`" in locking[0]
-    # Right after the transaction starts and the prices are read (no lock, in the same
-    # request): nothing else is read under it before the lock.
-    begin, prices = sqls[sqls.index(locking[0]) - 2 : sqls.index(locking[0])]
-    assert begin.startswith("BEGIN"), sqls
-    assert prices.startswith("SELECT") and "FROM `luffy_course`" in prices, sqls
+    assert len(locking) == 1 and "FROM `luffy_user`" in locking[0], sqls
+    lock = sqls.index(locking[0])
+    assert sqls[lock - 1].startswith("BEGIN"), sqls  # the prices were read before, unlocked
+    owned = next(i for i, s in enumerate(sqls) if "FROM `luffy_user_course`" in s)
+    opened = next(i for i, s in enumerate(sqls) if "FROM `luffy_order`" in s)
+    assert lock < owned < opened, sqls
 
 
 def test_an_order_committed_while_the_placement_waits_for_the_buyer_is_handed_out_again(
     alipay, user, auth_client
 ):
-    """The open orders are read in the same request as the buyer's lock, after it: a placement
-    that held the lock has committed its order by then, and the waiting one hands it out."""
+    """The open orders are read after the buyer's lock: a placement that held the lock has
+    committed its order by then, and the waiting one hands it out."""
     course = CourseFactory(price=Decimal("9.90"))
     token = auth_client._credentials["HTTP_AUTHORIZATION"]
     holding = threading.Event()

@@ -1,16 +1,20 @@
 """Order rules: placing an order, settling a payment exactly once, refunds, the notify log.
 
 Every change of an order's state happens in a transaction holding the order's row lock, so a
-notify, the return-page check, the reconcile job, a cancel and a refund can race without harm.
+notify, the return-page check, the reconcile job, a cancel and a refund can race without harm;
+every status change is one of `transitions.TRANSITIONS`, and every course given or taken back
+goes through `grants`.
 """
 
 from .errors import SettlementRejected
+from .grants import grant_courses, owned_course_ids, revoke_courses
 from .locks import lock_for_grant
 from .notify_log import PruneResult, prune_notifications
 from .placement import (
     EXPIRY_GRACE,
     PlacedOrder,
     cancel_order,
+    end_unpaid_order,
     expire_orders,
     new_out_trade_no,
     place_order,
@@ -22,40 +26,43 @@ from .refunds import (
     resolve_pending_refunds,
 )
 from .settlement import (
-    OrderChangedSinceRead,
     SettledPayment,
     Settlement,
-    UnsettledOrder,
-    check_payment,
     finish_settlement,
+    is_redelivery,
     mark_closed,
     reconcile_orders,
     refresh_from_alipay,
-    settle_checked,
     settle_payment,
     settle_under_lock,
 )
 from .staff import cancel_unpaid_order, grant_course
+from .transitions import TRANSITIONS, Actor, IllegalTransition, change_status
 
 __all__ = [
     "EXPIRY_GRACE",
+    "TRANSITIONS",
+    "Actor",
     "AlipayRefundOutcome",
-    "OrderChangedSinceRead",
+    "IllegalTransition",
     "PlacedOrder",
     "PruneResult",
     "SettledPayment",
     "Settlement",
     "SettlementRejected",
-    "UnsettledOrder",
     "cancel_order",
     "cancel_unpaid_order",
-    "check_payment",
+    "change_status",
+    "end_unpaid_order",
     "expire_orders",
     "finish_settlement",
     "grant_course",
+    "grant_courses",
+    "is_redelivery",
     "lock_for_grant",
     "mark_closed",
     "new_out_trade_no",
+    "owned_course_ids",
     "place_order",
     "prune_notifications",
     "reconcile_orders",
@@ -63,7 +70,7 @@ __all__ = [
     "refresh_from_alipay",
     "refund_order",
     "resolve_pending_refunds",
-    "settle_checked",
+    "revoke_courses",
     "settle_payment",
     "settle_under_lock",
 ]

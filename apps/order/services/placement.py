@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -18,13 +17,14 @@ from apps.course import pricing
 from apps.course.pricing import PricedCourse
 from apps.user.models import User
 from libs import iPay
-from utils.db import batch
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
 
-from ..models import Order
-from . import sql
+from ..models import Order, OrderDetail
+from . import grants
+from .locks import lock_buyer, lock_courses
 from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
+from .transitions import Actor, change_status
 
 logger = get_logger("order")
 
@@ -132,11 +132,11 @@ def place_order(
     if pay_type != Order.PayType.ALIPAY:
         raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
     _unique(course_ids)
-    priced = None  # priced in the first round, in its first request to the database
+    now = timezone.now()
+    priced = _priced(course_ids, pricing.priced_on_sale(course_ids, now=now), total_amount, subject)
+    client = _alipay_client(priced)
     for _round in range(PLACE_ROUNDS):
-        placed, rivals, priced = _place_under_buyer_lock(
-            buyer, course_ids, total_amount, subject, priced
-        )
+        placed, rivals = _place_under_buyer_lock(buyer, priced, client)
         if placed is not None:
             return placed
         for rival in rivals:  # outside any transaction: closing asks Alipay over the network
@@ -144,92 +144,95 @@ def place_order(
     raise Conflict(_("您有正在处理的订单,请稍后重试"))
 
 
+def _alipay_client(priced: _Priced) -> iPay.AlipayClient | None:
+    """The client that signs the pay URL; None when nothing is left to pay."""
+    if priced.total == 0:
+        return None
+    try:
+        return iPay.get_client()
+    except iPay.PaymentNotConfigured:
+        return None
+
+
 def _place_under_buyer_lock(
-    buyer: User,
-    course_ids: list[int],
-    total_amount: Decimal,
-    subject: str,
-    priced: _Priced | None,
-) -> tuple[PlacedOrder | None, list[Order], _Priced]:
-    """(the placed or reused order, None) or (None, the open orders that must be closed first),
-    and the order as priced (`priced`, or priced now when it is None).
+    buyer: User, priced: _Priced, client: iPay.AlipayClient | None
+) -> tuple[PlacedOrder | None, list[Order]]:
+    """(the placed or reused order, []) or (None, the open orders that must be closed first).
 
     Runs under the buyer's row lock, so two placements by one buyer take turns: the second sees
-    the first's order and reuses it. Races with settlement (same lock) and nothing else.
-
-    The reads go to the database in one request (utils/db/batch.py), with the transaction's
-    BEGIN: the prices (no lock, as before the transaction), then the buyer's lock with the
-    courses the buyer owns (`lock_user_and_owned`), then the open orders, read after the lock
-    so that a placement that held it has committed and is seen (READ COMMITTED). None of them
-    depends on another's result, and none writes: every rule is applied in Python afterwards,
-    in the order the answers always came (400 for prices, 503 without Alipay, 409 for an owned
-    course, then the open orders). A 400 or 503 rolls the transaction back, nothing written.
+    the first's order and reuses it. Races with settlement (same lock) and nothing else. What
+    the buyer owns and the open orders are read after the lock, so that a placement or a grant
+    that held it has committed and is seen (READ COMMITTED). A 409 or 503 rolls the
+    transaction back, nothing written.
     """
-    ids = list(course_ids)
+    ids = [c.pk for c in priced.courses]
     now = timezone.now()
     with transaction.atomic():
-        reads = [] if priced is not None else [pricing.priced_statement(ids, now=now)]
-        reads += [
-            sql.lock_user_and_owned_statement(buyer.pk, ids),
-            sql.open_orders_statement(user_id=buyer.pk, course_ids=ids),
-        ]
-        *price_read, owned_read, open_read = batch.run(reads)
-        if priced is None:
-            priced = _priced(
-                ids, pricing.priced_from_rows(price_read[0].rows), total_amount, subject
+        lock_buyer(buyer.pk)
+        # Whether the buyer owns a course is asked under the lock: a notify may have just
+        # granted one. Owning a course is the answer that matters (409), even without Alipay.
+        _refuse_owned(priced.courses, grants.owned_course_ids(buyer.pk, ids))
+        if priced.total > 0 and client is None:
+            raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单"))
+        open_orders = list(
+            Order.objects.filter(
+                user=buyer, order_status=Order.Status.UNPAID, lines__course_id__in=ids
             )
-        courses, total = priced.courses, priced.total
-        client = None
-        if total > 0:
-            try:
-                client = iPay.get_client()
-            except iPay.PaymentNotConfigured:
-                # Owning a course is the answer that matters (409).
-                _refuse_owned(courses, sql.owned_from_rows(owned_read.rows))
-                raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单")) from None
-        else:
-            # Granted below, in this transaction: the courses are locked (after the buyer, in id
-            # order: lock_for_grant's order) before any insert refers to them.
-            sql.lock_courses(sorted(ids))
-        # Whether the buyer owns a course was read under the lock: a notify may have just
-        # granted one.
-        _refuse_owned(courses, sql.owned_from_rows(owned_read.rows))
-        open_orders = sql.orders_from_rows(open_read.rows)
-        prefetch_related_objects(open_orders, "lines")  # no query when there are none
-        for order in open_orders:
-            same = {line.course_id for line in order.lines.all()} == set(ids)
-            if same and order.total_amount == total and order.expires_at > now + REUSE_MIN_LEFT:
-                pay_url = _pay_url(client, order) if client is not None else None
-                logger.info("Order %s handed out again to user %s", order.out_trade_no, buyer.pk)
-                return PlacedOrder(order=order, pay_url=pay_url, created=False), [], priced
-        if open_orders:
-            return None, open_orders, priced
-        order = Order(
-            user=buyer,
-            subject=priced.subject,
-            total_amount=total,
-            out_trade_no=new_out_trade_no(now),
-            pay_type=Order.PayType.ALIPAY,
-            expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
+            .distinct()
+            .order_by("-created_time", "-id")
+            .prefetch_related("lines")
         )
-        lines = [(c.pk, c.price, c.real_price) for c in courses]
-        if client is None:  # all free: nothing to pay, the courses are the buyer's now
-            sql.insert_order_and_lines(order, lines=lines)
-            mark_paid_and_grant(order, trade_no="", paid_at=now)
-            logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)
-            return PlacedOrder(order=order, pay_url=None), [], priced
-        # Signed before the order is written (it needs none of the database's answers), so the
-        # order and its lines are the transaction's last statements: one request with the
-        # COMMIT on MariaDB. Order.objects.create() and its lines without InsertQuerys.
-        pay_url = _pay_url(client, order)
-        sql.insert_order_and_lines(order, lines=lines, commit=True)
-    logger.info("Order %s placed: %s yuan, user %s", order.out_trade_no, total, buyer.pk)
-    return PlacedOrder(order=order, pay_url=pay_url), [], priced
+        reused = _reusable(open_orders, priced, now)
+        if reused is not None:
+            pay_url = _pay_url(client, reused) if client is not None else None
+            logger.info("Order %s handed out again to user %s", reused.out_trade_no, buyer.pk)
+            return PlacedOrder(order=reused, pay_url=pay_url, created=False), []
+        if open_orders:
+            return None, open_orders
+        return _create_order(buyer, priced, client, now), []
+
+
+def _reusable(open_orders: list[Order], priced: _Priced, now: datetime) -> Order | None:
+    """The open order for exactly these courses at this total, with time left to pay it."""
+    ids = {c.pk for c in priced.courses}
+    for order in open_orders:
+        same = {line.course_id for line in order.lines.all()} == ids
+        if same and order.total_amount == priced.total and order.expires_at > now + REUSE_MIN_LEFT:
+            return order
+    return None
+
+
+def _create_order(
+    buyer: User, priced: _Priced, client: iPay.AlipayClient | None, now: datetime
+) -> PlacedOrder:
+    """Store the order and its lines; a free one is paid and its courses granted at once."""
+    if client is None:
+        # Granted below: the courses are locked (after the buyer, in id order: lock_for_grant's
+        # order) before any insert refers to them.
+        lock_courses(c.pk for c in priced.courses)
+    order = Order.objects.create(
+        user=buyer,
+        subject=priced.subject,
+        total_amount=priced.total,
+        out_trade_no=new_out_trade_no(now),
+        pay_type=Order.PayType.ALIPAY,
+        expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
+    )
+    OrderDetail.objects.bulk_create(
+        OrderDetail(order=order, course_id=c.pk, price=c.price, real_price=c.real_price)
+        for c in priced.courses
+    )
+    if client is None:  # all free: nothing to pay, the courses are the buyer's now
+        mark_paid_and_grant(order, trade_no="", paid_at=now, by=Actor.FREE_ORDER)
+        logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)
+        return PlacedOrder(order=order, pay_url=None)
+    logger.info("Order %s placed: %s yuan, user %s", order.out_trade_no, priced.total, buyer.pk)
+    return PlacedOrder(order=order, pay_url=_pay_url(client, order))
 
 
 def _close_rival(order: Order) -> None:
     """Close an open order that shares courses with a new one; 409 if it was paid meanwhile."""
-    ended = _end_unpaid(order, Order.Status.CANCELLED, strict=True)
+    ended = end_unpaid_order(order, to=Order.Status.CANCELLED, by=Actor.BUYER, strict=True)
     if ended.is_paid:
         raise Conflict(
             _("订单 %(order)s 已支付,课程已开通,请勿重复购买") % {"order": order.out_trade_no}
@@ -251,8 +254,9 @@ def _close_at_alipay(out_trade_no: str, *, strict: bool = False) -> iPay.CloseRe
         return None
 
 
-def _end_unpaid(order: Order, status: int, *, strict: bool = False) -> Order:
-    """Close the trade at Alipay, then end the order, unless Alipay says it was paid.
+def end_unpaid_order(order: Order, *, to: Order.Status, by: Actor, strict: bool = False) -> Order:
+    """Close the trade at Alipay, then move the order (if still unpaid) to `to` under its row
+    lock, unless Alipay says it was paid. Returns the order as it stands afterwards.
 
     `strict`: when Alipay cannot tell us (unreachable), refuse (503) rather than end the order
     on our side only; a new order for the same courses must not leave an old trade payable.
@@ -270,8 +274,7 @@ def _end_unpaid(order: Order, status: int, *, strict: bool = False) -> Order:
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.order_status == Order.Status.UNPAID:
-            locked.order_status = status
-            locked.save(update_fields=["order_status", "updated_time"])
+            change_status(locked, to, by=by)
     return locked
 
 
@@ -283,7 +286,7 @@ def cancel_order(user: User, out_trade_no: str) -> Order:
         return order
     if order.order_status != Order.Status.UNPAID:
         raise Conflict(_("订单%(status)s,无法取消") % {"status": order.get_order_status_display()})
-    order = _end_unpaid(order, Order.Status.CANCELLED)
+    order = end_unpaid_order(order, to=Order.Status.CANCELLED, by=Actor.BUYER)
     if order.order_status != Order.Status.CANCELLED:
         raise Conflict(_("订单%(status)s,无法取消") % {"status": order.get_order_status_display()})
     logger.info("Order %s cancelled by its buyer", out_trade_no)
@@ -296,7 +299,8 @@ def expire_orders(now: datetime | None = None, limit: int = 500) -> list[str]:
     due = Order.objects.filter(order_status=Order.Status.UNPAID, expires_at__lt=cutoff)
     expired = []
     for order in due.order_by("expires_at")[:limit]:
-        if _end_unpaid(order, Order.Status.TIMED_OUT).order_status == Order.Status.TIMED_OUT:
+        ended = end_unpaid_order(order, to=Order.Status.TIMED_OUT, by=Actor.EXPIRY)
+        if ended.order_status == Order.Status.TIMED_OUT:
             expired.append(order.out_trade_no)
             logger.info("Order %s timed out", order.out_trade_no)
     return expired

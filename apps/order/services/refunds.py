@@ -10,26 +10,25 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from apps.course import documents
-from apps.course.models import Course
 from apps.user.models import User
 from libs import iPay
 from utils.exceptions import Conflict
 from utils.logging import get_logger
 
-from ..models import CourseEntitlement, Order, OrderDetail, Refund
+from ..models import Order, OrderDetail, Refund
+from . import grants
 from .errors import SettlementRejected
-from .locks import lock_for_grant
+from .transitions import Actor, change_status
 
 logger = get_logger("order.refunds")
 
@@ -135,19 +134,7 @@ def refund_order(
             raise Conflict(
                 _("订单%(status)s,无法退款") % {"status": locked.get_order_status_display()}
             )
-        all_lines = list(locked.lines.all())
-        done = _refunded_line_ids(locked)
-        if lines is None:
-            chosen = [line for line in all_lines if line.pk not in done]
-        else:
-            wanted = {line.pk for line in lines}
-            chosen = [line for line in all_lines if line.pk in wanted]
-            if len(chosen) != len(wanted):
-                raise exceptions.ValidationError({"lines": [_("所选课程不属于该订单")]})
-            if wanted & done:
-                raise Conflict(_("所选课程已退款或正在退款"))
-        if not chosen:
-            raise Conflict(_("该订单已没有可退款的课程"))
+        chosen = _chosen_lines(locked, lines)
         refund = _open_refund(locked, chosen, kind=Refund.Kind.STAFF, reason=reason, staff=staff)
     logger.info(
         "Refund %s of %s yuan for order %s opened by %s",
@@ -157,6 +144,25 @@ def refund_order(
         staff.pk if staff else "system",
     )
     return send_refund(refund)
+
+
+def _chosen_lines(order: Order, lines: Iterable[OrderDetail] | None) -> list[OrderDetail]:
+    """The locked order's lines to refund: those asked for (None: every line not refunded yet).
+    Raises ValidationError (lines of another order) or Conflict (already refunded, none left)."""
+    all_lines = list(order.lines.all())
+    done = _refunded_line_ids(order)
+    if lines is None:
+        chosen = [line for line in all_lines if line.pk not in done]
+    else:
+        wanted = {line.pk for line in lines}
+        chosen = [line for line in all_lines if line.pk in wanted]
+        if len(chosen) != len(wanted):
+            raise exceptions.ValidationError({"lines": [_("所选课程不属于该订单")]})
+        if wanted & done:
+            raise Conflict(_("所选课程已退款或正在退款"))
+    if not chosen:
+        raise Conflict(_("该订单已没有可退款的课程"))
+    return chosen
 
 
 def send_refund(refund: Refund) -> Refund:
@@ -238,24 +244,11 @@ def _finish(refund: Refund, *, succeeded: bool, answer: dict) -> Refund:
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "alipay_answer", "finished_at"])
         if succeeded and locked.revokes_courses:
-            _revoke_courses(order, list(locked.lines.all()))
+            grants.revoke_courses(order, [line.course_id for line in locked.lines.all()])
             _update_refund_status(order)
     log = logger.info if succeeded else logger.error
     log("Refund %s %s", locked.out_request_no, locked.status)
     return locked
-
-
-def _revoke_courses(order: Order, lines: list[OrderDetail]) -> None:
-    """Take back the courses this order granted (not those granted by another order)."""
-    course_ids = [line.course_id for line in lines]
-    lock_for_grant(order.user_id, course_ids)
-    granted = CourseEntitlement.objects.filter(
-        user_id=order.user_id, order=order, course_id__in=course_ids
-    )
-    revoked = list(granted.values_list("course_id", flat=True))
-    granted.delete()
-    Course.objects.filter(pk__in=revoked, students__gt=0).update(students=F("students") - 1)
-    documents.invalidate(revoked)  # the detail shows `students` (same commit)
 
 
 def _update_refund_status(order: Order) -> None:
@@ -265,12 +258,13 @@ def _update_refund_status(order: Order) -> None:
     line_ids = set(order.lines.values_list("pk", flat=True))
     refunded_lines = set(done.values_list("lines", flat=True))
     if line_ids <= refunded_lines or (order.total_amount > 0 and refunded >= order.total_amount):
-        order.order_status = Order.Status.REFUNDED
+        status = Order.Status.REFUNDED
     elif refunded > 0 or refunded_lines:
-        order.order_status = Order.Status.PARTLY_REFUNDED
+        status = Order.Status.PARTLY_REFUNDED
     else:
         return
-    order.save(update_fields=["order_status", "updated_time"])
+    if order.order_status != status:
+        change_status(order, status, by=Actor.REFUND)
 
 
 def _lines_for_amount(lines: list[OrderDetail], amount: Decimal) -> list[OrderDetail] | None:
@@ -314,48 +308,86 @@ def record_alipay_refund(trade: iPay.TradeStatus) -> AlipayRefundOutcome:
             raise SettlementRejected(f"unknown order {trade.out_trade_no!r}")
         if trade.total_amount != order.total_amount:
             raise SettlementRejected("amount does not match the order")
-        second_trade = bool(order.trade_no and trade.trade_no and trade.trade_no != order.trade_no)
-        refunds = (
-            order.refunds.filter(trade_no=trade.trade_no)
-            if second_trade
-            else (order.refunds.filter(revokes_courses=True))
-        )
-        pending = [r for r in refunds if r.status == Refund.Status.PENDING]
-        pending_total = sum((r.amount for r in pending), _ZERO)
-        succeeded = sum((r.amount for r in refunds if r.status == Refund.Status.SUCCEEDED), _ZERO)
-        new_money = (trade.refund_fee or _ZERO) - succeeded
-        ours = None
-        if trade.refund_request_no:
-            ours = order.refunds.filter(out_request_no=trade.refund_request_no).first()
-        if ours is not None:
-            if ours.status != Refund.Status.PENDING:
-                return AlipayRefundOutcome.KNOWN
-            _finish(ours, succeeded=True, answer={"notify_id": trade.notify_id})
-            return AlipayRefundOutcome.CONFIRMED
-        if pending and new_money == pending_total:  # our refunds whose answers were lost
-            for refund in pending:
-                _finish(refund, succeeded=True, answer={"notify_id": trade.notify_id})
-            return AlipayRefundOutcome.CONFIRMED
+        so_far = _RefundedSoFar.of(order, trade)
+        confirmed = _confirm_ours(order, trade, so_far)
+        if confirmed is not None:
+            return confirmed
         # Pending refunds of ours are left to reconcile_orders (the refund query knows).
-        console_amount = new_money - pending_total
+        console_amount = so_far.new_money - so_far.pending_total
         if console_amount <= 0 or not order.is_paid:
             return AlipayRefundOutcome.KNOWN
-        lines = []
-        if not second_trade:
-            full = (trade.refund_fee or _ZERO) >= order.total_amount
-            lines = _console_refund_lines(order, console_amount, full=full)
-        refund = _open_refund(
-            order,
-            lines,
-            kind=Refund.Kind.CONSOLE,
-            reason=CONSOLE_REASON,
-            trade_no=trade.trade_no,
-            amount=console_amount,
-            out_request_no=(trade.refund_request_no or new_out_request_no())[:64],
-            revokes_courses=not second_trade,
-        )
-        _finish(refund, succeeded=True, answer={"notify_id": trade.notify_id})
+        _record_console_refund(order, trade, console_amount, second_trade=so_far.second_trade)
     logger.warning(
         "Refund of %s on %s made in Alipay's console", console_amount, order.out_trade_no
     )
     return AlipayRefundOutcome.RECORDED
+
+
+@dataclass(frozen=True)
+class _RefundedSoFar:
+    """The refunds we know of on the trade a refund notify names, against its refund_fee."""
+
+    second_trade: bool  # the notify is about a second trade that paid the order again
+    pending: list[Refund]
+    new_money: Decimal  # refund_fee minus what our succeeded refunds sent back already
+
+    @property
+    def pending_total(self) -> Decimal:
+        return sum((r.amount for r in self.pending), _ZERO)
+
+    @classmethod
+    def of(cls, order: Order, trade: iPay.TradeStatus) -> _RefundedSoFar:
+        second_trade = bool(order.trade_no and trade.trade_no and trade.trade_no != order.trade_no)
+        if second_trade:
+            known = list(order.refunds.filter(trade_no=trade.trade_no))
+        else:
+            known = list(order.refunds.filter(revokes_courses=True))
+        succeeded = sum((r.amount for r in known if r.status == Refund.Status.SUCCEEDED), _ZERO)
+        return cls(
+            second_trade=second_trade,
+            pending=[r for r in known if r.status == Refund.Status.PENDING],
+            new_money=(trade.refund_fee or _ZERO) - succeeded,
+        )
+
+
+def _confirm_ours(
+    order: Order, trade: iPay.TradeStatus, so_far: _RefundedSoFar
+) -> AlipayRefundOutcome | None:
+    """CONFIRMED when the notify reports refunds of ours (pending until now), KNOWN when it
+    names one already finished, None when the money is not (all) ours."""
+    answer = {"notify_id": trade.notify_id}
+    ours = None
+    if trade.refund_request_no:
+        ours = order.refunds.filter(out_request_no=trade.refund_request_no).first()
+    if ours is not None:
+        if ours.status != Refund.Status.PENDING:
+            return AlipayRefundOutcome.KNOWN
+        _finish(ours, succeeded=True, answer=answer)
+        return AlipayRefundOutcome.CONFIRMED
+    if so_far.pending and so_far.new_money == so_far.pending_total:  # answers that were lost
+        for refund in so_far.pending:
+            _finish(refund, succeeded=True, answer=answer)
+        return AlipayRefundOutcome.CONFIRMED
+    return None
+
+
+def _record_console_refund(
+    order: Order, trade: iPay.TradeStatus, amount: Decimal, *, second_trade: bool
+) -> None:
+    """Record a refund made in Alipay's console as succeeded, taking back the courses of the
+    lines it pays for (none for a second trade: the order's own payment still stands)."""
+    lines = []
+    if not second_trade:
+        full = (trade.refund_fee or _ZERO) >= order.total_amount
+        lines = _console_refund_lines(order, amount, full=full)
+    refund = _open_refund(
+        order,
+        lines,
+        kind=Refund.Kind.CONSOLE,
+        reason=CONSOLE_REASON,
+        trade_no=trade.trade_no,
+        amount=amount,
+        out_request_no=(trade.refund_request_no or new_out_request_no())[:64],
+        revokes_courses=not second_trade,
+    )
+    _finish(refund, succeeded=True, answer={"notify_id": trade.notify_id})

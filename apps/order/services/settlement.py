@@ -1,5 +1,9 @@
 """Settling a payment exactly once, closing unpaid trades, and asking Alipay about orders.
 
+One path settles every payment (a notify, the return page, the reconcile job): inside one
+`transaction.atomic()` it locks the order's row, decides, marks the order paid, grants its
+courses, and the caller logs what it did in the same transaction.
+
 Money that arrives for courses the buyer already owns (two orders paid, a late payment, a second
 trade for a paid order) is refunded automatically: every payment ends as goods or a refund.
 """
@@ -14,81 +18,23 @@ from enum import StrEnum
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from apps.course import documents
 from libs import iPay
-from utils.db import batch
-from utils.db.batch import Result, Statement
 from utils.logging import get_logger
 
 from ..models import Order, Refund
-from . import refunds, sql
+from . import grants, refunds
 from .errors import SettlementRejected
-from .locks import lock_for_grant
+from .transitions import Actor, change_status
 
 logger = get_logger("order")
 
 RECONCILE_GIVE_UP_AFTER = 3  # consecutive failed trade queries
 
 
-class OrderChangedSinceRead(Exception):
-    """settle_checked found the order changed since check_payment read it (another delivery
-    settled it, a timeout, a close). Nothing was written, but the buyer's and courses' rows are
-    locked: the caller rolls its transaction back, then settles with settle_under_lock."""
-
-
 class Settlement(StrEnum):
     SETTLED = "settled"
     SETTLED_LATE = "settled_late"  # the order had been cancelled or timed out: reopened as paid
     DUPLICATE = "duplicate"  # already paid: nothing changes (a second trade is refunded)
-
-
-def _grant_courses(order: Order, course_ids: list[int] | None = None) -> list[int]:
-    """Give the buyer the order's courses they do not own yet; count them as students.
-
-    Returns the courses the buyer already owned: paid twice, to be refunded. Its statements are
-    written as SQL (`sql`): building them through the ORM cost more CPU than the database took.
-    `course_ids`: the order's lines when the caller read them already (they never change).
-    """
-    # Its own read, not a join in the locking statement: a join would lock the courses in the
-    # order of the order's lines, and lock_for_grant's promise is id order (no deadlocks).
-    if course_ids is None:
-        course_ids = sql.order_course_ids(order.pk)
-    lock_for_grant(order.user_id, course_ids)
-    if not course_ids:
-        return []
-    owned = sql.owned_course_ids(order.user_id, course_ids)
-    new_ids = [pk for pk in course_ids if pk not in owned]
-    if new_ids:
-        batch.run(_grant_statements(order, new_ids))
-    return sorted(owned)
-
-
-def _grant_statements(order: Order, new_ids: list[int]) -> list[Statement]:
-    """The grant's writes, in one batch (one round trip on MariaDB): the entitlements, the
-    students counters, and the course documents emptied (the detail shows `students`; same
-    commit). Run after lock_for_grant, so the foreign-key checks find the rows locked."""
-    return [
-        sql.insert_entitlements_statement(
-            user_id=order.user_id, order_id=order.pk, course_ids=new_ids, now=timezone.now()
-        ),
-        sql.add_student_statement(new_ids),
-        *documents.invalidate_statements(new_ids),
-    ]
-
-
-def mark_paid_and_grant(order: Order, *, trade_no: str, paid_at: datetime) -> list[int]:
-    """Mark a locked order paid and grant its courses; returns the courses already owned."""
-    _set_paid(order, trade_no=trade_no, paid_at=paid_at)
-    sql.mark_paid(order)
-    return _grant_courses(order)
-
-
-def _set_paid(order: Order, *, trade_no: str, paid_at: datetime) -> None:
-    """The paid state on the instance, which sql.mark_paid* statements write."""
-    order.order_status = Order.Status.PAID
-    order.trade_no = trade_no
-    order.pay_time = paid_at
-    order.updated_time = timezone.now()  # auto_now: what save(update_fields=...) would set
 
 
 @dataclass(frozen=True)
@@ -99,57 +45,64 @@ class SettledPayment:
     trade_no: str
     result: Settlement
     refund: Refund | None  # to send to Alipay after the commit
-    # What settle_checked's `with_grant` statement returned; None when it did not run.
-    with_grant: Result | None = None
+
+
+def mark_paid_and_grant(
+    order: Order, *, trade_no: str, paid_at: datetime, by: Actor = Actor.PAYMENT
+) -> list[int]:
+    """Mark a locked order paid and grant its courses; returns the courses already owned."""
+    change_status(order, Order.Status.PAID, by=by, trade_no=trade_no, pay_time=paid_at)
+    course_ids = order.lines.values_list("course_id", flat=True)
+    return grants.grant_courses(order.user_id, course_ids, order=order)
+
+
+def is_redelivery(out_trade_no: str, *, trade_no: str, total_amount: Decimal) -> bool:
+    """True when this trade already paid this order, for this amount: settle_under_lock would
+    answer DUPLICATE and write nothing, so the notify Alipay delivers again until it reads
+    `success` needs neither a lock nor a transaction.
+
+    Safe without a lock because what it reads never changes back: a paid order stays paid
+    (refunds move it to other paid states), and its trade_no and amount are written once.
+    """
+    order = (
+        Order.objects.filter(out_trade_no=out_trade_no)
+        .only("order_status", "trade_no", "total_amount")
+        .first()
+    )
+    if order is None or order.total_amount != total_amount or not order.is_paid:
+        return False
+    return not _another_trade(order, trade_no)
+
+
+def _another_trade(order: Order, trade_no: str) -> bool:
+    return bool(trade_no and order.trade_no and trade_no != order.trade_no)
 
 
 def settle_under_lock(
     out_trade_no: str, *, trade_no: str, total_amount: Decimal, paid_at: datetime | None
 ) -> SettledPayment:
     """settle_payment's work, inside the caller's transaction (the notify commits its log entry
-    with it). Locks the order, then its buyer and courses, as every state change does.
+    with it). Locks the order, then its buyer and courses (grants.grant_courses), as every
+    state change does: a notify, the return page, the reconcile job, a cancel and a refund of
+    the same order take turns.
 
-    Raises SettlementRejected (unknown order, another amount) before anything is written, so
-    the caller's transaction stays usable. The caller must commit, then call finish_settlement.
+    Raises SettlementRejected (unknown order, another amount) before anything is written. The
+    caller must commit, then call finish_settlement.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("settle_under_lock runs inside transaction.atomic()")
-    order = sql.locked_order(out_trade_no)
+    order = Order.objects.select_for_update().filter(out_trade_no=out_trade_no).first()
     if order is None:
         raise SettlementRejected(f"unknown order {out_trade_no!r}")
     if total_amount != order.total_amount:
         raise SettlementRejected(
             f"amount {total_amount} does not match order total {order.total_amount}"
         )
-    refund: Refund | None = None
     if order.is_paid:
-        if trade_no and order.trade_no and trade_no != order.trade_no:
-            logger.error(
-                "Order %s paid twice: trades %s and %s; refunding the second",
-                out_trade_no,
-                order.trade_no,
-                trade_no,
-            )
-            refund = refunds.open_second_trade_refund(order, trade_no=trade_no)
-        return SettledPayment(out_trade_no, trade_no, Settlement.DUPLICATE, refund)
+        return _paid_again(order, trade_no=trade_no)
+    previous = order.get_order_status_display()
     late = order.order_status != Order.Status.UNPAID
-    # Only the late case logs it; the display looks the label up through gettext (~0.07 ms).
-    previous = order.get_order_status_display() if late else ""
     owned = mark_paid_and_grant(order, trade_no=trade_no, paid_at=paid_at or timezone.now())
-    return _granted(order, trade_no=trade_no, owned=owned, late=late, previous=previous)
-
-
-def _granted(
-    order: Order,
-    *,
-    trade_no: str,
-    owned: list[int],
-    late: bool,
-    previous: str,
-    with_grant: Result | None = None,
-) -> SettledPayment:
-    """The end of a settlement that marked the order paid: refund what the buyer owned."""
-    out_trade_no = order.out_trade_no
     refund: Refund | None = None
     if owned:
         logger.error(
@@ -159,149 +112,25 @@ def _granted(
         )
         refund = refunds.open_owned_courses_refund(order, course_ids=owned)
     if not late:
-        return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED, refund, with_grant)
+        return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED, refund)
     logger.warning(
         "Payment for %s order %s accepted: order reopened as paid", previous, out_trade_no
     )
-    return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED_LATE, refund, with_grant)
+    return SettledPayment(out_trade_no, trade_no, Settlement.SETTLED_LATE, refund)
 
 
-@dataclass(frozen=True)
-class UnsettledOrder:
-    """An order check_payment read without a lock: not paid yet, or paid by another trade."""
-
-    order: Order
-    course_ids: list[int]  # its lines' courses
-
-    @property
-    def settles_as(self) -> Settlement | None:
-        """What settle_checked returns when it marks the order paid itself (the only case in
-        which it runs its `with_grant` statement); None when another trade paid the order."""
-        if self.order.is_paid:
-            return None
-        late = self.order.order_status != Order.Status.UNPAID
-        return Settlement.SETTLED_LATE if late else Settlement.SETTLED
-
-
-def check_payment(
-    out_trade_no: str, *, trade_no: str, total_amount: Decimal
-) -> SettledPayment | UnsettledOrder:
-    """The notify's first read: the order and its lines' courses, without a lock, outside any
-    transaction. Raises SettlementRejected (unknown order, another amount).
-
-    Returns a DUPLICATE SettledPayment when this trade already paid the order: the redelivery
-    Alipay sends until it reads `success` has nothing to write but its log entry. That answer
-    needs no lock because what it reads never changes back: a paid order stays paid (refunds
-    move it to other paid states), its trade_no and amount are written once, and nothing
-    deletes orders. Anything else is an UnsettledOrder for settle_checked, in a transaction.
-    """
-    found = sql.order_and_course_ids(out_trade_no)
-    if found is None:
-        raise SettlementRejected(f"unknown order {out_trade_no!r}")
-    order, course_ids = found
-    if total_amount != order.total_amount:
-        raise SettlementRejected(
-            f"amount {total_amount} does not match order total {order.total_amount}"
+def _paid_again(order: Order, *, trade_no: str) -> SettledPayment:
+    """A payment report for a paid order: nothing changes, a second trade is refunded whole."""
+    refund: Refund | None = None
+    if _another_trade(order, trade_no):
+        logger.error(
+            "Order %s paid twice: trades %s and %s; refunding the second",
+            order.out_trade_no,
+            order.trade_no,
+            trade_no,
         )
-    if order.is_paid and not (trade_no and order.trade_no and trade_no != order.trade_no):
-        return SettledPayment(out_trade_no, trade_no, Settlement.DUPLICATE, None)
-    return UnsettledOrder(order, course_ids)
-
-
-def settle_checked(
-    unsettled: UnsettledOrder,
-    *,
-    trade_no: str,
-    paid_at: datetime | None,
-    with_grant: Statement | None = None,
-    commit_with_grant: bool = False,
-) -> SettledPayment:
-    """settle_under_lock for an order check_payment read, inside the caller's transaction.
-
-    The UPDATE that marks the order paid is also what locks it (before the buyer and the
-    courses, the order every state change locks in), on condition that its status is still the
-    one read; the lines read with it stand (they never change). It goes to MariaDB with the
-    buyer's and courses' locks and the owned courses' read in one round trip, and the grant's
-    writes in another (utils/db/batch.py): the same statements as settle_under_lock's grant.
-    When the status changed since the read (another delivery settled it, a timeout, a close),
-    it raises OrderChangedSinceRead before writing anything: the caller rolls back and calls
-    settle_under_lock in a new transaction. When another trade paid the order,
-    settle_under_lock does everything under the lock here. The caller commits, then calls
-    finish_settlement.
-
-    `with_grant`: the caller's own statement (the notify's log entry), sent after the grant's
-    writes in their round trip, only when the order was marked paid here (the result is then
-    `unsettled.settles_as`); its result comes back in `SettledPayment.with_grant`. When it
-    fails, the DatabaseError names it (`batch_statement`) and the caller's transaction rolls
-    back with the grant.
-
-    `commit_with_grant`: `with_grant` is the last statement of the caller's transaction, so its
-    COMMIT goes in the grant's round trip (batch.run(commit=True); in an outermost atomic block
-    on MariaDB, else the block commits as usual) when nothing is written after the grant: no
-    refund to open for courses the buyer owned. The caller then sends no statement before its
-    block ends (TransactionManagementError).
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("settle_checked runs inside transaction.atomic()")
-    order = unsettled.order
-    read_status = order.order_status
-    settles_as = unsettled.settles_as  # None: another trade paid it
-    if settles_as is not None:
-        late = settles_as is Settlement.SETTLED_LATE
-        # Only the late case logs it; the display looks the label up through gettext (~0.07 ms).
-        previous = order.get_order_status_display() if late else ""
-        _set_paid(order, trade_no=trade_no, paid_at=paid_at or timezone.now())
-        owned = _mark_paid_and_lock(order, read_status=read_status, course_ids=unsettled.course_ids)
-        new_ids = [pk for pk in unsettled.course_ids if pk not in owned]
-        grant = _grant_statements(order, new_ids) if new_ids else []
-        if with_grant is not None:
-            grant.append(with_grant)
-        # With owned courses a Refund row follows (_granted): the block commits it all itself.
-        commit = commit_with_grant and with_grant is not None and not owned
-        results = batch.run(grant, commit=commit) if grant else []
-        return _granted(
-            order,
-            trade_no=trade_no,
-            owned=sorted(owned),
-            late=late,
-            previous=previous,
-            with_grant=results[-1] if with_grant is not None else None,
-        )
-    return settle_under_lock(
-        order.out_trade_no, trade_no=trade_no, total_amount=order.total_amount, paid_at=paid_at
-    )
-
-
-def _mark_paid_and_lock(order: Order, *, read_status: int, course_ids: list[int]) -> set[int]:
-    """One batch (one round trip on MariaDB): the UPDATE that marks the order paid while its
-    status is still `read_status` (and locks it), the buyer's lock, the courses' locks in id
-    order, and which of them the buyer owns: lock_for_grant and owned_course_ids, in the order
-    _grant_courses takes them. Returns the owned courses.
-
-    A batch cannot skip its locks when the UPDATE matches nothing: then the buyer and courses
-    are locked without the order, against the order → buyer → courses rule. Nothing is written
-    yet, so OrderChangedSinceRead asks the caller to roll the whole transaction back (InnoDB
-    releases row locks only at its end, not at a savepoint) before it locks the order.
-    """
-    results = batch.run(_mark_paid_and_lock_statements(order, read_status, course_ids))
-    if results[0].rowcount != 1:
-        raise OrderChangedSinceRead(order.out_trade_no)
-    return {row[0] for row in results[3].rows} if len(results) > 2 else set()
-
-
-def _mark_paid_and_lock_statements(
-    order: Order, read_status: int, course_ids: list[int]
-) -> list[Statement]:
-    """_mark_paid_and_lock's batch: the conditional UPDATE, the buyer's lock, and (when the
-    order has courses) the courses' locks in id order and the owned courses' read."""
-    ids = sorted(set(course_ids))
-    statements = [
-        sql.mark_paid_if_status_statement(order, status=read_status),
-        sql.lock_user_statement(order.user_id),
-    ]
-    if ids:
-        statements += [sql.lock_courses_statement(ids), sql.owned_statement(order.user_id, ids)]
-    return statements
+        refund = refunds.open_second_trade_refund(order, trade_no=trade_no)
+    return SettledPayment(order.out_trade_no, trade_no, Settlement.DUPLICATE, refund)
 
 
 def finish_settlement(settled: SettledPayment, *, log_paid: bool = True) -> Settlement:
@@ -342,8 +171,7 @@ def mark_closed(out_trade_no: str, total_amount: Decimal | None = None) -> bool:
             raise SettlementRejected("amount does not match the order")
         if order.order_status != Order.Status.UNPAID:
             return False
-        order.order_status = Order.Status.CANCELLED
-        order.save(update_fields=["order_status", "updated_time"])
+        change_status(order, Order.Status.CANCELLED, by=Actor.ALIPAY_CLOSE)
     logger.info("Order %s cancelled: Alipay closed its trade", out_trade_no)
     return True
 
