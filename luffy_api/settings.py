@@ -20,6 +20,7 @@ from libs.qiniu.config import settings_from_env as qiniu_settings_from_env
 from libs.tencent.config import settings_from_env as tencent_settings_from_env
 from luffy_api.dev_secret import load_or_create_dev_secret_key
 from utils.env import env_bool, env_choice, env_int, env_list, env_str
+from utils.security_headers import origin_of
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -87,6 +88,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "utils.request_id.RequestIdMiddleware",  # outermost: every answer and log line has the id
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, which answers /index.html itself: every HTML answer gets the CSP and
+    # X-Frame-Options (utils/security_headers.py).
+    "utils.security_headers.SecurityHeadersMiddleware",
     "utils.storefront.StorefrontWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -287,6 +291,22 @@ STOREFRONT_DIR = BASE_DIR / "web" / "dist"
 WHITENOISE_ROOT = STOREFRONT_DIR
 # Serve MEDIA_ROOT from Django itself (development, and the demo `make run`).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+# Section videos on local storage (no Qiniu) are only reachable through signed links that name
+# the section and the viewer and expire after MEDIA_LINK_TTL seconds; the app checks every
+# request (apps/course/media.py). MEDIA_ACCEL_REDIRECT (e.g. /protected-media/): after its
+# checks the app hands the file to nginx's internal location of that name (X-Accel-Redirect)
+# instead of streaming it itself (deploy/nginx/luffy.conf).
+MEDIA_LINK_TTL = env_int("MEDIA_LINK_TTL", 3600)
+if MEDIA_LINK_TTL <= 0:
+    raise ImproperlyConfigured("MEDIA_LINK_TTL must be a positive number of seconds.")
+MEDIA_ACCEL_REDIRECT = env_str("MEDIA_ACCEL_REDIRECT", "")
+if MEDIA_ACCEL_REDIRECT and not (
+    MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"MEDIA_ACCEL_REDIRECT must be a path starting and ending with /, got "
+        f"{MEDIA_ACCEL_REDIRECT!r} (e.g. /protected-media/)."
+    )
 # Uploads bigger than this are refused before they reach a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
@@ -416,7 +436,34 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 30)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# Media answers say what they are, always (utils/media_serve.py): a file must never be sniffed
+# into a page on our origin.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every HTML answer (storefront, admin, API docs, the local cashier) carries this policy and
+# X-Frame-Options: DENY (utils/security_headers.py): scripts and styles only from files of this
+# site (no inline script, no eval), nothing may frame a page. Media may come from MEDIA_BASE_URL
+# and Qiniu's domain; the storefront calls the API at SITE_URL.
+_media_origins = [
+    origin
+    for origin in (origin_of(MEDIA_BASE_URL), origin_of(QINIU.domain) if QINIU else None)
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", *_media_origins],
+    "media-src": ["'self'", *_media_origins],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'", origin_of(SITE_URL) or "'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    # The local cashier's forms post here and go on to the storefront's pay/success page.
+    "form-action": ["'self'", origin_of(FRONTEND_URL) or "'self'"],
+    "frame-ancestors": ["'none'"],
+}
+X_FRAME_OPTIONS = "DENY"
+
 # Alipay's notify comes over plain HTTP in sandbox setups; keep it reachable.
 # Load balancers probe /health/ over plain HTTP on the node's own port.
 SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$", r"^health/"]

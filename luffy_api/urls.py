@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.course.views import signed_media
 from utils.exceptions import api_not_found
 from utils.media_serve import serve_media
 from utils.storefront import PAGE_PATTERN, storefront_page
@@ -21,9 +22,22 @@ urlpatterns = [
     path("health/", include("apps.health.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The page and its init script come separately: the CSP allows no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="utils/swagger_ui.html"
+        ),
+        name="swagger-ui",
+    ),
     re_path(r"^api/", api_not_found),  # last under api/: a JSON 404 even with DEBUG on
 ]
+
+# Section videos on local storage: short-lived signed links, checked at every request
+# (apps/course/media.py), with DEBUG on or off; nginx may send the file (MEDIA_ACCEL_REDIRECT).
+urlpatterns.append(
+    path(f"{settings.MEDIA_URL.lstrip('/')}signed/<str:token>/", signed_media, name="signed-media")
+)
 
 # Local media (uploaded images and videos) when no object storage is configured. In production
 # a front web server or Qiniu serves media; Django only does it when asked to (SERVE_MEDIA),

@@ -46,6 +46,15 @@ def test_development_needs_no_secret_key():
     assert result.returncode == 0, result.stderr
 
 
+# Production keeps paid videos on Qiniu's private bucket (media.W001 otherwise).
+QINIU_PRIVATE = {
+    "QINIU_ACCESS_KEY": "ak",
+    "QINIU_SECRET_KEY": "sk",
+    "QINIU_BUCKET": "luffy",
+    "QINIU_DOMAIN": "https://video.example.com",
+}
+
+
 def test_production_like_environment_passes_the_deploy_checks():
     result = manage(
         "check",
@@ -55,9 +64,22 @@ def test_production_like_environment_passes_the_deploy_checks():
         DJANGO_SECRET_KEY=SECRET,
         DJANGO_ALLOWED_HOSTS="api.example.com",
         DJANGO_HSTS_PRELOAD="true",
+        **QINIU_PRIVATE,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("media", "warning"),
+    [({}, "media.W001"), ({**QINIU_PRIVATE, "QINIU_PRIVATE_BUCKET": "false"}, "media.W002")],
+)
+def test_production_with_paid_videos_anyone_could_fetch_warns_at_start_up(media, warning):
+    env = {"DJANGO_SECRET_KEY": SECRET, "DJANGO_ALLOWED_HOSTS": "api.example.com", **media}
+    result = manage("check", **env)
+    assert result.returncode == 0, result.stderr  # a warning: the shop still starts
+    assert f"({warning})" in result.stderr
+    assert manage("check", "--fail-level", "WARNING", **env).returncode != 0
 
 
 # --- What a copied .env.example gives ---------------------------------------------------------

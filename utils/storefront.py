@@ -22,7 +22,7 @@ PAGE_PATTERN = r"^(?!(?:{}))".format(
 
 MISSING_BUILD = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>
-<body style="font-family:sans-serif;max-width:640px;margin:60px auto;line-height:1.7">
+<body>
 <h1>{heading}</h1>
 <p>{how}</p>
 <p>{docs}</p>

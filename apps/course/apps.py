@@ -8,6 +8,7 @@ class CourseConfig(AppConfig):
     verbose_name = _("课程")
 
     def ready(self) -> None:
+        from . import checks as media_checks
         from . import documents, signals
         from .search import checks, counts, sync
 
@@ -16,3 +17,4 @@ class CourseConfig(AppConfig):
         sync.connect()
         counts.connect()  # after sync: a delete's count moves on once its entry is gone
         checks.register()
+        media_checks.register()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from libs.qiniu import stream_etag
+from utils.uploads import validate_image_upload, validate_video_upload
 
 from .mp4 import format_duration, mp4_duration
 
@@ -57,7 +58,13 @@ class Teacher(CatalogModel):
     role = models.SmallIntegerField(_("导师身份"), choices=Role.choices, default=Role.LECTURER)
     title = models.CharField(_("职位、职称"), max_length=64)
     signature = models.CharField(_("导师签名"), max_length=255, blank=True, default="")
-    image = models.ImageField(_("导师封面"), upload_to="teacher", blank=True, default="")
+    image = models.ImageField(
+        _("导师封面"),
+        upload_to="teacher",
+        blank=True,
+        default="",
+        validators=[validate_image_upload],
+    )
     brief = models.TextField(_("导师描述"), max_length=1024, blank=True, default="")
 
     class Meta:
@@ -109,7 +116,13 @@ class Course(CatalogModel):
         PRE_RELEASE = 2, _("预上线")
 
     name = models.CharField(_("课程名称"), max_length=128)
-    course_img = models.ImageField(_("封面图片"), upload_to="courses", blank=True, default="")
+    course_img = models.ImageField(
+        _("封面图片"),
+        upload_to="courses",
+        blank=True,
+        default="",
+        validators=[validate_image_upload],
+    )
     course_type = models.CharField(
         _("课程类型"), max_length=16, choices=CourseType.choices, default=CourseType.ACTUAL
     )
@@ -276,6 +289,7 @@ class CourseSection(CatalogModel):
         blank=True,
         default="",
         max_length=255,
+        validators=[validate_video_upload],
         help_text=_("上传到对象存储(配置七牛时)或本地 media 目录"),
     )
     video_size = models.PositiveBigIntegerField(_("视频大小(字节)"), null=True, blank=True)

@@ -59,7 +59,10 @@ class SectionLinkMixin(serializers.Serializer):
     def get_section_link(self, section: CourseSection) -> str | None:
         if not may_watch(section, self.context.get("owned_course_ids", frozenset())):
             return None
-        return section_media_url(section)
+        if section.free_trial:
+            return section_media_url(section)
+        # An owner's link names the owner: it stops working when the course is taken back.
+        return section_media_url(section, viewer_id=self.context["request"].user.pk)
 
 
 class FreeTrialMixin(serializers.Serializer):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, QueryDict
+import mimetypes
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -17,11 +22,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.order.selectors import owned_course_ids
+from utils.media_serve import serve_file
 from utils.response import APIResponse
 from utils.schema import documented_get, error_response
 from utils.serializers import EnvelopeCodeField, validated
 
-from . import messages, openapi, selectors
+from . import media, messages, openapi, selectors
 from .cache import CachedAnonymousReads
 from .document_views import ChaptersFromDocuments, DetailFromDocuments, SearchFromCards
 from .filters import CourseFilter
@@ -232,3 +238,27 @@ class ChapterListView(ChaptersFromDocuments, CachedAnonymousReads, APIView):
         }
         chapters = selectors.chapter_tree(course_id)
         return Response(ChapterSerializer(chapters, many=True, context=context).data)
+
+
+@require_safe
+def signed_media(request: HttpRequest, token: str) -> HttpResponse:
+    """A local section file behind a signed link (apps/course/media.py), checked every request:
+    a `<video>` fetches it in many range requests, and a refund stops the next one."""
+    try:
+        _section, key = media.section_for_link(token)
+    except media.LinkRefused:
+        refused = HttpResponse(
+            _("视频链接已失效,请刷新页面后重试"), status=403, content_type="text/plain"
+        )
+        refused["Cache-Control"] = "no-store"
+        return refused
+    if settings.MEDIA_ACCEL_REDIRECT:  # nginx sends the file (and its ranges) itself
+        response = HttpResponse(
+            content_type=mimetypes.guess_type(key)[0] or "application/octet-stream"
+        )
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + quote(key)
+    else:
+        response = serve_file(request, key, document_root=settings.MEDIA_ROOT)
+    # The browser may keep what it fetched for the page it plays on, nobody else may.
+    response["Cache-Control"] = "private, max-age=60"
+    return response

@@ -19,14 +19,17 @@ class BannerAdmin(admin.ModelAdmin):
     readonly_fields = ["preview_large"]
     fields = ["title", "image", "preview_large", "link", "orders", "is_show"]
 
+    class Media:
+        css = {"all": ["home/banner_admin.css"]}
+
     @admin.display(description=_("预览"))
     def preview(self, banner: Banner) -> str:
         if not banner.image:
             return "-"
-        return format_html('<img src="{}" alt="" style="height:40px">', banner.image.url)
+        return format_html('<img src="{}" alt="" class="banner-preview">', banner.image.url)
 
     @admin.display(description=_("当前图片"))
     def preview_large(self, banner: Banner) -> str:
         if not banner.image:
             return "-"
-        return format_html('<img src="{}" alt="" style="max-width:600px">', banner.image.url)
+        return format_html('<img src="{}" alt="" class="banner-preview-large">', banner.image.url)

@@ -7,6 +7,8 @@ from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from utils.uploads import validate_image_upload
+
 # [0-9], not \d: in Python \d also matches full-width and other non-ASCII digits.
 MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
 DEFAULT_ICON = "user/default-icon.png"
@@ -23,7 +25,9 @@ class User(AbstractUser):
         blank=True,
         validators=[mobile_validator],
     )
-    icon = models.ImageField(_("头像"), upload_to="icon", blank=True, default="")
+    icon = models.ImageField(
+        _("头像"), upload_to="icon", blank=True, default="", validators=[validate_image_upload]
+    )
 
     def icon_url(self) -> str:
         """Path of the avatar, or of the shared default one when none was uploaded."""

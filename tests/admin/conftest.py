@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.support.browser import chromium
+from tests.support.browser import chromium, watch_csp
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 15_000
@@ -42,6 +42,7 @@ def admin_page(browser: Browser, live_server, staff, request) -> Iterator[Page]:
         accept_downloads=True,
     )
     context.set_default_timeout(TIMEOUT_MS)
+    violations = watch_csp(context)  # every admin page a test opens keeps to the site's CSP
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -54,6 +55,7 @@ def admin_page(browser: Browser, live_server, staff, request) -> Iterator[Page]:
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def shoot(page: Page, test_name: str, label: str) -> Path:

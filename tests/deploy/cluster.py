@@ -102,25 +102,27 @@ class Nginx:
 
     def render_site(self) -> str:
         """deploy/nginx/luffy.conf with this drill's ports and paths. Every substitution must
-        hit exactly once: if the file changes shape, the drill says so instead of testing a
+        hit as often as expected: if the file changes shape, the drill says so instead of testing a
         config that is not the one deployed."""
         text = NGINX_CONF.read_text()
         servers = "\n    ".join(
             f"server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;" for port in self.upstreams
         )
         substitutions = [
-            (r"server 127\.0\.0\.1:8000 max_fails=1 fail_timeout=10s;", servers),
-            (r"listen 80;", f"listen 127.0.0.1:{self.port};"),
-            (r"server_name shop\.example\.com;", "server_name 127.0.0.1;"),
-            (r"alias /srv/luffy/staticfiles/;", f"alias {self.static_root}/;"),
-            (r"alias /srv/luffy/media/;", f"alias {self.media_root}/;"),
-            (r"/var/log/nginx/luffy\.access\.log", str(self.access_log)),
-            (r"/var/log/nginx/luffy\.error\.log", str(self.error_log)),
+            (r"server 127\.0\.0\.1:8000 max_fails=1 fail_timeout=10s;", servers, 1),
+            (r"listen 80;", f"listen 127.0.0.1:{self.port};", 1),
+            (r"server_name shop\.example\.com;", "server_name 127.0.0.1;", 1),
+            (r"alias /srv/luffy/staticfiles/;", f"alias {self.static_root}/;", 1),
+            # /media/ and the internal /protected-media/ of signed video links
+            (r"alias /srv/luffy/media/;", f"alias {self.media_root}/;", 2),
+            (r"/var/log/nginx/luffy\.access\.log", str(self.access_log), 1),
+            (r"/var/log/nginx/luffy\.error\.log", str(self.error_log), 1),
         ]
-        for pattern, replacement in substitutions:
+        expected = {pattern: hits for pattern, _r, hits in substitutions}
+        for pattern, replacement, _hits in substitutions:
             text, count = re.subn(pattern, lambda _m, r=replacement: r, text)
             self.replaced[pattern] = count
-        bad = {p: n for p, n in self.replaced.items() if n != 1}
+        bad = {p: n for p, n in self.replaced.items() if n != expected[p]}
         assert not bad, f"deploy/nginx/luffy.conf changed shape: {bad}"
         return text
 

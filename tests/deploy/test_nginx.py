@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -79,3 +81,87 @@ def test_nginx_proxies_with_a_request_id_serves_static_and_skips_a_dead_node(tmp
     app_lines = node.log.read_text()
     assert all(f"[{rid}]" in app_lines for rid in ids)
     assert "connect() failed (111: Connection refused)" in nginx.error_log.read_text()
+
+
+class SignedLinkApp(BaseHTTPRequestHandler):
+    """Stands for the app behind /media/signed/: `good` passes the checks (X-Accel-Redirect to
+    the internal location, as MEDIA_ACCEL_REDIRECT makes it answer), anything else is a 403."""
+
+    def do_GET(self) -> None:
+        if self.path == "/media/signed/good/":
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("X-Accel-Redirect", "/protected-media/videos/lesson.mp4")
+        else:
+            self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def signed_link_app():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SignedLinkApp)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    thread.join()
+
+
+def test_media_is_served_as_files_and_videos_only_through_checked_signed_links(
+    tmp_path, signed_link_app
+):
+    nginx = make_nginx(tmp_path, [signed_link_app])
+    media = nginx.media_root
+    (media / "videos").mkdir(parents=True)
+    (media / "demo").mkdir()
+    (media / "videos" / "lesson.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"v" * 100)
+    (media / "demo" / "lesson.mp4").write_bytes(b"demo video")
+    (media / "evil.html").write_text("<script>alert(document.domain)</script>")
+    (media / "evil.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>")
+    (media / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    nginx.start()
+    try:
+        get = {
+            path: http_request("GET", nginx.url + path)
+            for path in [
+                "/media/evil.html",
+                "/media/evil.svg",
+                "/media/cover.png",
+                "/media/videos/lesson.mp4",
+                "/media/demo/lesson.mp4",
+                "/protected-media/videos/lesson.mp4",
+                "/media/signed/good/",
+                "/media/signed/forged/",
+            ]
+        }
+        ranged = http_request(
+            "GET", nginx.url + "/media/signed/good/", headers={"Range": "bytes=0-9"}
+        )
+    finally:
+        nginx.stop()
+    for page in ("/media/evil.html", "/media/evil.svg"):  # a download, never a page
+        answer = get[page]
+        assert answer.status == 200
+        assert answer.headers["Content-Type"] == "application/octet-stream"
+        assert answer.headers["Content-Disposition"] == "attachment"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in answer.headers["Content-Security-Policy"]
+    picture = get["/media/cover.png"]
+    assert picture.headers["Content-Type"] == "image/png"
+    assert picture.headers["Content-Disposition"] == "inline"
+    # videos: never at their plain path, nor at the internal one
+    for path in ("/media/videos/lesson.mp4", "/media/demo/lesson.mp4"):
+        assert get[path].status == 404
+    assert get["/protected-media/videos/lesson.mp4"].status == 404
+    # a checked signed link: nginx sends the file, with ranges
+    video = get["/media/signed/good/"]
+    assert video.status == 200 and video.body.startswith(b"\x00\x00\x00\x18ftyp")
+    assert video.headers["Content-Type"] == "video/mp4"
+    assert video.headers["X-Content-Type-Options"] == "nosniff"
+    assert "X-Accel-Redirect" not in video.headers
+    assert ranged.status == 206 and ranged.body == b"\x00\x00\x00\x18ftypmp"
+    assert get["/media/signed/forged/"].status == 403

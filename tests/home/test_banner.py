@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from apps.home.models import Banner
@@ -71,3 +72,57 @@ def test_staff_see_a_preview_of_each_banner_in_the_admin():
     assert listing.status_code == change.status_code == 200
     assert f'<img src="/media/{banner.image.name}"' in listing.content.decode()
     assert f'<img src="/media/{banner.image.name}"' in change.content.decode()
+
+
+# --- where a banner may send a click ----------------------------------------------------------
+
+SAFE_LINKS = ["", "/course/3", "/free?page=2#top", "https://example.com/x", "http://a.example/"]
+UNSAFE_LINKS = [
+    "javascript:alert(document.cookie)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/",
+    "/\\evil.example/",
+    "ftp://example.com/x",
+    "course/3",
+]
+
+
+@pytest.mark.parametrize("link", SAFE_LINKS)
+def test_a_shop_path_or_an_http_url_is_a_valid_banner_link(link):
+    BannerFactory.build(link=link).full_clean(exclude=["image"])
+
+
+@pytest.mark.parametrize("link", UNSAFE_LINKS)
+def test_any_other_banner_link_is_refused_by_the_model(link):
+    with pytest.raises(ValidationError) as refused:
+        BannerFactory.build(link=link).full_clean(exclude=["image"])
+    assert "link" in refused.value.message_dict
+
+
+def test_staff_get_a_clear_form_error_for_a_javascript_link(tmp_path, settings):
+    settings.MEDIA_ROOT = str(tmp_path)
+    banner = BannerFactory(link="/course/1")
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    response = client.post(
+        f"/admin/home/banner/{banner.pk}/change/",
+        {"title": banner.title, "link": "javascript:alert(1)", "orders": 0, "is_show": "on"},
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "链接只能是站内路径" in response.content.decode()
+    banner.refresh_from_db()
+    assert banner.link == "/course/1"
+
+
+def test_a_bad_link_saved_before_the_check_is_never_handed_to_the_storefront(api_client):
+    Banner.objects.filter(pk=BannerFactory(link="/x").pk).update(link="javascript:alert(1)")
+
+    [banner] = api_client.get(URL).json()["result"]
+
+    assert banner["link"] == ""

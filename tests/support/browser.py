@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, sync_playwright
 
 CHROMIUM = os.environ.get("LUFFY_CHROMIUM", "/usr/bin/chromium")
 # Headless, as root, and off the network this machine cannot reach (without the background
@@ -46,3 +46,29 @@ def chromium(*extra_args: str) -> Iterator[Browser]:
                 yield browser
             finally:
                 browser.close()
+
+
+# Every document of the context reports its CSP violations through the binding; Chromium's own
+# console line ("Refused to ... because it violates the following Content Security Policy
+# directive") is kept too, for what the event does not show (a refused frame is reported to
+# the framing page's console only).
+_CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__luffyCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`
+    + ` at ${e.documentURI} (${e.sourceFile || ''}:${e.lineNumber})`)
+})
+"""
+
+
+def watch_csp(context: BrowserContext) -> list[str]:
+    """The Content-Security-Policy violations of every page of `context`, as they happen."""
+    violations: list[str] = []
+    context.expose_binding("__luffyCspViolation", lambda _source, text: violations.append(text))
+    context.add_init_script(_CSP_LISTENER)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"console: {message.text}")
+
+    context.on("console", on_console)
+    return violations

@@ -21,7 +21,7 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, Page
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.support.browser import chromium
+from tests.support.browser import chromium, watch_csp
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 15_000
@@ -54,14 +54,18 @@ def page(browser: Browser, shop, request: pytest.FixtureRequest) -> Iterator[Pag
         base_url=shop.site_url, locale="zh-CN", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(TIMEOUT_MS)
+    # Every storefront test also proves the pages it went through keep to the site's CSP.
+    violations = watch_csp(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
+    page.csp_violations = violations  # type: ignore[attr-defined]
     yield page
     page.shots.take("end")  # type: ignore[attr-defined]
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 class Shots:
