@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-web test-sqlite test-mariadb test-redis lint format clean bench bench-dashboard bench-search serve
+.PHONY: setup run test test-web test-sqlite test-mariadb test-redis lint format clean bench bench-dashboard bench-search bench-web serve
 
 setup:
 	@scripts/bootstrap.sh
@@ -95,6 +95,12 @@ messages: setup
 bench-search: setup
 	@scripts/bootstrap.sh --mariadb
 	$(PY) -m bench.search_scale
+
+# The storefront on an emulated phone: FCP and LCP of home, a list and a course detail on Fast 3G
+# with a 4x slower CPU, and the home page's JS + CSS as sent (bench/web.py). About two minutes.
+bench-web: setup
+	@scripts/bootstrap.sh --browser
+	$(PY) -m bench.web
 
 format:
 	$(PY) -m ruff format .

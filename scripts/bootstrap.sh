@@ -119,7 +119,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 stamp=web/dist/.luffy-build.sha
-want=$(find web/src web/public web/index.html web/vite.config.js web/package.json web/package-lock.json \
+want=$(find web/src web/public web/scripts web/index.html web/vite.config.js web/package.json web/package-lock.json \
   -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 if [ ! -f web/dist/index.html ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> building the storefront (web/dist)"

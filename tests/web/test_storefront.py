@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ import pytest
 from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# Node builds the storefront (scripts/bootstrap.sh installs it); a missing one fails, never skips.
+NODE = shutil.which("node") or "node"
 
 
 @pytest.fixture
@@ -40,6 +44,66 @@ def test_hashed_assets_are_cached_for_a_year_and_other_root_files_briefly(built)
     icon = Client().get("/favicon.svg")
     assert icon.status_code == 200
     assert "immutable" not in icon["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("accepts", "encoding"),
+    [("gzip, deflate, br", "br"), ("gzip, deflate", "gzip"), ("identity", None)],
+)
+def test_assets_go_out_in_the_compressed_copy_the_browser_accepts(built, accepts, encoding):
+    source = built / "assets" / "index-B2BhwRft.js"
+    body = b"console.log('the storefront');\n" * 200
+    source.write_bytes(body)
+    copies = {
+        None: body,
+        "gzip": gzip.compress(body),
+        "br": b"(brotli bytes as the build wrote them)",
+    }
+    Path(f"{source}.gz").write_bytes(copies["gzip"])
+    Path(f"{source}.br").write_bytes(copies["br"])
+    response = Client().get("/assets/index-B2BhwRft.js", HTTP_ACCEPT_ENCODING=accepts)
+    assert response.status_code == 200
+    assert response.get("Content-Encoding") == encoding
+    assert "Accept-Encoding" in response["Vary"]
+    assert b"".join(response.streaming_content) == copies[encoding]
+
+
+def test_the_build_writes_a_gzip_and_a_brotli_copy_of_each_text_asset(tmp_path):
+    (tmp_path / "assets").mkdir()
+    script = b"export const shop = 'luffy';\n" * 100
+    (tmp_path / "assets" / "index-B2BhwRft.js").write_bytes(script)
+    (tmp_path / "assets" / "tiny-C1.css").write_bytes(b"a{}")
+    (tmp_path / "assets" / "logo-D2.png").write_bytes(b"\x89PNG" * 400)
+    subprocess.run(  # noqa: S603 - the build's own Node and script
+        [NODE, str(ROOT / "web" / "scripts" / "compress.mjs"), str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    written = sorted(p.name for p in (tmp_path / "assets").iterdir())
+    assert written == [
+        "index-B2BhwRft.js",
+        "index-B2BhwRft.js.br",
+        "index-B2BhwRft.js.gz",
+        "logo-D2.png",
+        "tiny-C1.css",
+    ]
+    assets = tmp_path / "assets"
+    assert gzip.decompress((assets / "index-B2BhwRft.js.gz").read_bytes()) == script
+    # Python has no brotli decoder in the standard library; Node's zlib has one.
+    unbrotli = subprocess.run(  # noqa: S603 - Node's zlib on the file just written
+        [
+            NODE,
+            "-e",
+            "process.stdout.write(require('zlib').brotliDecompressSync(require('fs')"
+            ".readFileSync(process.argv[1])))",
+            str(assets / "index-B2BhwRft.js.br"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert unbrotli.stdout == script
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nowhere/", "/api/", "/static/nothing.css", "/media/x"])
