@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.order.selectors import owned_course_ids
 from utils.response import APIResponse
 from utils.schema import documented_get, error_response
 from utils.serializers import EnvelopeCodeField, validated
@@ -26,6 +25,7 @@ from .cache import CachedAnonymousReads
 from .document_views import ChaptersFromDocuments, DetailFromDocuments, SearchFromCards
 from .filters import CourseFilter
 from .models import Course
+from .ownership import owned_course_ids
 from .serializers import (
     CategorySerializer,
     ChapterQuerySerializer,
