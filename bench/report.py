@@ -10,17 +10,9 @@ from typing import Any
 from . import config, mix, zipf
 
 CATALOG_MIN_CEILING_RATIO = 0.5
-RSA_MAX_RATIO = 3.0
 GROWTH_MAX_RATIO = 1.5
 SEARCH_1M_MAX_P50_MS = 20.0
 RSA_OPS = {"pay": ("sign_ms", "one RSA2 signature"), "notify": ("verify_ms", "one RSA2 verify")}
-# Single-request cost (bench/probe.py, in-process, one at a time) against 3 RSA2 operations plus
-# one commit (issue 12, targets 2 and 3): (name, the probe's single_request_ms key, RSA op).
-COST_BUDGETS = (
-    ("notify, first delivery", "notify_first", "verify_ms"),
-    ("notify, redelivery", "notify", "verify_ms"),
-    ("placement", "pay", "sign_ms"),
-)
 
 
 @dataclass(frozen=True)
@@ -98,58 +90,6 @@ def tutorial_targets(size: str, rows: dict[str, Any]) -> list[Target]:
             )
         )
     return targets
-
-
-def cost_targets(size: str, data: dict[str, Any]) -> list[Target]:
-    """One request in-process <= 3 RSA2 operations + one commit, as measured / budget <= 1."""
-    costs = data.get("probe_costs") or {}
-    single = costs.get("single_request_ms") or {}
-    waited = costs.get("single_request_db_ms") or {}
-    commit_ms = costs.get("commit_ms")
-    rsa = data.get("rsa") or {}
-    targets = []
-    for label, key, op in COST_BUDGETS:
-        measured_ms, op_ms = single.get(key), rsa.get(op)
-        budget = None
-        if commit_ms is not None and op_ms is not None:
-            budget = RSA_MAX_RATIO * op_ms + commit_ms
-        missing = [
-            what
-            for what, value in (
-                (f'single_request_ms["{key}"]', measured_ms),
-                ("commit_ms", commit_ms),
-                (f"rsa.{op}", op_ms),
-            )
-            if value is None
-        ]
-        if missing:
-            note = f"probe gives no {', '.join(missing)}"
-            ratio = None
-        else:
-            ratio = round(measured_ms / budget, 2)
-            note = f"{measured_ms:.2f} ms / (3 x {op_ms:.2f} + {commit_ms:.2f} ms)"
-            note += _cost_split(key, single, waited)
-        targets.append(
-            check(
-                f"1 request <= 3x {RSA_OPS['notify' if op == 'verify_ms' else 'pay'][1]} "
-                "+ 1 commit (measured / budget)",
-                label,
-                size,
-                ratio,
-                1.0,
-                at_most=True,
-                note=note,
-            )
-        )
-    return targets
-
-
-def _cost_split(key: str, single: dict[str, Any], waited: dict[str, Any]) -> str:
-    """What a single-request figure is made of, where the probe measured it: the time it waited
-    for MariaDB."""
-    if waited.get(key) is None:
-        return ""
-    return f"; MariaDB {waited[key]:.2f} ms of it"
 
 
 def error_targets(size: str, data: dict[str, Any]) -> list[Target]:
@@ -238,7 +178,6 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
         rows = data["endpoints"]
         targets += catalog_targets(size, rows)
         targets += tutorial_targets(size, rows)
-        targets += cost_targets(size, data)
         targets += error_targets(size, data)
     targets += growth_targets(results)
     targets += search_1m_target(results)

@@ -231,7 +231,8 @@ def child(total: int, *, reuse: bool = False) -> dict[str, Any]:
     from django.test import override_settings
     from rest_framework.test import APIRequestFactory
 
-    from apps.course.search import counts, groonga, search_backend
+    from apps.course.search import counts, search_backend
+    from apps.course.search.accelerators import groonga
     from apps.course.views import CourseSearchView
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -333,7 +334,7 @@ def _create_database(server_url: str, *, courses: int, reuse: bool = False) -> b
         row = cursor.fetchone()
         mroonga = bool(row) and row[0] in ("YES", "DEFAULT")
         if mroonga:  # Groonga's select for counts (the admin step of docs/deploying.md section 6)
-            from apps.course.search.groonga import create_udf
+            from apps.course.search.accelerators.groonga import create_udf
 
             create_udf(cursor)
         return mroonga

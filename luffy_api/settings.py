@@ -203,6 +203,9 @@ if SEARCH_BACKEND not in {"like", "mroonga"}:
     raise ImproperlyConfigured(f"SEARCH_BACKEND must be like or mroonga, got {SEARCH_BACKEND!r}.")
 if SEARCH_BACKEND == "mroonga" and _db["ENGINE"] != "django.db.backends.mysql":
     raise ImproperlyConfigured("SEARCH_BACKEND=mroonga needs a MariaDB DATABASE_URL.")
+# SEARCH_ACCELERATORS=false: the mroonga backend counts and pages with plain SQL only, without
+# Groonga's select, the word index and the other speed-ups (apps/course/search/accelerators/).
+SEARCH_ACCELERATORS = env_bool("SEARCH_ACCELERATORS", True)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "user.User"

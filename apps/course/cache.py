@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.request import Request
@@ -135,7 +135,29 @@ def _current_state() -> str | None:
     return f"{_memo.version}:{boundary}"
 
 
-def _page_ttl() -> int:
+def anonymous_json_get(request: HttpRequest) -> bool:
+    """Whether DRF would answer `request` with the JSON bytes every visitor gets: the one gate
+    in front of the page cache and the course documents (apps/course/document_views.py).
+
+    A GET with no token (JWT is the only authentication: a token means a 401 or an owner's
+    links), no `?format=`, asking for JSON, anything or nothing in particular, without media
+    type parameters (`; indent=4` renders other bytes, `text/html` the browsable API), in the
+    site's language. Read from the request as it arrives, so it can run before DRF does.
+    """
+    if request.method != "GET":
+        return False
+    meta = request.META
+    if "HTTP_AUTHORIZATION" in meta or "format" in meta.get("QUERY_STRING", ""):
+        return False
+    accept = meta.get("HTTP_ACCEPT", "")
+    if accept and (
+        ";" in accept or "html" in accept or ("json" not in accept and "*/*" not in accept)
+    ):
+        return False
+    return translation.get_language() == settings.LANGUAGE_CODE
+
+
+def page_ttl() -> int:
     """CATALOG_CACHE_SECONDS, but a cached page must not outlive half of its signed links' life."""
     ttl = settings.CATALOG_CACHE_SECONDS
     qiniu = settings.QINIU
@@ -160,15 +182,8 @@ class CachedAnonymousReads:
     """View mixin: GET responses for anonymous JSON clients come from the catalog cache."""
 
     def _cache_key(self, request: Request) -> str | None:
-        if settings.CATALOG_CACHE_SECONDS <= 0 or request.method != "GET":
+        if settings.CATALOG_CACHE_SECONDS <= 0 or not anonymous_json_get(request._request):
             return None
-        if request.user.is_authenticated or request.auth is not None:
-            return None
-        renderer = getattr(request, "accepted_renderer", None)
-        if renderer is None or renderer.format != "json":
-            return None
-        if ";" in getattr(request, "accepted_media_type", ""):
-            return None  # `; indent=4` and the like render other bytes than everyone's page
         return page_key(request)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -188,5 +203,5 @@ class CachedAnonymousReads:
         key = getattr(self, "_catalog_key", None)
         if key and isinstance(response, Response) and response.status_code == 200:
             response.render()
-            caches["catalog"].set(key, (response.content, response["Content-Type"]), _page_ttl())
+            caches["catalog"].set(key, (response.content, response["Content-Type"]), page_ttl())
         return response

@@ -7,8 +7,8 @@ format, another language, a bad or hidden id) goes through the DRF view exactly 
 so errors, owners' links and the schema are unchanged.
 
 A search page the index answers alone (apps/course/selectors.py `IndexedSearch`) is served the
-same way (`SearchFromCards`): the count, the page's ids, then one read of their documents, each
-cut to its card; the envelope (count, next, previous) is DRF's paginator's, rendered by DRF's
+same way (`SearchFromCards`): the count, the page's ids, then one read of their stored cards;
+the envelope (count, next, previous) is DRF's paginator's, rendered by DRF's
 renderer, so the bytes are the serializer's (tests/course/test_search_cards.py).
 """
 
@@ -23,33 +23,16 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.paginator import InvalidPage
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 from . import documents
-from .cache import _page_ttl, page_key
+from .cache import anonymous_json_get, page_key, page_ttl
 
 CONTENT_TYPE = "application/json"  # what DRF's JSONRenderer answers
 _COURSE_ID = re.compile(r"\A[0-9]{1,18}\Z")  # ChapterQuerySerializer's rule
 _PLAIN_QUERY = re.compile(r"\Acourse=([0-9]{1,18})\Z")
-
-
-def _plain_anonymous_json_get(request: HttpRequest) -> bool:
-    """A request DRF would answer with the anonymous JSON body, with nothing else to decide."""
-    if request.method != "GET" or settings.CATALOG_DOCUMENT_SECONDS <= 0:
-        return False
-    meta = request.META
-    if "HTTP_AUTHORIZATION" in meta or "format" in meta.get("QUERY_STRING", ""):
-        return False  # a token is checked (401 or an owner's links); ?format= negotiates
-    accept = meta.get("HTTP_ACCEPT", "")
-    # JSON, anything, or no preference; not the browsable API, no `indent` or other parameters.
-    if accept and (
-        ";" in accept or "html" in accept or ("json" not in accept and "*/*" not in accept)
-    ):
-        return False
-    return translation.get_language() == settings.LANGUAGE_CODE
 
 
 def _answerer(cls: type, initkwargs: dict[str, Any]) -> Callable[[bytes], HttpResponse]:
@@ -91,7 +74,7 @@ class ServedFromDocuments:
 
         @functools.wraps(view)
         def serve(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not _plain_anonymous_json_get(request):
+            if settings.CATALOG_DOCUMENT_SECONDS <= 0 or not anonymous_json_get(request):
                 return view(request, *args, **kwargs)
             course_id = cls.document_course_id(request, kwargs)
             if course_id is None:
@@ -105,7 +88,7 @@ class ServedFromDocuments:
             if document is None:
                 return view(request, *args, **kwargs)  # not visible: the usual 404
             if key:  # no longer than the document itself is valid (signed links, discounts)
-                ttl = min(_page_ttl(), documents.seconds_left(document))
+                ttl = min(page_ttl(), documents.seconds_left(document))
                 caches["catalog"].set(key, (document.body, CONTENT_TYPE), ttl)
             return answer(document.body)
 
@@ -137,7 +120,7 @@ _CARD_PARAMS = frozenset({"search", "ordering", "page", "page_size", "size"})
 
 class SearchFromCards:
     """View mixin for the search: anonymous JSON GETs that the index answers alone are served
-    from the page's cards (documents.card of each course's detail document), before DRF runs.
+    from the page's stored cards (documents.read_cards), before DRF runs.
 
     The view supplies `indexed_search_for(request)`: its IndexedSearch for the request, or
     None when the index does not answer alone (filters, other orderings, words it does not
@@ -155,7 +138,7 @@ class SearchFromCards:
 
         @functools.wraps(view)
         def serve(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not _plain_anonymous_json_get(request) or not documents.cards_supported():
+            if settings.CATALOG_DOCUMENT_SECONDS <= 0 or not anonymous_json_get(request):
                 return view(request, *args, **kwargs)
             params = request.GET
             if not _CARD_PARAMS.issuperset(params):
@@ -175,7 +158,7 @@ class SearchFromCards:
                 return view(request, *args, **kwargs)  # a page past the end: the usual 404
             body, seconds = page
             if key:  # no longer than its cards are valid (signed links)
-                caches["catalog"].set(key, (body, CONTENT_TYPE), min(_page_ttl(), seconds))
+                caches["catalog"].set(key, (body, CONTENT_TYPE), min(page_ttl(), seconds))
             return answer(body)
 
         return serve
@@ -196,15 +179,15 @@ def _card_page(request: HttpRequest, search: Any) -> tuple[bytes, int] | None:
         return None
     paginator.page, paginator.request = page, drf_request
     ids = list(page)
-    details = documents.read_details(ids)
+    stored = documents.read_cards(ids)
     # A course hidden after the index was read is left out, as IndexedSearch leaves it out.
-    found = [details[pk] for pk in ids if pk in details]
+    found = [stored[pk] for pk in ids if pk in stored]
     envelope = _render(paginator.get_paginated_response([]).data)
     if not envelope.endswith(_NO_RESULTS):
         return None  # not DRF's envelope: let the view answer
-    cards = b",".join(documents.card(document.body) for document in found)
+    cards = b",".join(card.body for card in found)
     body = envelope[: -len(_NO_RESULTS)] + b'"results":[' + cards + b"]}"
-    seconds = min((documents.seconds_left(d) for d in found), default=_page_ttl())
+    seconds = min((documents.seconds_left(d) for d in found), default=page_ttl())
     return body, seconds
 
 

@@ -26,10 +26,10 @@ It stays correct this way:
 Documents hold what anonymous visitors see (no `owned`, links of free-trial sections only):
 logged-in requests never read them (apps/course/document_views.py).
 
-A search page's *card* of a course (what CourseSerializer answers) is the start of its detail
-document: the detail serializer is the card's fields then `pub_date`, `course_category` and
-`owned`, so the card is the detail's bytes cut before `,"pub_date":` (`card`). A page of cards
-is one primary-key read of the page's documents (`read_details`), kept right by all of the above.
+A search page's *card* of a course (what CourseSerializer answers) is stored beside its detail
+document, rendered from the same rows at the same time, valid as long as the detail is: a page
+of cards is one primary-key read of the page's rows (`read_cards`), kept right by all of the
+above.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ logger = logging.getLogger(__name__)
 DETAIL = "detail"
 CHAPTERS = "chapters"
 KINDS = (DETAIL, CHAPTERS)
+# The columns of each kind (a detail carries its course's search card).
+_KIND_COLUMNS = {
+    DETAIL: ("detail", "detail_expires_at", "card"),
+    CHAPTERS: ("chapters", "chapters_expires_at"),
+}
 # Bump when a serializer of the detail or the chapter tree changes what a field answers (a change
 # of the field lists is seen by itself): every stored document is then rebuilt on its next read.
 DOCUMENT_FORMAT = 1
@@ -85,6 +90,7 @@ class Built:
 
     body: bytes
     expires_at: int
+    card: bytes | None = None  # with a detail: the course's search card (CourseSerializer)
 
 
 def _micros(moment: datetime) -> int:
@@ -104,6 +110,7 @@ def fingerprint() -> str:
         parts = (
             DOCUMENT_FORMAT,
             [s.Meta.fields for s in (wire.CourseDetailSerializer, wire.SectionPreviewSerializer)],
+            wire.CourseSerializer.Meta.fields,
             [s.Meta.fields for s in (wire.ChapterSerializer, wire.SectionSerializer)],
             wire.TeacherSerializer.Meta.fields,
             settings.SITE_URL,
@@ -135,8 +142,9 @@ def _render(data: Any) -> bytes:
 
 
 def build_details(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
-    """The anonymous detail of each visible course among `course_ids` (three queries)."""
-    from .serializers import CourseDetailSerializer
+    """The anonymous detail and search card of each visible course among `course_ids` (three
+    queries)."""
+    from .serializers import CourseDetailSerializer, CourseSerializer
 
     courses = list(
         Course.objects.visible()
@@ -149,9 +157,10 @@ def build_details(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
         course.owned = False
     context = {"owned_course_ids": _ANONYMOUS}
     rows = CourseDetailSerializer(courses, many=True, context=context).data
+    cards = CourseSerializer(courses, many=True, context=context).data
     return {
-        course.pk: Built(_render(row), _expires_at(now, course))
-        for course, row in zip(courses, rows, strict=True)
+        course.pk: Built(_render(row), _expires_at(now, course), card=_render(card))
+        for course, row, card in zip(courses, rows, cards, strict=True)
     }
 
 
@@ -194,81 +203,77 @@ def read(course_id: int, kind: str) -> Built | None:
     with connection.cursor() as cursor:
         cursor.execute(_SELECT[kind], [course_id])
         row = cursor.fetchone()
-    if row is not None and row[0] is not None and row[1] > _micros(now) and row[2] == current:
-        return Built(bytes(row[0]), row[1])
-    return _build_and_store(course_id, kind, row, now, current)
+    return _fresh(row, now, current) or _build_and_store(course_id, kind, row, now, current)
 
 
-_SELECT_DETAILS = (
-    "SELECT course_id, detail, detail_expires_at, fingerprint, generation "  # noqa: S608
+_SELECT_CARDS = (
+    "SELECT course_id, card, detail_expires_at, fingerprint, generation "  # noqa: S608
     f"FROM {CourseDocument._meta.db_table} WHERE course_id IN "
 )
 
 
-def read_details(course_ids: Sequence[int]) -> dict[int, Built]:
-    """The detail documents of the visible courses among `course_ids` (one query when they are
-    ready; the missing, emptied or expired ones are built together: three more, and one
-    statement per stored row). A course that is not visible has none."""
+def _fresh(row: tuple | None, now: datetime, current: str) -> Built | None:
+    """The document a row holds (bytes, expires at, fingerprint, ...) if it is still good."""
+    if row is None or row[0] is None or row[1] is None or row[2] != current:
+        return None
+    if row[1] <= _micros(now):
+        return None
+    return Built(bytes(row[0]), row[1])
+
+
+def read_cards(course_ids: Sequence[int]) -> dict[int, Built]:
+    """The search cards of the visible courses among `course_ids` (one query when they are
+    ready; the missing, emptied or expired ones are built with their details: three more, and
+    one statement per stored row). A course that is not visible has none."""
     ids = list(dict.fromkeys(course_ids))
+    now, current = timezone.now(), fingerprint()
+    rows = _card_rows(ids)
+    cards = {pk: _fresh(rows.get(pk), now, current) for pk in ids}
+    missing = [pk for pk, card in cards.items() if card is None]
+    built = _build_and_store_details(missing, rows, now, current)
+    return {pk: card for pk, card in cards.items() if card} | {
+        pk: Built(details.card or b"", details.expires_at) for pk, details in built.items()
+    }
+
+
+def _card_rows(ids: list[int]) -> dict[int, tuple]:
+    """The document rows of these courses: card, detail_expires_at, fingerprint, generation."""
     if not ids:
         return {}
-    now = timezone.now()
-    current = fingerprint()
     with connection.cursor() as cursor:
-        cursor.execute(_SELECT_DETAILS + f"({', '.join(['%s'] * len(ids))})", ids)
-        rows = {row[0]: row[1:] for row in cursor.fetchall()}
-    ready: dict[int, Built] = {}
-    for pk in ids:
-        row = rows.get(pk)
-        if row is not None and row[0] is not None and row[1] > _micros(now) and row[2] == current:
-            ready[pk] = Built(bytes(row[0]), row[1])
-    missing = [pk for pk in ids if pk not in ready]
-    if missing:
-        with translation.override(settings.LANGUAGE_CODE):
-            built = build_details(missing, now)
-        new = [pk for pk in built if pk not in rows]  # no row yet: one INSERT for them all
-        for pk in built:
-            if pk in rows:
-                _store_built(pk, DETAIL, built[pk], rows[pk], current)
-        if new:
-            documents = [
-                CourseDocument(
-                    course_id=pk,
-                    fingerprint=current,
-                    detail=built[pk].body,
-                    detail_expires_at=built[pk].expires_at,
-                )
-                for pk in new
-            ]
-            try:  # a row that appeared since (an invalidation) wins: see _store
-                CourseDocument.objects.bulk_create(documents, ignore_conflicts=True)
-            except OperationalError:  # busy database: answer anyway, the next read stores them
-                logger.warning("course documents %s not stored", new, exc_info=True)
-        ready |= built
-    return ready
+        cursor.execute(_SELECT_CARDS + f"({', '.join(['%s'] * len(ids))})", ids)
+        return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
-# The detail serializer's first own field: a card ends where it starts (see the module's doc).
-_DETAIL_ONLY = b',"pub_date":'
+def _build_and_store_details(
+    ids: list[int], rows: dict[int, tuple], now: datetime, current: str
+) -> dict[int, Built]:
+    """Build the details (and cards) of these courses and store them: an update for a row
+    read before (`rows`), one INSERT for the others."""
+    if not ids:
+        return {}
+    with translation.override(settings.LANGUAGE_CODE):
+        built = build_details(ids, now)
+    for pk in built.keys() & rows.keys():
+        _store_built(pk, DETAIL, built[pk], rows[pk], current)
+    new = [
+        CourseDocument(course_id=pk, fingerprint=current, **_columns(DETAIL, built[pk]))
+        for pk in built.keys() - rows.keys()
+    ]
+    if new:
+        try:  # a row that appeared since (an invalidation) wins: see _store
+            CourseDocument.objects.bulk_create(new, ignore_conflicts=True)
+        except OperationalError:  # busy database: answer anyway, the next read stores them
+            logger.warning("course documents %s not stored", new, exc_info=True)
+    return built
 
 
-def cards_supported() -> bool:
-    """Whether a detail document starts with the list's card: the detail serializer's fields
-    are the list serializer's, then `pub_date` (checked, not assumed: a field added to one and
-    not the other turns cards off, and the search answers through the serializer)."""
-    from .serializers import CourseDetailSerializer, CourseSerializer
-
-    card, detail = CourseSerializer.Meta.fields, CourseDetailSerializer.Meta.fields
-    return detail[: len(card) + 1] == [*card, "pub_date"]
-
-
-def card(detail: bytes) -> bytes:
-    """The list's card of a course (CourseSerializer's bytes) from its detail document's bytes.
-
-    `"pub_date":` with its quotes unescaped occurs once: a quote inside a JSON string is
-    escaped, and no nested object (teacher, section previews) has that key.
-    """
-    return detail[: detail.rindex(_DETAIL_ONLY)] + b"}"
+def _columns(kind: str, built: Built) -> dict[str, Any]:
+    """The columns a built document of `kind` fills (a detail carries its card)."""
+    values: dict[str, Any] = {kind: built.body, f"{kind}_expires_at": built.expires_at}
+    if kind == DETAIL:
+        values["card"] = built.card
+    return values
 
 
 def seconds_left(document: Built) -> int:
@@ -289,11 +294,11 @@ def _build_and_store(
 
 def _store_built(course_id: int, kind: str, built: Built, row: tuple | None, current: str) -> None:
     """Store a document built after `row` (the course's document row, or None) was read."""
-    values: dict[str, Any] = {kind: built.body, f"{kind}_expires_at": built.expires_at}
+    values = _columns(kind, built)
     if row is not None and row[2] != current:
         # The other kind was built under other settings: it must not pass as current.
         other = CHAPTERS if kind == DETAIL else DETAIL
-        values |= {other: None, f"{other}_expires_at": None}
+        values |= dict.fromkeys(_KIND_COLUMNS[other])
     try:
         _store(course_id, values | {"fingerprint": current}, None if row is None else row[3])
     except OperationalError:  # busy database: answer anyway, the next read stores it
@@ -336,14 +341,14 @@ def invalidate(course_ids: Iterable[int]) -> None:
             cursor.execute(_invalidate_sql(len(chunk)), list(chunk))
 
 
-_EMPTIED = ("detail", "detail_expires_at", "chapters", "chapters_expires_at")
+_EMPTIED = (*_KIND_COLUMNS[DETAIL], *_KIND_COLUMNS[CHAPTERS])
 
 
 def _invalidate_sql(rows: int) -> str:
     quote = connection.ops.quote_name
     table = quote(CourseDocument._meta.db_table)
     columns = ("course_id", "generation", "fingerprint", *_EMPTIED)
-    values = ", ".join(["(%s, 0, '', NULL, NULL, NULL, NULL)"] * rows)
+    values = ", ".join(["(%s, 0, '', " + ", ".join(["NULL"] * len(_EMPTIED)) + ")"] * rows)
     generation = quote("generation")
     emptied = ", ".join(f"{quote(c)} = NULL" for c in _EMPTIED)
     if connection.vendor == "mysql":
@@ -385,10 +390,8 @@ def build_all() -> int:
                     continue  # hidden since the id list was read
                 values = {
                     "fingerprint": current,
-                    "detail": details[pk].body,
-                    "detail_expires_at": details[pk].expires_at,
-                    "chapters": trees[pk].body,
-                    "chapters_expires_at": trees[pk].expires_at,
+                    **_columns(DETAIL, details[pk]),
+                    **_columns(CHAPTERS, trees[pk]),
                 }
                 _store(pk, values, generations.get(pk))
     hidden = CourseDocument.objects.exclude(pk__in=Course.objects.visible().values("pk"))

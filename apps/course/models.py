@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -77,22 +79,55 @@ class Teacher(CatalogModel):
         return self.name
 
 
+# --- The catalog's rules, written once ---------------------------------------------------------
+#
+# Each rule is a Q: the ORM filters with it, the search's SQL is compiled from it
+# (apps/course/search/mroonga.py), and Python evaluates the same Q on an instance (`holds`).
+
+
+def visible_condition() -> Q:
+    """What shoppers may see: shown, not deleted, online."""
+    return Q(is_show=True, is_delete=False, status=Course.Status.ONLINE)
+
+
+def discount_running(now: datetime) -> Q:
+    """The discount price applies at `now`: one is set and start <= now < end."""
+    return Q(discount_price__isnull=False, discount_start__lte=now, discount_end__gt=now)
+
+
+_LOOKUPS = {
+    "exact": operator.eq,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "isnull": lambda value, wanted: (value is None) is wanted,
+}
+
+
+def holds(condition: Q, instance: models.Model) -> bool:
+    """Whether `instance` meets `condition` (an AND of the lookups in _LOOKUPS on its own
+    fields), as the database would judge it: a NULL field fails every comparison."""
+    if condition.connector != Q.AND or condition.negated:
+        raise ValueError("holds() evaluates an AND of field lookups only")
+    for key, wanted in condition.children:
+        field, _sep, lookup = key.partition("__")
+        value = getattr(instance, field)
+        if lookup != "isnull" and value is None:
+            return False
+        if not _LOOKUPS[lookup or "exact"](value, wanted):
+            return False
+    return True
+
+
 class CourseQuerySet(models.QuerySet):
     def visible(self) -> CourseQuerySet:
-        """What shoppers may see: shown, not deleted, online."""
-        return self.filter(is_show=True, is_delete=False, status=Course.Status.ONLINE)
+        """What shoppers may see (`visible_condition`)."""
+        return self.filter(visible_condition())
 
-    def with_current_price(self, now=None) -> CourseQuerySet:
-        """Annotate `current_price`: the discounted price while the discount runs, else price."""
-        now = now or timezone.now()
-        active = Q(
-            discount_price__isnull=False,
-            discount_start__lte=now,
-            discount_end__gt=now,
-        )
+    def with_current_price(self, now: datetime | None = None) -> CourseQuerySet:
+        """Annotate `current_price`: the discount price while it runs, else the price."""
         return self.annotate(
             current_price=Case(
-                When(active, then=F("discount_price")),
+                When(discount_running(now or timezone.now()), then=F("discount_price")),
                 default=F("price"),
                 output_field=models.DecimalField(max_digits=10, decimal_places=2),
             )
@@ -214,14 +249,8 @@ class Course(CatalogModel):
             if self.discount_price > self.price:
                 raise ValidationError(_("优惠价不能高于原价"))
 
-    def discount_active(self, now=None) -> bool:
-        now = now or timezone.now()
-        return (
-            self.discount_price is not None
-            and self.discount_start is not None
-            and self.discount_end is not None
-            and self.discount_start <= now < self.discount_end
-        )
+    def discount_active(self, now: datetime | None = None) -> bool:
+        return holds(discount_running(now or timezone.now()), self)
 
     @property
     def real_price(self) -> Decimal:
@@ -324,7 +353,8 @@ class CourseSection(CatalogModel):
 
 
 class CourseDocument(models.Model):
-    """The anonymous detail and chapter tree of one course, as the API answers them (JSON bytes).
+    """The anonymous detail, search card and chapter tree of one course, as the API answers them
+    (JSON bytes).
 
     Kept by apps/course/documents.py: built on read when missing or stale, emptied (and its
     generation bumped) after any write that changes what it says.
@@ -337,6 +367,7 @@ class CourseDocument(models.Model):
     fingerprint = models.CharField(max_length=16, blank=True, default="")
     detail = models.BinaryField(null=True)
     detail_expires_at = models.BigIntegerField(null=True)  # µs since the epoch
+    card = models.BinaryField(null=True)  # the search card, built and valid with the detail
     chapters = models.BinaryField(null=True)
     chapters_expires_at = models.BigIntegerField(null=True)
 

@@ -47,35 +47,31 @@ def mp4_duration(stream: BinaryIO) -> timedelta | None:
     """The movie's duration from `moov/mvhd`, or None when the file has none (not an MP4)."""
     try:
         stream.seek(0)
-        for kind, body, body_end in _boxes(stream, 0, None):
-            if kind != b"moov":
-                continue
-            for inner, start, _end in _boxes(stream, body, body_end):
-                if inner != b"mvhd":
-                    continue
-                stream.seek(start)
-                version = stream.read(1)
-                stream.read(3)  # flags
-                if version == b"\x01":
-                    data = stream.read(28)
-                    if len(data) < 28:
-                        return None
-                    timescale, duration = struct.unpack(">16xIQ", data)
-                else:
-                    data = stream.read(16)
-                    if len(data) < 16:
-                        return None
-                    timescale, duration = struct.unpack(">8xII", data)
-                if not timescale or duration in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
-                    return None
-                return timedelta(seconds=duration / timescale)
+        moov = next(((s, e) for kind, s, e in _boxes(stream, 0, None) if kind == b"moov"), None)
+        if moov is None:
             return None
-        return None
+        mvhd = next((s for kind, s, _e in _boxes(stream, *moov) if kind == b"mvhd"), None)
+        return None if mvhd is None else _mvhd_duration(stream, mvhd)
     except (OSError, struct.error):
         return None
     finally:
         with contextlib.suppress(OSError):
             stream.seek(0)
+
+
+def _mvhd_duration(stream: BinaryIO, start: int) -> timedelta | None:
+    """The duration an `mvhd` box's payload at `start` gives (version 0 or 1)."""
+    stream.seek(start)
+    version = stream.read(1)
+    stream.read(3)  # flags
+    size, layout = (28, ">16xIQ") if version == b"\x01" else (16, ">8xII")
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    timescale, duration = struct.unpack(layout, data)
+    if not timescale or duration in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+        return None
+    return timedelta(seconds=duration / timescale)
 
 
 def format_duration(length: timedelta) -> str:

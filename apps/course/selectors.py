@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet, Window
@@ -13,6 +13,7 @@ from django.db.models.functions import RowNumber
 from .models import Course, CourseCategory, CourseChapter, CourseSection
 from .search import counts as search_counts
 from .search import search_backend
+from .search.words import as_price
 
 SECTION_PREVIEW_COUNT = 4
 MAX_SEARCH_WORDS = 8
@@ -88,18 +89,6 @@ def search_words(text: str) -> list[str]:
     return words
 
 
-def _as_price(word: str) -> Decimal | None:
-    try:
-        value = Decimal(word)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value < 0 or value >= Decimal("1e8"):
-        return None
-    if value != value.quantize(Decimal("0.01")):
-        return None  # no price has more than two decimals
-    return value
-
-
 class IndexedSearch:
     """A search the index answers alone, as a sequence Django's Paginator can page through.
 
@@ -113,10 +102,11 @@ class IndexedSearch:
     def __init__(self, words: list[str], *, descending: bool) -> None:
         self.words, self.descending = words, descending
         self._count: int | None = None
+        self._reads: dict[str, Any] = {}  # what the count read, for the page (one request)
 
     def count(self) -> int:
         if self._count is None:
-            self._count = search_counts.count(self.words)
+            self._count = search_counts.count(self.words, reads=self._reads)
         return self._count
 
     def __len__(self) -> int:
@@ -133,6 +123,7 @@ class IndexedSearch:
             offset=start,
             limit=stop - start,
             count=self._count,
+            reads=self._reads,
         )
 
     def __getitem__(self, page: slice) -> list[Course]:
@@ -207,7 +198,7 @@ def search_courses(
         if word in decided:
             continue
         condition = Q(name__icontains=word) | Q(brief__icontains=word)
-        price = _as_price(word)
+        price = as_price(word)
         if price is not None:
             condition |= Q(price=price) | Q(current_price=price)
         queryset = queryset.filter(condition)

@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.order.selectors import owned_course_ids
 from utils.media_serve import serve_file
 from utils.response import APIResponse
 from utils.schema import documented_get, error_response
@@ -32,6 +31,7 @@ from .cache import CachedAnonymousReads
 from .document_views import ChaptersFromDocuments, DetailFromDocuments, SearchFromCards
 from .filters import CourseFilter
 from .models import Course
+from .ownership import owned_course_ids
 from .serializers import (
     CategorySerializer,
     ChapterQuerySerializer,

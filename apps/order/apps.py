@@ -6,3 +6,11 @@ class OrderConfig(AppConfig):
     name = "apps.order"
     label = "order"
     verbose_name = _("订单")
+
+    def ready(self) -> None:
+        # The catalog shows owners their video links; it asks us rather than importing us.
+        from apps.course import ownership
+
+        from .selectors import owned_course_ids
+
+        ownership.provide(owned_course_ids)

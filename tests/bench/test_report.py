@@ -88,20 +88,7 @@ def test_notify_placement_and_login_are_compared_with_the_tutorials_share():
     assert _find(targets, "login", "small", "req/s / ceiling").status == "FAIL"
 
 
-def test_single_request_costs_are_checked_against_three_rsa_operations_and_one_commit():
-    targets = report.evaluate({"sizes": {"large": _size()}})
-    first = _find(targets, "notify, first delivery", "large", "1 request")
-    assert first.measured == pytest.approx(2.5 / (3 * 0.6 + 1.0), abs=0.01)
-    assert first.status == "PASS"
-    redelivery = _find(targets, "notify, redelivery", "large", "1 request")
-    assert redelivery.status == "FAIL"  # 3.2 ms > 2.8 ms
-    placement = _find(targets, "placement", "large", "1 request")
-    assert placement.status == "PASS"  # 6.0 ms <= 3 x 1.8 + 1.0 = 6.4 ms
-    assert placement.measured == pytest.approx(6.0 / 6.4, abs=0.01)
-    assert "6.00 ms / (3 x 1.80 + 1.00 ms)" in placement.note
-
-
-def test_a_single_request_figure_says_what_it_is_made_of_where_the_probe_measured_it():
+def test_single_request_costs_are_printed_not_judged():
     costs = {
         "commit_ms": 0.2,
         "single_request_ms": {
@@ -113,35 +100,19 @@ def test_a_single_request_figure_says_what_it_is_made_of_where_the_probe_measure
         "single_request_db_ms": {"notify_first": 0.9, "notify": 0.38},
     }
     targets = report.evaluate({"sizes": {"small": _size(probe_costs=costs)}})
-    first = _find(targets, "notify, first delivery", "small", "1 request")
-    assert first.note == "2.00 ms / (3 x 0.60 + 0.20 ms); MariaDB 0.90 ms of it"
-    redelivery = _find(targets, "notify, redelivery", "small", "1 request")
-    assert redelivery.note == "1.10 ms / (3 x 0.60 + 0.20 ms); MariaDB 0.38 ms of it"
-    placement = _find(targets, "placement", "small", "1 request")  # no wait measured
-    assert placement.note == "2.50 ms / (3 x 1.80 + 0.20 ms)"
-    assert "notify first delivery 2.00 ms (MariaDB 0.9)" in report._costs(costs)
-    assert "a bare request 0.19 ms" in report._costs(costs)
-
-
-def test_costs_the_probe_does_not_give_yet_are_not_applicable_rather_than_failed():
-    data = _size(probe_costs={"commit_ms": None, "single_request_ms": {"notify": 3.2}})
-    targets = report.evaluate({"sizes": {"small": data}})
-    first = _find(targets, "notify, first delivery", "small", "1 request")
-    assert (first.measured, first.passed, first.status) == (None, None, "n/a")
-    assert 'single_request_ms["notify_first"]' in first.note
-    assert "commit_ms" in first.note
-    text = report.targets_text(targets)
-    assert "n/a" in text
-    assert "n/a (a figure is missing)" in report.summary_line(targets)
+    assert not [t for t in targets if t.target.startswith("1 request")]
+    printed = report._costs(costs)
+    assert "notify first delivery 2.00 ms (MariaDB 0.9)" in printed
+    assert "redelivery 1.10 ms (MariaDB 0.38)" in printed
+    assert "placement 2.50 ms" in printed
 
 
 def test_an_older_result_without_probe_costs_still_reports():
     data = _size()
     del data["probe_costs"]
     targets = report.evaluate({"sizes": {"small": data}})
-    costs = [t for t in targets if t.target.startswith("1 request")]
-    assert len(costs) == 3
-    assert {t.status for t in costs} == {"n/a"}
+    assert _find(targets, "pay", "small", "req/s / ceiling").status == "PASS"
+    assert "notify first delivery n/a" in report._costs({})
 
 
 def test_errors_on_an_endpoint_or_in_the_mix_fail_with_the_first_bad_answer():

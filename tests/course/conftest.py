@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from apps.course.search import groonga
+from apps.course.search.accelerators import groonga
 from apps.course.search.mroonga import PENDING, TABLE, engine_available
 from tests.factories import UserFactory
 
@@ -63,10 +63,13 @@ def without_groonga(mroonga):
     groonga.forget()
 
 
-@pytest.fixture(params=["groonga", "sql"])
-def count_path(request, mroonga) -> str:
-    """Each test twice: with the UDF (Groonga's select counts and pages) and without it."""
-    if request.param == "sql":
+@pytest.fixture(params=["groonga", "sql", "off"])
+def count_path(request, mroonga, settings) -> str:
+    """Each test three times: with the UDF (Groonga's select counts and pages), without it (the
+    other accelerators on Mroonga's SQL), and with the accelerators off (Mroonga's SQL alone)."""
+    if request.param == "off":
+        settings.SEARCH_ACCELERATORS = False
+    elif request.param == "sql":
         request.getfixturevalue("without_groonga")
     elif not groonga.available():
         pytest.fail("the test server has no mroonga_command UDF (scripts/mariadb.sh creates it)")

@@ -69,7 +69,7 @@ def course_with_sections(chapters: int = 2, sections: int = 3, **course_fields):
 def mroonga_sql_count(words: list[str]) -> int:
     """Mroonga's own count of `words` as phrases: MATCH on the bigram index, the SQL path that
     Groonga's select (with or without the word index) must agree with (MariaDB only)."""
-    from apps.course.search import groonga
+    from apps.course.search.accelerators import groonga
     from apps.course.search.mroonga import TABLE
 
     query = " ".join(f"+{groonga.phrase(word)}" for word in words)

@@ -133,11 +133,11 @@ def test_errors_are_not_cached(api_client):
 def test_cached_pages_never_outlive_half_of_their_signed_links(
     settings, private, link_ttl, expected
 ):
-    from apps.course.cache import _page_ttl
+    from apps.course.cache import page_ttl
     from libs.qiniu import QiniuSettings
 
     settings.QINIU = QiniuSettings("ak", "sk", "b", "https://v.example.com", private, link_ttl)
-    assert _page_ttl() == expected
+    assert page_ttl() == expected
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,9 @@ CHAPTER_QUERIES = 5
 
 @pytest.fixture(autouse=True)
 def no_stale_search_marks(db):
-    """Marks of uncommitted writes left by earlier tests (Mroonga cannot roll back): past a
-    minute old, a search re-indexes those courses inside the queries counted here."""
+    """Marks of uncommitted writes left by earlier tests (Mroonga cannot roll back): while any
+    is there the index decides nothing, and past a minute old a committed course write
+    re-indexes those courses inside the queries counted here."""
     if connection.vendor != "mysql":
         return
     with connection.cursor() as cursor:
@@ -42,7 +43,7 @@ def no_stale_search_marks(db):
 def sixty_courses(db, settings):
     if settings.SEARCH_BACKEND == "mroonga":
         # Marks left by earlier tests' rolled-back saves (Mroonga does not roll back): a minute
-        # old, the search would re-index their courses first (MroongaSearch._repair_stale_marks).
+        # old, a committed write would re-index their courses first (MroongaSearch.index).
         from django.db import connection
 
         from apps.course.search.mroonga import PENDING

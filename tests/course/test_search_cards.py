@@ -1,6 +1,6 @@
 """Search pages served from cards: the bytes the serializer gives, for every kind of course, at
 every discount boundary, with signed links, and the same answer as DRF for every page and error
-(apps/course/document_views.py `SearchFromCards`, apps/course/documents.py `card`)."""
+(apps/course/document_views.py `SearchFromCards`, apps/course/documents.py `read_cards`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from rest_framework.renderers import JSONRenderer
 
 from apps.course import documents, selectors
-from apps.course.models import Course
+from apps.course.models import Course, CourseDocument
 from apps.course.serializers import CourseSerializer
 from tests.factories import ChapterFactory, CourseFactory, SectionFactory
 from tests.support.media import use_qiniu
@@ -40,18 +40,26 @@ def serializer_bytes(course_ids: list[int]) -> bytes:
 
 
 def card_bytes(course_ids: list[int]) -> bytes:
-    details = documents.read_details(course_ids)
-    return b"[" + b",".join(documents.card(details[pk].body) for pk in course_ids) + b"]"
+    cards = documents.read_cards(course_ids)
+    return b"[" + b",".join(cards[pk].body for pk in course_ids) + b"]"
 
 
 def test_cards_are_the_serializers_bytes_for_every_kind_of_course():
     combos = itertools.product(DISCOUNTS, [0, 2], [True, False], [True, False])
     ids = [varied_course(n, *combo).pk for n, combo in enumerate(combos)]
 
-    assert documents.cards_supported()
     assert card_bytes(ids) == serializer_bytes(ids)  # built on read
     assert card_bytes(ids) == serializer_bytes(ids)  # read from the table
     assert card_bytes(ids[::-1]) == serializer_bytes(ids[::-1])
+
+
+def test_a_card_is_stored_as_its_own_value_beside_the_detail():
+    course = CourseFactory()
+    documents.read_cards([course.pk])  # built with the detail, stored in the course's row
+    stored = CourseDocument.objects.get(pk=course.pk)
+    assert bytes(stored.card) == serializer_bytes([course.pk])[1:-1]
+    assert bytes(stored.detail) != bytes(stored.card)
+    assert documents.read(course.pk, documents.DETAIL).body == bytes(stored.detail)
 
 
 def test_cards_switch_price_and_label_at_each_discount_boundary(monkeypatch):
@@ -82,19 +90,19 @@ def test_cards_of_private_qiniu_links_match_and_never_outlive_half_a_link(
     served = card_bytes([course.pk])
     assert SIGNED.search(served)
     assert SIGNED.sub(b"signed", served) == SIGNED.sub(b"signed", serializer_bytes([course.pk]))
-    built = documents.read_details([course.pk])[course.pk].expires_at
+    built = documents.read_cards([course.pk])[course.pk].expires_at
     assert built <= documents._micros(timezone.now() + timedelta(seconds=conf.link_ttl // 2))
     later = timezone.now() + timedelta(seconds=conf.link_ttl // 2 + 5)
     monkeypatch.setattr(timezone, "now", lambda: later)  # half a link's life later: signed anew
     assert SIGNED.search(card_bytes([course.pk]))
-    assert documents.read_details([course.pk])[course.pk].expires_at > built
+    assert documents.read_cards([course.pk])[course.pk].expires_at > built
 
 
 def test_hidden_and_deleted_courses_have_no_card():
     shown = CourseFactory()
     hidden, deleted, offline = CourseFactory(), CourseFactory(), CourseFactory()
     ids = [shown.pk, hidden.pk, deleted.pk, offline.pk]
-    assert set(documents.read_details(ids)) == set(ids)
+    assert set(documents.read_cards(ids)) == set(ids)
     hidden.is_show = False
     hidden.save()
     deleted.is_delete = True
@@ -102,13 +110,13 @@ def test_hidden_and_deleted_courses_have_no_card():
     offline.status = Course.Status.OFFLINE
     offline.save()
 
-    assert set(documents.read_details(ids)) == {shown.pk}
+    assert set(documents.read_cards(ids)) == {shown.pk}
 
 
 def test_english_cards_are_never_served_in_place_of_chinese_ones(client):
     course = CourseFactory()
     with translation.override("en"):
-        documents.read_details([course.pk])  # built in the site's language whatever is active
+        documents.read_cards([course.pk])  # built in the site's language whatever is active
     assert card_bytes([course.pk]) == serializer_bytes([course.pk])
 
 

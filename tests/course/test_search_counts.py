@@ -167,7 +167,8 @@ def test_a_generation_row_lost_and_made_again_never_revives_an_old_entry():
 
 def index_counts(text: str = WORD) -> tuple[int, int]:
     """The search's count, and how many times the index counted for it (Mroonga's SQL
-    COUNT(*) or a read of a rare word's matches, or Groonga's select)."""
+    COUNT(*) or a read of a rare word's matches, or Groonga's select; not Mroonga's SQL page,
+    which the accelerators-off path reads after a cached count too)."""
     statements: list[str] = []
 
     def record(execute, sql, params, many, context):
@@ -176,8 +177,10 @@ def index_counts(text: str = WORD) -> tuple[int, int]:
 
     with connection.execute_wrapper(record):
         found = searched(text)
+    page = "SELECT id FROM luffy_course_search WHERE MATCH(body)"
     return found, sum(
-        "MATCH(body)" in sql or "mroonga_command('select'" in sql for sql in statements
+        ("MATCH(body)" in sql and not sql.startswith(page)) or "mroonga_command('select'" in sql
+        for sql in statements
     )
 
 

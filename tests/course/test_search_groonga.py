@@ -1,6 +1,6 @@
-"""Groonga's own select (apps/course/search/groonga.py) answers exactly what Mroonga's SQL does:
-the names it is given are the ones Mroonga made, hostile words are escaped, and it sees every
-write when MATCH sees it (Mroonga has no transactions). Needs MariaDB with Mroonga."""
+"""Groonga's own select (apps/course/search/accelerators/groonga.py) answers exactly what Mroonga's
+SQL does: the names it is given are the ones Mroonga made, hostile words are escaped, and it
+sees every write when MATCH sees it (Mroonga has no transactions). Needs MariaDB with Mroonga."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from django.test import Client, TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.course.search import groonga, lexicon
+from apps.course.search import table
+from apps.course.search.accelerators import groonga, lexicon
 from apps.course.search.mroonga import TABLE, MroongaSearch, is_exact
 from tests.factories import CourseFactory
 
@@ -66,7 +67,7 @@ def test_the_groonga_names_are_the_ones_mroonga_made_for_the_table_and_its_index
     }
     # Two FULLTEXT indexes on body (each named in every select) and long_run's.
     tokenizers = {
-        f"{TABLE}#{groonga.BIGRAM_INDEX}": "TokenBigramSplitSymbolAlphaDigit",
+        f"{TABLE}#{table.BIGRAM_INDEX}": "TokenBigramSplitSymbolAlphaDigit",
         f"{TABLE}#{lexicon.INDEX}": "TokenBigram",
     }
     assert set(lexicons) == {*tokenizers, f"{TABLE}#long_run"}
@@ -89,7 +90,7 @@ def test_mariadbs_match_reads_the_bigram_index_not_the_word_index(mroonga):
             f"EXPLAIN SELECT id FROM {TABLE} WHERE MATCH(body) AGAINST('+\"ka\"' IN BOOLEAN MODE)"  # noqa: S608
         )
         header = [column[0] for column in cursor.description]
-        assert cursor.fetchone()[header.index("key")] == groonga.BIGRAM_INDEX
+        assert cursor.fetchone()[header.index("key")] == table.BIGRAM_INDEX
 
 
 def test_a_phrase_quotes_the_word_and_escapes_backslashes_and_quotes():

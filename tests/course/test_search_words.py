@@ -1,7 +1,7 @@
-"""Latin words through the word index (apps/course/search/lexicon.py): the union of the lexicon
-keys holding a word answers exactly what LIKE finds, through hostile texts, writes and a lexicon
-that grows; what it cannot decide goes to the bigram phrase. Needs MariaDB with Mroonga and the
-mroonga_command UDF (scripts/mariadb.sh creates it)."""
+"""Latin words through the word index (apps/course/search/accelerators/lexicon.py): the union of
+the lexicon keys holding a word answers exactly what LIKE finds, through hostile texts, writes
+and a lexicon that grows; what it cannot decide goes to the bigram phrase. Needs MariaDB with
+Mroonga and the mroonga_command UDF (scripts/mariadb.sh creates it)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.course.models import Course
-from apps.course.search import groonga, lexicon
+from apps.course.search import table
+from apps.course.search.accelerators import groonga, lexicon
 from apps.course.search.mroonga import PENDING, TABLE, MroongaSearch
 from tests.factories import CourseFactory
 
@@ -31,9 +32,6 @@ def words_index(mroonga):
     index is only used through."""
     if not groonga.available():
         pytest.fail("the test server has no mroonga_command UDF (scripts/mariadb.sh creates it)")
-    from apps.course.search import mroonga as index
-
-    index._hints.clear()
 
 
 def like_ids(word: str) -> list[tuple[int, int]]:
@@ -244,14 +242,14 @@ def test_groonga_never_removes_a_key_from_the_word_lexicon(words_index):
 def test_a_text_with_a_run_too_long_for_the_lexicon_turns_the_word_index_off(words_index):
     """Groonga drops a token over 4,096 bytes from the lexicon: LIKE finds 'abab' in such a
     text but no key holds it. The course is marked long_run and the bigram phrase answers."""
-    fresh_catalog([("abab", ""), ("x", "ab" * 3000), ("y", "ab" * (lexicon.LONG_RUN // 2 - 1))])
+    fresh_catalog([("abab", ""), ("x", "ab" * 3000), ("y", "ab" * (table.LONG_RUN // 2 - 1))])
     assert lexicon.plan(TABLE, ["abab"], refresh=True) is None
     answers_as_like("abab")
     assert len(like_ids("abab")) == 3
     Course.objects.filter(name="x").first().delete()
     with TestCase.captureOnCommitCallbacks(execute=True):
         MroongaSearch().remove(Course.objects.filter(name="x").values_list("id", flat=True))
-    fresh_catalog([("abab", ""), ("y", "ab" * (lexicon.LONG_RUN // 2 - 1))])
+    fresh_catalog([("abab", ""), ("y", "ab" * (table.LONG_RUN // 2 - 1))])
     assert lexicon.plan(TABLE, ["abab"], refresh=True) is not None  # 998 letters: not marked
     answers_as_like("abab")
 
@@ -298,7 +296,7 @@ def test_migration_0009_rebuilds_a_table_of_the_earlier_layout_and_reverses(word
     migration = importlib.import_module("apps.course.migrations.0009_search_word_index")
     CourseFactory(name="Kamirovel进阶")
     with conn.cursor() as cursor:
-        cursor.execute(f"DROP TABLE {TABLE}, {lexicon.build_table_name(TABLE)}")
+        cursor.execute(f"DROP TABLE {TABLE}, {table.build_table_name(TABLE)}")
         cursor.execute(
             f"CREATE TABLE {TABLE} (id BIGINT NOT NULL PRIMARY KEY, body LONGTEXT NOT NULL, "
             "orders INT NOT NULL, FULLTEXT INDEX luffy_course_search_body (body) "

@@ -38,7 +38,8 @@ def drop_word_index(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor != "mysql":
         return
-    from apps.course.search import lexicon, mroonga
+    from apps.course.search import mroonga
+    from apps.course.search.accelerators import lexicon
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -13,7 +13,8 @@ search with no filter and the default ordering, the index alone counts and pages
 
 Backends (SEARCH_BACKEND):
   like     no index: no narrowing, the predicate scans the catalog (SQLite, any MariaDB).
-  mroonga  a Mroonga full-text table on MariaDB (apps/course/search/mroonga.py).
+  mroonga  a Mroonga full-text table on MariaDB (apps/course/search/mroonga.py), with optional
+           accelerators (accelerators/, SEARCH_ACCELERATORS).
 An Elasticsearch backend would implement the same protocol, answering `Q(pk__in=ids)`.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Q
@@ -37,8 +38,10 @@ class CourseSearch(Protocol):
         """The words whose index match is exactly the predicate's (no re-check needed), given
         that `matching` narrowed; only among visible courses (the index holds no others)."""
 
-    def count(self, words: list[str]) -> int:
-        """How many visible courses hold every word; only when `decides` covers all words."""
+    def count(self, words: list[str], *, reads: dict[str, Any] | None = None) -> int:
+        """How many visible courses hold every word; only when `decides` covers all words.
+        `reads`: a dict of this one search (selectors.IndexedSearch) where the backend may
+        leave what it read for the page that follows."""
 
     def page(
         self,
@@ -48,10 +51,11 @@ class CourseSearch(Protocol):
         offset: int,
         limit: int,
         count: int | None = None,
+        reads: dict[str, Any] | None = None,
     ) -> list[int]:
         """Ids of visible courses holding every word by (orders, id), -orders when descending;
         only when `decides` covers all words. `count`: the search's, when known (it tells how
-        common the words are, so how best to read the page)."""
+        common the words are, so how best to read the page); `reads`: the count's."""
 
     def index(self, course_ids: Iterable[int], *, until_commit: bool = False) -> None:
         """Bring these courses' entries up to date from the database.

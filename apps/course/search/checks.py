@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 
-from . import groonga, search_backend
+from . import search_backend
+from .accelerators import groonga
 
 
 class SearchIndexMissing(Exception):
@@ -28,7 +29,8 @@ def _system_check(app_configs: Any = None, databases: Any = None, **kwargs: Any)
         return []  # ask the database only when the caller allows it (migrate, check --database)
     try:
         problem = search_backend().problem()
-        slow = not problem and settings.SEARCH_BACKEND == "mroonga" and not groonga.available()
+        accelerated = settings.SEARCH_BACKEND == "mroonga" and settings.SEARCH_ACCELERATORS
+        slow = not problem and accelerated and not groonga.available()
     except DatabaseError as exc:
         return [checks.Warning(f"could not check the search index: {exc}", id="course.W002")]
     if problem:

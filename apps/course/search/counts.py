@@ -37,11 +37,13 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 
 from ..models import SearchCount
 from . import search_backend
+from .words import as_price
 
 GENERATION = "generation"  # the digest of the row that holds the current generation
 MAX_ENTRIES = 10_000
@@ -93,16 +95,14 @@ def _now_us() -> int:
     return time.time_ns() // 1000
 
 
-def count(words: list[str]) -> int:
+def count(words: list[str], *, reads: dict[str, Any] | None = None) -> int:
     """How many visible courses hold every word: from the cache when it has this generation's
     count, else counted by the index (only for words the index decides: IndexedSearch). A
     search of a number is never cached: the index decides it too (its text and the prices
     equal to it), but a discount's price counts only while the discount runs, so the count
-    changes with the clock, with no course write to end it."""
-    from ..selectors import _as_price
-
-    if any(_as_price(word) is not None for word in words):
-        return search_backend().count(words)
+    changes with the clock, with no course write to end it. `reads`: see CourseSearch.count."""
+    if any(as_price(word) is not None for word in words):
+        return search_backend().count(words, reads=reads)
     key = digest(words)
     with connection.cursor() as cursor:
         cursor.execute(_lookup_sql(), [key, GENERATION])
@@ -110,7 +110,7 @@ def count(words: list[str]) -> int:
     if row is not None and row[1] == row[0]:
         return int(row[2])
     backend = search_backend()
-    found = backend.count(words)
+    found = backend.count(words, reads=reads)
     if row is None:
         _start()  # no generation yet (a new or emptied table): cache from the next search on
     elif backend.decides(words) == frozenset(words):  # no write pending while it counted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Q
 
@@ -16,7 +17,7 @@ class LikeSearch:
     def decides(self, words: list[str]) -> frozenset[str]:
         return frozenset()
 
-    def count(self, words: list[str]) -> int:
+    def count(self, words: list[str], *, reads: dict[str, Any] | None = None) -> int:
         raise NotImplementedError("the LIKE backend decides no word")
 
     def page(
@@ -27,6 +28,7 @@ class LikeSearch:
         offset: int,
         limit: int,
         count: int | None = None,
+        reads: dict[str, Any] | None = None,
     ) -> list[int]:
         raise NotImplementedError("the LIKE backend decides no word")
 

@@ -3,7 +3,7 @@ in place and creates the users only when missing. Refuses to run with DEBUG off 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -79,26 +79,8 @@ class Command(BaseCommand):
                     "brief": f"{name}老师,{title}。",
                 },
             )[0]
-        for i, (name, kind, category, teacher, price, discount, level) in enumerate(COURSES):
-            defaults = {
-                "course_type": kind,
-                "course_category": categories[category],
-                "teacher": teachers[teacher],
-                "price": Decimal(price),
-                "level": level,
-                "orders": i,
-                "brief": f"{name}:从零开始,循序渐进,配套练习与项目。",
-                "period": 7 + 7 * level,
-                "students": 100 * (len(COURSES) - i),
-                "sections": CHAPTERS_PER_COURSE * SECTIONS_PER_CHAPTER,
-                "pub_sections": CHAPTERS_PER_COURSE * SECTIONS_PER_CHAPTER,
-                "discount_type": discount[0] if discount else "",
-                "discount_price": Decimal(discount[1]) if discount else None,
-                "discount_start": now - timedelta(days=1) if discount else None,
-                "discount_end": now + timedelta(days=30) if discount else None,
-            }
-            course, _ = Course.objects.update_or_create(name=name, defaults=defaults)
-            self._chapters(course)
+        for i, course in enumerate(COURSES):
+            self._course(i, course, categories, teachers, now)
         demo_courses = Course.objects.filter(name__in=[c[0] for c in COURSES]).order_by("orders")
         attach_demo_media(list(demo_courses), list(teachers.values()))
         self._user(DEMO_USER, staff=False)
@@ -112,6 +94,29 @@ class Command(BaseCommand):
                 f"  Staff user: {STAFF_USER['username']} / {STAFF_USER['password']} (/admin/)"
             )
         )
+
+    def _course(self, i: int, row: tuple, categories: dict, teachers: dict, now: datetime) -> None:
+        """Create or update the demo course of COURSES[i] (`row`) and its chapters."""
+        name, kind, category, teacher, price, discount, level = row
+        defaults = {
+            "course_type": kind,
+            "course_category": categories[category],
+            "teacher": teachers[teacher],
+            "price": Decimal(price),
+            "level": level,
+            "orders": i,
+            "brief": f"{name}:从零开始,循序渐进,配套练习与项目。",
+            "period": 7 + 7 * level,
+            "students": 100 * (len(COURSES) - i),
+            "sections": CHAPTERS_PER_COURSE * SECTIONS_PER_CHAPTER,
+            "pub_sections": CHAPTERS_PER_COURSE * SECTIONS_PER_CHAPTER,
+            "discount_type": discount[0] if discount else "",
+            "discount_price": Decimal(discount[1]) if discount else None,
+            "discount_start": now - timedelta(days=1) if discount else None,
+            "discount_end": now + timedelta(days=30) if discount else None,
+        }
+        course, _ = Course.objects.update_or_create(name=name, defaults=defaults)
+        self._chapters(course)
 
     def _chapters(self, course: Course) -> None:
         for c in range(1, CHAPTERS_PER_COURSE + 1):

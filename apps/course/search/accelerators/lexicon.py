@@ -1,14 +1,14 @@
 """Latin words through the word index: which whole runs of letters hold a word.
 
-The search table has a second FULLTEXT index, `body_words` (mroonga.build_table), tokenised by
+The search table has a second FULLTEXT index, `body_words` (table.build_table), tokenised by
 TokenBigram with the column's normaliser (NormalizerMySQLUnicodeCI): a maximal run of letters
 (any script Groonga calls alpha: Latin, accented, Greek, Cyrillic...) is one token, folded as the
 bigram index folds it (ASCII upper-cased, accents and full-width forms folded, `ß` kept); digits,
-symbols, blanks, ideographs and the newlines mroonga._ROWS puts between name, brief and dropped
+symbols, blanks, ideographs and the newlines table.rows_sql puts between name, brief and dropped
 marks all end a run. So a query word made only of ASCII letters occurs in a text exactly when
 some token of that text contains it, and its matches are the union of the postings of every
 lexicon key containing it: `Kamirovel` is 6 keys, one posting list each, where its phrase of 8
-bigrams walks `KA`'s 312,487 postings (docs/benchmark.md, "Round 11: search").
+bigrams walks `KA`'s 312,487 postings (docs/benchmark.md, "What was tried").
 
 Finding the keys: Groonga 7.0.7 has no substring search of a lexicon faster than a scan of it
 (`select <lexicon> --filter '_key @ "W"'`: 130-400 ms for 194,000 keys at 1,000,000 courses), an
@@ -52,29 +52,20 @@ from django.db import DatabaseError, connection
 
 from utils.logging import get_logger
 
+from ..table import WORD_INDEX, WORD_TOKENIZER, build_table_name
+
 logger = get_logger("course.search")
 
-INDEX = "body_words"
-TOKENIZER = "TokenBigram"
+INDEX = WORD_INDEX
+TOKENIZER = WORD_TOKENIZER
 # A query word the word index decides: ASCII letters only (each is its own folded form's source:
 # the lexicon holds them upper-cased), two or more (one letter: the bigram index's prefix search).
 WORD = re.compile(r"[A-Za-z]{2,}")
 # More keys than this: the bigram phrase is cheaper (measured at 1,000,000 courses: 767 keys 9.7
 # ms against the phrase's 16.9, 1,918 keys 35 against 31, 4,738 keys 66 against 49).
 MAX_KEYS = 1_000
-# A text holding this many characters in a row that could be one token marks its course (see
-# above): while any course is marked, the word index decides nothing.
-LONG_RUN = 1_000
-# The same as a MariaDB string literal's text (REGEXP, PCRE): white space, ASCII digits and
-# punctuation, CJK ideographs excluded.
-LONG_RUN_PATTERN = "[^\\\\s!-@\\\\[-`{-~\\\\x{4e00}-\\\\x{9fff}]{" + str(LONG_RUN) + ",}"
 # Words whose keys are remembered per lexicon state (cleared when the lexicon grows).
 EXPANSIONS = 10_000
-
-
-def build_table_name(table: str) -> str:
-    """The one-row table holding the build token of `table` (mroonga.build_table)."""
-    return f"{table}_build"
 
 
 def lexicon_name(table: str) -> str:
@@ -162,13 +153,26 @@ def _mirror(cursor: Any, table: str, build: int, size: int) -> _Mirror | None:
         known = _mirrors.get(table)
     if known is not None and known.build == build and known.size == size:
         return known
-    if known is not None and known.build == build and known.size < size:
-        rows = sorted(_read(cursor, table, newest=size - known.size))
-        if [pk for pk, _key in rows] == list(range(known.size + 1, size + 1)):
-            mirror = _Mirror(build, size, known.keys + _joined(k for _, k in rows)[1:])
-            with _lock:
-                _mirrors[table] = mirror
-            return mirror
+    mirror = _caught_up(cursor, table, known, build, size) or _read_whole(cursor, table, build)
+    if mirror is not None:
+        with _lock:
+            _mirrors[table] = mirror
+    return mirror
+
+
+def _caught_up(
+    cursor: Any, table: str, known: _Mirror | None, build: int, size: int
+) -> _Mirror | None:
+    """`known` with the lexicon's newest keys added, when they are exactly the ids after it."""
+    if known is None or known.build != build or known.size >= size:
+        return None
+    rows = sorted(_read(cursor, table, newest=size - known.size))
+    if [pk for pk, _key in rows] != list(range(known.size + 1, size + 1)):
+        return None
+    return _Mirror(build, size, known.keys + _joined(key for _pk, key in rows)[1:])
+
+
+def _read_whole(cursor: Any, table: str, build: int) -> _Mirror | None:
     rows = _read(cursor, table)  # in key order; ids are unique, so 1..n when min 1 and max n
     ids = [pk for pk, _key in rows]
     if rows and (min(ids) != 1 or max(ids) != len(ids)):
@@ -176,10 +180,7 @@ def _mirror(cursor: Any, table: str, build: int, size: int) -> _Mirror | None:
         # search reads again.
         logger.warning("search: the word lexicon of %s is not append-only; not used", table)
         return None
-    mirror = _Mirror(build, len(rows), _joined(key for _pk, key in rows))
-    with _lock:
-        _mirrors[table] = mirror
-    return mirror
+    return _Mirror(build, len(rows), _joined(key for _pk, key in rows))
 
 
 def _containing(keys: str, word: str) -> tuple[str, ...] | None:
@@ -215,30 +216,34 @@ def plan(table: str, words: list[str], *, refresh: bool) -> Plan | None:
     statement, more when the lexicon grew). None when nothing here may answer. Called only with the
     mroonga_command UDF present (groonga.select)."""
     words = eligible(words)
-    if not words:
-        return None
-    with _lock:
-        mirror = _mirrors.get(table)
-    if refresh or mirror is None:
-        try:
-            with connection.cursor() as cursor:
-                current = _state(cursor, table)
-                mirror = None if current is None else _mirror(cursor, table, *current)
-        except DatabaseError as exc:
-            logger.warning("search: the word lexicon of %s could not be read (%s)", table, exc)
-            return None
+    mirror = _current_mirror(table, refresh=refresh) if words else None
     if mirror is None:
         return None
-    found: dict[str, tuple[str, ...]] = {}
-    for word in words:
-        folded = word.upper()  # the normaliser's folding of ASCII letters
-        if folded in mirror.expansions:
-            keys = mirror.expansions[folded]
-        else:
-            keys = _containing(mirror.keys, folded)
-            if len(mirror.expansions) >= EXPANSIONS:
-                mirror.expansions.clear()
-            mirror.expansions[folded] = keys
-        if keys is not None:
-            found[word] = keys
+    found = {word: _expanded(mirror, word) for word in words}
+    found = {word: keys for word, keys in found.items() if keys is not None}
     return Plan(found, (mirror.build, mirror.size)) if found else None
+
+
+def _current_mirror(table: str, *, refresh: bool) -> _Mirror | None:
+    """This process's mirror as it is, or brought up to date (`refresh`, or none yet)."""
+    with _lock:
+        mirror = _mirrors.get(table)
+    if mirror is not None and not refresh:
+        return mirror
+    try:
+        with connection.cursor() as cursor:
+            current = _state(cursor, table)
+            return None if current is None else _mirror(cursor, table, *current)
+    except DatabaseError as exc:
+        logger.warning("search: the word lexicon of %s could not be read (%s)", table, exc)
+        return None
+
+
+def _expanded(mirror: _Mirror, word: str) -> tuple[str, ...] | None:
+    """The keys holding `word` (remembered per mirror), None past MAX_KEYS."""
+    folded = word.upper()  # the normaliser's folding of ASCII letters
+    if folded not in mirror.expansions:
+        if len(mirror.expansions) >= EXPANSIONS:
+            mirror.expansions.clear()
+        mirror.expansions[folded] = _containing(mirror.keys, folded)
+    return mirror.expansions[folded]

@@ -1,7 +1,7 @@
 """Groonga's own `select`, through Mroonga's `mroonga_command` UDF, on the search table.
 
 Why: Mroonga's `SELECT COUNT(*) ... WHERE MATCH(...)` counts a middling word 2-3 times slower
-than Groonga's `select --limit 0` on the same index (docs/benchmark.md, "Round 10: search"), and
+than Groonga's `select --limit 0` on the same index (docs/benchmark.md, "What was tried"), and
 one `select --sort_keys orders,_key --limit N` returns the exact count *and* the first page
 (Groonga counts every match whatever `--limit` says), where SQL needs two walks of the phrase.
 
@@ -46,6 +46,9 @@ from django.db import DatabaseError, connection
 
 from utils.logging import get_logger
 
+from ..table import BIGRAM_INDEX
+from . import lexicon
+
 logger = get_logger("course.search")
 
 UDF = "mroonga_command"
@@ -57,8 +60,6 @@ UDF_MISSING = (
 UDF_HINT = f'As a MariaDB administrator, run "{CREATE_UDF}" once (docs/deploying.md, section 6).'
 _NO_SUCH_FUNCTION = 1305  # ER_SP_DOES_NOT_EXIST: "FUNCTION db.mroonga_command does not exist"
 _known: bool | None = None  # whether the server has the UDF (None: not asked yet)
-# The bigram FULLTEXT index's name (mroonga.build_table); its lexicon is `<table>#<name>`.
-BIGRAM_INDEX = "body_bigrams"
 
 
 @dataclass(frozen=True)
@@ -127,34 +128,45 @@ def select(
     mirror of its lexicon, the lexicon's state read in the same statement. A mirror that was not
     the lexicon's then (a write brought new words) is brought up to date and the select sent
     again; if it changed again meanwhile, the bigram phrases answer."""
-    from . import lexicon
-
     if not available():
         return None
     sort = ["sort_keys", "-orders,_key" if descending else "orders,_key", "offset", str(offset)]
     shown = ["output_columns", "_key,orders", "limit", str(rows), "cache", "no"]
     shown += sort if rows else []
+    answered: Selected | object | None = None
     for refresh in (False, True):
-        plan = lexicon.plan(table, words, refresh=refresh)
-        if plan is None:
+        answered = _through_word_index(table, words, shown, refresh=refresh)
+        if answered is not _STALE:
             break
-        if any(not keys for keys in plan.keys.values()):
-            # No run of letters holds that word, so no text does: if the lexicon is the same.
-            checked = _run(table, None)
-            if checked is None or checked[1] is None:
-                break  # no state (its table gone? a long run?): the phrases answer
-            if checked[1] == plan.state:
-                return Selected(count=0, rows=[])
-            continue
-        answer = _run(table, ["table", table, *_matching(table, words, plan.keys), *shown])
-        if answer is None or answer[1] is None:
-            break
-        if answer[1] == plan.state:
-            return parse(answer[0])
+    if isinstance(answered, Selected):
+        return answered
     if _known is False:  # the UDF was dropped meanwhile
         return None
     answer = _run(None, ["table", table, *_matching(table, words, {}), *shown])
     return None if answer is None else parse(answer[0])
+
+
+_STALE = object()  # the mirror was not the lexicon's when the select ran: ask again
+
+
+def _through_word_index(
+    table: str, words: list[str], shown: list[str], *, refresh: bool
+) -> Selected | object | None:
+    """The select with the words the lexicon's mirror expands; _STALE when the lexicon moved
+    on meanwhile, None when the bigram phrases must answer."""
+    plan = lexicon.plan(table, words, refresh=refresh)
+    if plan is None:
+        return None
+    if any(not keys for keys in plan.keys.values()):
+        # No run of letters holds that word, so no text does: if the lexicon is the same.
+        checked = _run(table, None)
+        if checked is None or checked[1] is None:
+            return None  # no state (its table gone? a long run?): the phrases answer
+        return Selected(count=0, rows=[]) if checked[1] == plan.state else _STALE
+    answer = _run(table, ["table", table, *_matching(table, words, plan.keys), *shown])
+    if answer is None or answer[1] is None:
+        return None
+    return parse(answer[0]) if answer[1] == plan.state else _STALE
 
 
 def _run(
@@ -163,8 +175,6 @@ def _run(
     """One statement: Groonga's select with `args` (if any), and the state of the word
     lexicon of table `checked` (if any). None when it failed (the SQL path answers)."""
     global _known
-    from . import lexicon
-
     items, params = [], []
     if args is not None:
         items.append(f"{UDF}('select', {', '.join(['%s'] * len(args))})")
@@ -195,8 +205,6 @@ def _matching(table: str, words: list[str], expanded: dict[str, tuple[str, ...]]
     of the bigram index, as Mroonga's MATCH reads them. With some: a filter of `query()` calls
     ANDed, each expanded word first (the rarer side, usually) as the OR of its keys on the
     word index (a key is one token there: its own postings), then the others' phrases."""
-    from . import lexicon
-
     bigrams = f"{table}#{BIGRAM_INDEX}.index"
     if not expanded:
         return ["match_columns", bigrams, "query", query(words)]

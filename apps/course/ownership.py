@@ -1,0 +1,29 @@
+"""Which courses a user owns, answered by the app that sells them: the catalog only asks.
+
+The order app keeps the entitlements and depends on the catalog, so the catalog must not import
+it back. Instead the order app registers its lookup when Django starts (`OrderConfig.ready`
+calls `provide`), and the catalog's views ask `owned_course_ids`. With no app registered (a
+catalog without a shop), nobody owns anything: everyone sees the free-trial links only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+OwnedLookup = Callable[[Any, Sequence[int]], set[int]]
+
+_lookup: OwnedLookup | None = None
+
+
+def provide(lookup: OwnedLookup) -> None:
+    """Register the function answering which of some courses (ids) a logged-in user owns."""
+    global _lookup
+    _lookup = lookup
+
+
+def owned_course_ids(user: Any, course_ids: Sequence[int]) -> set[int]:
+    """The ids among `course_ids` that `user` owns (none for a visitor)."""
+    if _lookup is None or not user.is_authenticated or not course_ids:
+        return set()
+    return _lookup(user, course_ids)
