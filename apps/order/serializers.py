@@ -31,17 +31,29 @@ class PayRequestSerializer(serializers.Serializer):
     total_amount = MoneyField(
         help_text="The total the buyer saw; must equal the server's price to the cent",
     )
+    # The tutorial's client (and older storefronts) send `subject`: still accepted, so they keep
+    # working, but ignored: the title Alipay and staff see is the server's (the course names),
+    # never text a buyer chose (issue 23: a formula in the orders export).
     subject = serializers.CharField(
-        max_length=SUBJECT_MAX_LENGTH, required=False, allow_blank=True, default=""
+        max_length=SUBJECT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Ignored (kept for older clients): the order's title is its course names",
     )
     pay_type = serializers.ChoiceField(
         choices=Order.PayType.choices, required=False, default=Order.PayType.ALIPAY
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.pop("subject", None)
+        return attrs
+
 
 # A body already in the canonical form the Vue app sends: `courses` a list of plain ints,
 # `total_amount` a string with two decimals and no leading zero, `subject` absent or a string
-# without surrounding blanks, NUL or surrogates, `pay_type` absent or Alipay's number.
+# without surrounding blanks, NUL or surrogates (checked, then ignored like the serializer
+# does), `pay_type` absent or Alipay's number.
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,7})\.[0-9]{2}", re.ASCII)
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _MAX_COURSE_ID = 2**53
@@ -83,7 +95,6 @@ def _canonical_pay_request(data: Any) -> dict[str, Any] | None:
     return {
         "course_ids": list(courses),
         "total_amount": Decimal(amount),
-        "subject": subject,
         "pay_type": data.get("pay_type", Order.PayType.ALIPAY),
     }
 

@@ -114,6 +114,5 @@ def test_every_other_body_is_the_serializers_answer():
     assert validated_pay_request({"courses": ["3"], "total_amount": "99.9"}) == {
         "course_ids": [3],
         "total_amount": Decimal("99.90"),
-        "subject": "",
         "pay_type": Order.PayType.ALIPAY,
     }

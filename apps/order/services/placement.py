@@ -85,10 +85,11 @@ class _Priced:
 
 
 def _priced(
-    course_ids: list[int], found: dict[int, PricedCourse], total_amount: Decimal, subject: str
+    course_ids: list[int], found: dict[int, PricedCourse], total_amount: Decimal
 ) -> _Priced:
     """The courses on sale priced now (400 for a missing one), the client's total checked to
-    the cent against the server's sum (400 with the amount to pay), the subject chosen."""
+    the cent against the server's sum (400 with the amount to pay), the subject: the course
+    names, never the buyer's text (it reaches Alipay's page and the staff's exports)."""
     courses = _buyable_courses(course_ids, found)
     server_total = sum((c.real_price for c in courses), Decimal("0.00"))
     if total_amount != server_total:
@@ -100,7 +101,7 @@ def _priced(
                 ]
             }
         )
-    subject = (subject.strip() or "、".join(c.name for c in courses))[:SUBJECT_MAX]
+    subject = "、".join(c.name for c in courses)[:SUBJECT_MAX]
     return _Priced(courses=courses, total=server_total, subject=subject)
 
 
@@ -118,7 +119,6 @@ def place_order(
     buyer: User,
     course_ids: list[int],
     total_amount: Decimal,
-    subject: str = "",
     pay_type: int = Order.PayType.ALIPAY,
 ) -> PlacedOrder:
     """Price the courses, store the order unpaid and return where to pay it.
@@ -134,9 +134,7 @@ def place_order(
     _unique(course_ids)
     priced = None  # priced in the first round, in its first request to the database
     for _round in range(PLACE_ROUNDS):
-        placed, rivals, priced = _place_under_buyer_lock(
-            buyer, course_ids, total_amount, subject, priced
-        )
+        placed, rivals, priced = _place_under_buyer_lock(buyer, course_ids, total_amount, priced)
         if placed is not None:
             return placed
         for rival in rivals:  # outside any transaction: closing asks Alipay over the network
@@ -148,7 +146,6 @@ def _place_under_buyer_lock(
     buyer: User,
     course_ids: list[int],
     total_amount: Decimal,
-    subject: str,
     priced: _Priced | None,
 ) -> tuple[PlacedOrder | None, list[Order], _Priced]:
     """(the placed or reused order, None) or (None, the open orders that must be closed first),
@@ -175,9 +172,7 @@ def _place_under_buyer_lock(
         ]
         *price_read, owned_read, open_read = batch.run(reads)
         if priced is None:
-            priced = _priced(
-                ids, pricing.priced_from_rows(price_read[0].rows), total_amount, subject
-            )
+            priced = _priced(ids, pricing.priced_from_rows(price_read[0].rows), total_amount)
         courses, total = priced.courses, priced.total
         client = None
         if total > 0:
