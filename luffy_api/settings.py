@@ -339,6 +339,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "sms_mobile": os.environ.get("THROTTLE_SMS_MOBILE", "1/min"),
+        # Codes sent to one mobile in a day, whoever asks (cost, and a victim's phone).
+        "sms_mobile_day": os.environ.get("THROTTLE_SMS_MOBILE_DAY", "10/day"),
         "sms_ip": os.environ.get("THROTTLE_SMS_IP", "10/hour"),
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "anon_check": os.environ.get("THROTTLE_ANON_CHECK", "60/min"),
@@ -386,6 +388,9 @@ SPECTACULAR_SETTINGS = {
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "log").strip().lower()
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300)
 SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
+# Wrong codes for one mobile, across all its codes of the last 24 hours: reaching it locks code
+# login, registration and password reset for that mobile until those failures are a day old.
+SMS_CHECK_FAILURES_PER_DAY = env_int("SMS_CHECK_FAILURES_PER_DAY", 10)
 TENCENT_SMS = tencent_settings_from_env(os.environ)  # checked by the tencent backend
 
 # --- Alipay (libs.iPay) ---------------------------------------------------------------------------

@@ -63,8 +63,9 @@ def body_too_large(client: APIClient) -> dict:
 
 
 def throttled_sms(client: APIClient) -> dict:
-    assert client.get("/api/v1/user/user/send_sms/", {"mobile": "13600001111"}).status_code == 200
-    response = client.get("/api/v1/user/user/send_sms/", {"mobile": "13600001111"})
+    url, body = "/api/v1/user/user/send_sms/", {"mobile": "13600001111"}
+    assert client.post(url, body, format="json").status_code == 200
+    response = client.post(url, body, format="json")
     assert response.status_code == 429
     body = response.json()
     body["msg"] = re.sub(r"\d+", "N", body["msg"])  # the seconds left vary

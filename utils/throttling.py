@@ -24,6 +24,7 @@ logged at ERROR, at most once a minute per process.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import caches
@@ -32,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from .logging import AtMostEvery, get_logger
 from .models import ThrottleCounter
@@ -110,6 +111,44 @@ def _admit_in_database(key: str, *, limit: int, duration: float, now: datetime) 
     return ends_at  # contended on every round: refuse rather than count past the limit
 
 
+def address_group(ident: str) -> str:
+    """The key a client address is counted under: an IPv4 address as it is, an IPv6 address
+    as its /64 network (written as the network's first address, still a valid IP for django-axes'
+    column). One IPv6 subscriber is given a /64 or more and may use any of its 2**64 addresses:
+    counting single addresses would give that one client unlimited requests. An IPv4-mapped
+    address counts as its IPv4 address; anything that is no address is counted as it is."""
+    try:
+        address = ipaddress.ip_address(ident.strip())
+    except ValueError:
+        return ident
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False).network_address)
+    return str(address)
+
+
+def client_ident(request) -> str:
+    """The client as every per-address limit counts it (throttles, the login lockout): the
+    address NUM_PROXIES points at (X-Forwarded-For only counts behind that many proxies),
+    grouped by address_group."""
+    return address_group(BaseThrottle().get_ident(request))
+
+
+class FirstRefusalThrottling:
+    """A view mixin: its throttles run in their order and the first refusal answers.
+
+    DRF's own check_throttles runs every throttle even after one refused, and each counts the
+    request: an address that used up its own quota still opened (or restarted) the window of
+    whichever mobile number it named, and the 429's `wait` told it when, so it could keep a
+    victim from ever receiving a code. Put the per-address throttle first."""
+
+    def check_throttles(self, request) -> None:
+        for throttle in self.get_throttles():
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+
+
 class AtomicRateThrottle(SimpleRateThrottle):
     """SimpleRateThrottle (rates, scopes, cache keys) counted by `admit`. Subclasses set
     `scope` and `get_cache_key`; the 429 envelope carries `wait`, the seconds until the window
@@ -138,7 +177,11 @@ class AtomicRateThrottle(SimpleRateThrottle):
 
 
 class ClientIpThrottle(AtomicRateThrottle):
-    """Per client IP (NUM_PROXIES decides which address that is); subclasses set the scope."""
+    """Per client address (client_ident: NUM_PROXIES decides which one, IPv6 by /64);
+    subclasses set the scope."""
+
+    def get_ident(self, request) -> str:
+        return client_ident(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

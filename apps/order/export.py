@@ -1,4 +1,5 @@
-"""Orders with their lines as rows for accounting: CSV (streamed) and Excel (openpyxl).
+"""Orders with their lines as rows for accounting, written by utils.exports (CSV streamed,
+Excel in memory; no cell can run as a formula).
 
 One row per line (course) of an order; an order without lines still gets one row. Money is
 written as exact decimals (text in CSV, a number with two places in Excel).
@@ -6,15 +7,13 @@ written as exact decimals (text in CSV, a number with two places in Excel).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
+
+from utils import exports
 
 from .models import Order, OrderDetail
 
@@ -64,26 +63,9 @@ def export_rows(orders: QuerySet[Order]) -> Iterator[list]:
             yield [*head, line.course_id, line.course.name, line.price, line.real_price]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_chunks(rows: Iterable[list]) -> Iterator[str]:
-    """CSV text, a row at a time, with a BOM first so Excel reads it as UTF-8."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    yield writer.writerow([str(header) for header in HEADERS])
-    for row in rows:
-        yield writer.writerow([str(v) if isinstance(v, Decimal) else v for v in row])
+    return exports.csv_chunks(HEADERS, rows)
 
 
 def xlsx_bytes(rows: Iterable[list]) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(str(_("订单")))  # openpyxl takes str, not lazy text
-    sheet.append([str(header) for header in HEADERS])
-    for row in rows:
-        sheet.append(row)  # Decimal cells stay exact numbers
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return exports.xlsx_bytes(_("订单"), HEADERS, rows)

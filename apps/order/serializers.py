@@ -27,12 +27,23 @@ class PayRequestSerializer(serializers.Serializer):
     total_amount = MoneyField(
         help_text="The total the buyer saw; must equal the server's price to the cent",
     )
+    # The tutorial's client (and older storefronts) send `subject`: still accepted, so they keep
+    # working, but ignored: the title Alipay and staff see is the server's (the course names),
+    # never text a buyer chose (issue 23: a formula in the orders export).
     subject = serializers.CharField(
-        max_length=SUBJECT_MAX_LENGTH, required=False, allow_blank=True, default=""
+        max_length=SUBJECT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Ignored (kept for older clients): the order's title is its course names",
     )
     pay_type = serializers.ChoiceField(
         choices=Order.PayType.choices, required=False, default=Order.PayType.ALIPAY
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.pop("subject", None)
+        return attrs
 
 
 class PayStatusQuerySerializer(serializers.Serializer):

@@ -35,6 +35,7 @@ PASSWORD_LOGIN = OpenApiExample(
     value={"username": "demo", "password": "luffy-demo-2026"},
     request_only=True,
 )
+SMS_REQUEST = OpenApiExample("Send a code", value={"mobile": MOBILE}, request_only=True)
 MOBILE_LOGIN = OpenApiExample(
     "SMS code login", value={"mobile": MOBILE, "code": "123456"}, request_only=True
 )

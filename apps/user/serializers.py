@@ -20,6 +20,12 @@ class MobileQuerySerializer(serializers.Serializer):
     mobile = serializers.RegexField(**MOBILE_FIELD)
 
 
+class SmsRequestSerializer(serializers.Serializer):
+    """send_sms's JSON body."""
+
+    mobile = serializers.RegexField(**MOBILE_FIELD)
+
+
 # The schema keeps the component's published name, which client generators turn into type names.
 @extend_schema_serializer(component_name="MulLogin")
 class PasswordLoginSerializer(serializers.Serializer):

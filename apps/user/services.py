@@ -65,31 +65,73 @@ def send_sms_code(mobile: str) -> None:
         raise
 
 
+CHECK_FAILURE_WINDOW = timedelta(days=1)
+
+
 def verify_sms_code(mobile: str, code: str) -> None:
     """Consume the latest code sent to `mobile`, or raise ValidationError saying why not.
 
     Wrong guesses are counted (and committed) even though the call fails; after
-    SMS_CODE_MAX_ATTEMPTS wrong guesses the code is dead and a new one must be requested.
+    SMS_CODE_MAX_ATTEMPTS wrong guesses the code is dead and a new one must be requested. Once
+    the mobile's codes of the last day have taken SMS_CHECK_FAILURES_PER_DAY wrong guesses
+    together, every check of it is refused (429 with `wait`) until enough of them are a day
+    old: new codes bring no new guesses.
+
+    Every code of the last day is locked (in id order) for the check, so two checks of one
+    mobile take turns and cannot both count the last allowed failure; a code sent meanwhile
+    still shares the older rows with them.
     """
     now = timezone.now()
     error: str | None = None
     with transaction.atomic():
-        record = SmsCode.objects.select_for_update().filter(mobile=mobile).order_by("-id").first()
-        if record is None or record.used_at is not None:
-            error = _("请先获取验证码")
-        elif record.expires_at <= now:
-            error = _("验证码已过期,请重新获取")
-        elif record.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
-            error = _("验证码错误次数过多,请重新获取")
-        elif not hmac.compare_digest(record.code_hash, _hash_code(mobile, code)):
-            record.attempts += 1
-            record.save(update_fields=["attempts"])
-            error = _("验证码错误")
-        else:
-            record.used_at = now
-            record.save(update_fields=["used_at"])
+        recent = list(
+            SmsCode.objects.select_for_update()
+            .filter(mobile=mobile, created_at__gt=now - CHECK_FAILURE_WINDOW)
+            .order_by("id")
+        )
+        locked_until = _checks_locked_until(recent)
+        if locked_until is None:
+            error = _use_code(recent[-1] if recent else None, mobile, code, now=now)
+    if locked_until is not None:
+        raise exceptions.Throttled(
+            wait=max((locked_until - now).total_seconds(), 1.0),
+            detail=_("该手机号验证码错误次数过多,已暂停验证码登录、注册和找回密码,请稍后再试"),
+        )
     if error:
         raise exceptions.ValidationError({"code": [error]})
+
+
+def _use_code(record: SmsCode | None, mobile: str, code: str, *, now) -> str | None:
+    """Mark `record` used if `code` is its code, or count the wrong guess; the error to answer
+    (None when the code was right)."""
+    if record is None or record.used_at is not None:
+        return _("请先获取验证码")
+    if record.expires_at <= now:
+        return _("验证码已过期,请重新获取")
+    if record.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+        return _("验证码错误次数过多,请重新获取")
+    if not hmac.compare_digest(record.code_hash, _hash_code(mobile, code)):
+        record.attempts += 1
+        record.save(update_fields=["attempts"])
+        return _("验证码错误")
+    record.used_at = now
+    record.save(update_fields=["used_at"])
+    return None
+
+
+def _checks_locked_until(recent: list[SmsCode]):
+    """When checks of a mobile open again (None: they are open), from its codes of the last
+    day in sending order. A failure is dated by its code's sending time: at most the code's
+    lifetime early."""
+    failures = sum(r.attempts for r in recent)
+    excess = failures - settings.SMS_CHECK_FAILURES_PER_DAY + 1
+    if excess <= 0:
+        return None
+    for row in recent:  # the oldest failures leave the window first
+        excess -= row.attempts
+        if excess <= 0:
+            return row.created_at + CHECK_FAILURE_WINDOW
+    return None  # not reached: the loop removes every failure
 
 
 def _check_new_password(password: str, *, user: User, field: str) -> None:

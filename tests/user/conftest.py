@@ -15,7 +15,7 @@ from apps.user.models import SmsCode
 from tests.factories import UserFactory
 from utils.models import ThrottleCounter
 
-from .helpers import SEND_SMS_URL, assert_ok
+from .helpers import assert_ok, send_sms
 
 SMS_LOG = re.compile(r"^SMS code for (?P<mobile>\S+): (?P<code>\S+) ")
 
@@ -49,7 +49,7 @@ def request_code(sms_log) -> Callable[..., str]:
 
     def request(mobile: str, client: APIClient | None = None) -> str:
         before = len(sms_log())
-        assert_ok((client or APIClient()).get(SEND_SMS_URL, {"mobile": mobile}))
+        assert_ok(send_sms(client or APIClient(), mobile))
         sent = sms_log()[before:]
         assert len(sent) == 1 and sent[0][0] == mobile, sent
         return sent[0][1]

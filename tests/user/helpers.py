@@ -20,6 +20,11 @@ LOGIN_KEYS = {"code", "msg", "token", "refresh", "username", "icon"}
 PROFILE_KEYS = {"id", "username", "mobile", "email", "icon", "date_joined"}
 
 
+def send_sms(client, mobile: object, **extra):
+    """POST send_sms/ with the JSON body the storefront sends."""
+    return client.post(SEND_SMS_URL, {"mobile": mobile}, format="json", **extra)
+
+
 INVALID_MOBILES = [
     pytest.param("", id="empty"),
     pytest.param("   ", id="blank"),

@@ -28,6 +28,7 @@ from .helpers import (
 pytestmark = pytest.mark.django_db
 
 POST_URLS = [
+    pytest.param(SEND_SMS_URL, id="send_sms"),
     pytest.param(MUL_LOGIN_URL, id="mul_login"),
     pytest.param(MOBILE_LOGIN_URL, id="mobile_login"),
     pytest.param(REGISTER_URL, id="mobile_register"),
@@ -39,6 +40,7 @@ POST_URLS = [
 NEW_PASSWORD = "Brand-new-pass-2026"
 # The fields each endpoint reads, with a well-formed value for each.
 GOOD_DATA = {
+    SEND_SMS_URL: {"mobile": "13712345678"},
     MUL_LOGIN_URL: {"username": "user0", "password": TEST_PASSWORD},
     MOBILE_LOGIN_URL: {"mobile": "13900000000", "code": "123456"},
     REGISTER_URL: {"mobile": "13712345678", "code": "123456", "password": TEST_PASSWORD},
@@ -136,7 +138,7 @@ def test_missing_field_is_400(api_client, unchanged_db, url, field):
     assert_error(api_client.post(url, data, format="json"), 400, field=field)
 
 
-@pytest.mark.parametrize("url", [MOBILE_URL, SEND_SMS_URL])
+@pytest.mark.parametrize("url", [MOBILE_URL])
 @pytest.mark.parametrize(
     "query",
     [
@@ -149,6 +151,34 @@ def test_missing_field_is_400(api_client, unchanged_db, url, field):
 )
 def test_bad_query_strings_are_400(api_client, unchanged_db, url, query):
     assert_error(api_client.get(f"{url}?{query}"), 400)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        pytest.param("application/x-www-form-urlencoded", "mobile=13712345678", id="form"),
+        pytest.param("multipart/form-data; boundary=b", "--b--", id="multipart"),
+        # What an HTML form on another site can send without asking (no CORS preflight).
+        pytest.param("text/plain", '{"mobile": "13712345678"}', id="text-plain"),
+    ],
+)
+def test_send_sms_takes_only_a_json_body(api_client, unchanged_db, content_type, body):
+    response = api_client.post(SEND_SMS_URL, body, content_type=content_type)
+    assert_error(response, 415)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(["13712345678"], id="list"),
+        pytest.param({"mobile": ["13712345678"]}, id="list-value"),
+        pytest.param({"mobile": None}, id="null"),
+        pytest.param({"mobile": True}, id="bool"),
+        pytest.param({"mobile": 13712345678.0}, id="float"),
+    ],
+)
+def test_send_sms_bodies_of_the_wrong_shape_are_400(api_client, unchanged_db, body):
+    assert_error(api_client.post(SEND_SMS_URL, body, format="json"), 400)
 
 
 @pytest.mark.parametrize("url", POST_URLS)

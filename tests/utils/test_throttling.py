@@ -8,11 +8,11 @@ real HTTP to real servers: gunicorn on a SQLite file, and the live server on Mar
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
 from django.db import connection, connections
@@ -30,7 +30,7 @@ from tests.support.app_server import (
 )
 from tests.user.helpers import MUL_LOGIN_URL, SEND_SMS_URL
 from utils.models import ThrottleCounter
-from utils.throttling import admit
+from utils.throttling import address_group, admit
 
 LOGINS = 30  # against THROTTLE_LOGIN's default 10/min
 SMS_REQUESTS = 20  # for one mobile, against THROTTLE_SMS_MOBILE's default 1/min
@@ -61,8 +61,11 @@ def login_burst(base_url: str) -> Counter:
 
 
 def sms_burst(base_url: str) -> Counter:
-    url = f"{base_url}{SEND_SMS_URL}?{urlencode({'mobile': VICTIM})}"
-    return together(SMS_REQUESTS, lambda: http_request("GET", url))
+    body = json.dumps({"mobile": VICTIM})
+    return together(
+        SMS_REQUESTS,
+        lambda: http_request("POST", base_url + SEND_SMS_URL, body=body, headers=JSON),
+    )
 
 
 def report(where: str, logins: Counter, sms: Counter) -> None:
@@ -135,3 +138,23 @@ def test_keys_are_counted_apart_and_finished_windows_are_swept():
     assert admit("a", limit=1, duration=60, now=now) is None
     assert admit("b", limit=1, duration=60, now=now) is None
     assert set(ThrottleCounter.objects.values_list("key", flat=True)) == {"a", "b"}
+
+
+# --- who a client is ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::"),  # its /64
+        ("2001:db8:1:2::1", "2001:db8:1:2::"),
+        ("2001:DB8:1:2:0:0:0:1", "2001:db8:1:2::"),  # one spelling
+        ("2001:db8:1:3::1", "2001:db8:1:3::"),  # the next /64 is someone else
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4-mapped: the IPv4 client
+        ("::1", "::"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_ipv6_clients_are_counted_by_their_64(address, counted_as):
+    assert address_group(address) == counted_as

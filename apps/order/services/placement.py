@@ -85,10 +85,11 @@ class _Priced:
 
 
 def _priced(
-    course_ids: list[int], found: dict[int, PricedCourse], total_amount: Decimal, subject: str
+    course_ids: list[int], found: dict[int, PricedCourse], total_amount: Decimal
 ) -> _Priced:
     """The courses on sale priced now (400 for a missing one), the client's total checked to
-    the cent against the server's sum (400 with the amount to pay), the subject chosen."""
+    the cent against the server's sum (400 with the amount to pay), the subject: the course
+    names, never the buyer's text (it reaches Alipay's page and the staff's exports)."""
     courses = _buyable_courses(course_ids, found)
     server_total = sum((c.real_price for c in courses), Decimal("0.00"))
     if total_amount != server_total:
@@ -100,7 +101,7 @@ def _priced(
                 ]
             }
         )
-    subject = (subject.strip() or "、".join(c.name for c in courses))[:SUBJECT_MAX]
+    subject = "、".join(c.name for c in courses)[:SUBJECT_MAX]
     return _Priced(courses=courses, total=server_total, subject=subject)
 
 
@@ -118,7 +119,6 @@ def place_order(
     buyer: User,
     course_ids: list[int],
     total_amount: Decimal,
-    subject: str = "",
     pay_type: int = Order.PayType.ALIPAY,
 ) -> PlacedOrder:
     """Price the courses, store the order unpaid and return where to pay it.
@@ -133,7 +133,7 @@ def place_order(
         raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
     _unique(course_ids)
     now = timezone.now()
-    priced = _priced(course_ids, pricing.priced_on_sale(course_ids, now=now), total_amount, subject)
+    priced = _priced(course_ids, pricing.priced_on_sale(course_ids, now=now), total_amount)
     client = _alipay_client(priced)
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, priced, client)

@@ -2,7 +2,7 @@
 import { http } from './http'
 
 export const checkMobile = (mobile) => http.get('user/user/mobile/', { params: { mobile } })
-export const sendSmsCode = (mobile) => http.get('user/user/send_sms/', { params: { mobile } })
+export const sendSmsCode = (mobile) => http.post('user/user/send_sms/', { mobile })
 export const passwordLogin = ({ username, password }) =>
   http.post('user/user/mul_login/', { username, password }, { skipAuth: true })
 export const smsLogin = ({ mobile, code }) =>
