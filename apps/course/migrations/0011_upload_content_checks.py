@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('course', '0009_search_word_index'),
+        ('course', '0010_course_document_card'),
     ]
 
     operations = [
