@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -16,6 +17,13 @@ from .models import Order, OrderDetail
 
 MAX_COURSES_PER_ORDER = 50
 SUBJECT_MAX_LENGTH = 150
+
+
+class PayChannel(models.TextChoices):
+    """Which Alipay cashier the pay URL opens: the desktop page, or the phone (wap) page."""
+
+    PAGE = "page", _("电脑网站支付")
+    WAP = "wap", _("手机网站支付")
 
 
 class PayRequestSerializer(serializers.Serializer):
@@ -37,11 +45,18 @@ class PayRequestSerializer(serializers.Serializer):
     pay_type = serializers.ChoiceField(
         choices=Order.PayType.choices, required=False, default=Order.PayType.ALIPAY
     )
+    pay_channel = serializers.ChoiceField(
+        choices=PayChannel.choices,
+        required=False,
+        default=PayChannel.PAGE,
+        help_text="page (default): Alipay's desktop cashier; wap: its phone cashier",
+    )
 
 
 # A body already in the canonical form the Vue app sends: `courses` a list of plain ints,
 # `total_amount` a string with two decimals and no leading zero, `subject` absent or a string
-# without surrounding blanks, NUL or surrogates, `pay_type` absent or Alipay's number.
+# without surrounding blanks, NUL or surrogates, `pay_type` absent or Alipay's number,
+# `pay_channel` absent or one of PayChannel's values.
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,7})\.[0-9]{2}", re.ASCII)
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _MAX_COURSE_ID = 2**53
@@ -80,11 +95,17 @@ def _canonical_pay_request(data: Any) -> dict[str, Any] | None:
         type(data["pay_type"]) is int and data["pay_type"] == Order.PayType.ALIPAY
     ):
         return None
+    if "pay_channel" in data and not (
+        type(data["pay_channel"]) is str and data["pay_channel"] in PayChannel.values
+    ):
+        return None
     return {
         "course_ids": list(courses),
         "total_amount": Decimal(amount),
         "subject": subject,
         "pay_type": data.get("pay_type", Order.PayType.ALIPAY),
+        # As the serializer gives it: the string sent, or the default.
+        "pay_channel": data.get("pay_channel", PayChannel.PAGE),
     }
 
 

@@ -47,10 +47,16 @@ _subjects = st.one_of(
     st.none(),
 )
 _pay_types = st.sampled_from([1, 2, 3, "1", True, 1.0, None, Order.PayType.ALIPAY])
+_pay_channels = st.sampled_from(["page", "wap", "WAP", "app", "", 1, None, True, ["wap"]])
 _bodies = st.one_of(
     st.fixed_dictionaries(
         {"courses": _courses, "total_amount": _amounts},
-        optional={"subject": _subjects, "pay_type": _pay_types, "other": st.integers()},
+        optional={
+            "subject": _subjects,
+            "pay_type": _pay_types,
+            "pay_channel": _pay_channels,
+            "other": st.integers(),
+        },
     ),
     st.fixed_dictionaries(
         {},
@@ -88,6 +94,8 @@ def _typed(data: dict) -> dict:
 @example({"courses": [1], "total_amount": "123456789.00"})
 @example({"courses": [1], "total_amount": "1.00", "pay_type": 2})
 @example({"courses": [1], "total_amount": "1.00", "pay_type": True})
+@example({"courses": [1], "total_amount": "1.00", "pay_channel": "wap"})
+@example({"courses": [1], "total_amount": "1.00", "pay_channel": "WAP"})
 def test_what_the_fast_path_accepts_the_serializer_accepts_with_the_same_values(body):
     fast = _canonical_pay_request(body)
     if fast is not None:
@@ -102,6 +110,7 @@ def test_the_vue_apps_body_takes_the_fast_path_and_equals_the_serializers_result
         {"courses": [3], "total_amount": "99.90"},
         {"courses": [3, 8], "total_amount": "149.80", "subject": "两门课", "pay_type": 1},
         {"courses": list(range(1, 51)), "total_amount": "0.00", "subject": ""},
+        {"courses": [3], "total_amount": "99.90", "pay_channel": "wap"},
     ]:
         fast = _canonical_pay_request(body)
         assert fast is not None
@@ -116,4 +125,5 @@ def test_every_other_body_is_the_serializers_answer():
         "total_amount": Decimal("99.90"),
         "subject": "",
         "pay_type": Order.PayType.ALIPAY,
+        "pay_channel": "page",
     }
