@@ -154,7 +154,7 @@ class Command(BaseCommand):
 def demo_description(name: str, teacher: str) -> str:
     """The 课程介绍 of a demo course: the kind of HTML staff write in the admin."""
     return (
-        f"<h2>课程简介</h2><p>《{name}》由{teacher}老师主讲,从基础概念讲到完整项目,"
+        f"<h2>课程简介</h2><p>《{name}》由{teacher}老师主讲，从基础概念讲到完整项目，"
         "每章配有练习。</p>"
         "<h3>你将学到</h3><ul><li>核心概念与常用写法</li><li>调试与排错的方法</li>"
         "<li>一个可以写进简历的完整项目</li></ul>"
