@@ -7,13 +7,25 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import sql_rows
+
+# The claim naming a login's session: every token of one login carries it, through every
+# refresh (apps.user.services issue_tokens). Tokens without it belong to no session.
+SESSION_CLAIM = "sid"
+
+
+def session_ended(token: Token, user: Any) -> bool:
+    """Whether the token's session was logged out (apps.user.services end_session)."""
+    sid = token.get(SESSION_CLAIM)
+    return isinstance(sid, str) and sid in (getattr(user, "ended_sessions", None) or {})
 
 
 @cache
@@ -44,8 +56,15 @@ class LuffyJWTAuthentication(JWTAuthentication):
         Only the accepting path is taken here, with simplejwt's own conditions (active, the
         revocation claim against the current password's digest); whenever it would refuse, or
         the settings name another id field, simplejwt's get_user runs instead and raises its
-        own error, with its message and code.
+        own error, with its message and code. Either way a token of a logged-out session is
+        refused: the ended sessions are on the row read anyway (no query more).
         """
+        user = self._get_user(validated_token)
+        if session_ended(validated_token, user):
+            raise AuthenticationFailed(_("登录已失效,请重新登录"), code="token_not_valid")
+        return user
+
+    def _get_user(self, validated_token: Token) -> Any:
         claim = api_settings.USER_ID_CLAIM
         if get_user_model()._meta.pk.name != api_settings.USER_ID_FIELD:
             return super().get_user(validated_token)

@@ -28,6 +28,9 @@ class CashierTrade(models.Model):
     status = models.CharField(max_length=32, choices=Status, default=Status.WAIT_BUYER_PAY)
     notify_url = models.CharField(max_length=500, blank=True, default="")
     return_url = models.CharField(max_length=500, blank=True, default="")
+    # Which cashier the last request opened (page or wap), and the wap request's quit_url.
+    method = models.CharField(max_length=32, default=protocol.PAGE_PAY_METHOD)
+    quit_url = models.CharField(max_length=500, blank=True, default="")
     expires_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))

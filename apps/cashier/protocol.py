@@ -27,6 +27,8 @@ from Cryptodome.PublicKey import RSA
 from Cryptodome.Signature import pkcs1_15
 
 PAGE_PAY_METHOD = "alipay.trade.page.pay"
+WAP_PAY_METHOD = "alipay.trade.wap.pay"  # the phone cashier: same checks, plus quit_url
+CASHIER_METHODS = frozenset({PAGE_PAY_METHOD, WAP_PAY_METHOD})
 PAID_STATUSES = frozenset({"TRADE_SUCCESS", "TRADE_FINISHED"})
 WAIT_BUYER_PAY = "WAIT_BUYER_PAY"
 TRADE_SUCCESS = "TRADE_SUCCESS"
@@ -213,7 +215,8 @@ class TradeBook(Protocol):
 
 @dataclass(frozen=True)
 class PagePayRequest:
-    """A checked `alipay.trade.page.pay` request: what the cashier page shows and keeps."""
+    """A checked `alipay.trade.page.pay` or `alipay.trade.wap.pay` request: what the cashier
+    page shows and keeps."""
 
     out_trade_no: str
     subject: str
@@ -221,6 +224,8 @@ class PagePayRequest:
     notify_url: str
     return_url: str
     time_expire: datetime | None
+    method: str = PAGE_PAY_METHOD
+    quit_url: str = ""  # wap only: where a buyer who leaves without paying goes
 
 
 class PagePayRefused(Exception):
@@ -230,8 +235,9 @@ class PagePayRefused(Exception):
 def parse_page_pay(
     params: Mapping[str, str], *, app_id: str, app_public_pem: str
 ) -> PagePayRequest:
-    """Check a page-pay query as Alipay's cashier does. Raises PagePayRefused."""
-    if params.get("method") != PAGE_PAY_METHOD:
+    """Check a page-pay or wap-pay query as Alipay's cashier does. Raises PagePayRefused."""
+    method = params.get("method")
+    if method not in CASHIER_METHODS:
         raise PagePayRefused("不支持的接口方法")
     if params.get("app_id") != app_id:
         raise PagePayRefused("无效的AppID参数 (isv.invalid-app-id)")
@@ -265,6 +271,8 @@ def parse_page_pay(
         notify_url=params.get("notify_url", ""),
         return_url=params.get("return_url", ""),
         time_expire=time_expire,
+        method=method,
+        quit_url=biz.get("quit_url") if isinstance(biz.get("quit_url"), str) else "",
     )
 
 
@@ -310,12 +318,15 @@ def notify_params(
     return params
 
 
-def return_params(trade: Trade, *, app_id: str, seller_id: str, now: datetime) -> dict[str, str]:
-    """The unsigned query Alipay appends to return_url after a payment (no trade_status)."""
+def return_params(
+    trade: Trade, *, app_id: str, seller_id: str, now: datetime, method: str = PAGE_PAY_METHOD
+) -> dict[str, str]:
+    """The unsigned query Alipay appends to return_url after a payment (no trade_status);
+    `method` is the pay request's (page or wap)."""
     return {
         "charset": "utf-8",
         "out_trade_no": trade.out_trade_no,
-        "method": "alipay.trade.page.pay.return",
+        "method": f"{method}.return",
         "total_amount": money(trade.total_amount),
         "trade_no": trade.trade_no,
         "auth_app_id": app_id,

@@ -194,6 +194,10 @@ def open_trade(params: dict[str, str]) -> CashierTrade:
         )
         if not created and trade.total_amount != request.total_amount:
             raise protocol.PagePayRefused("交易信息与原交易不一致 (ACQ.CONTEXT_INCONSISTENT)")
+        # A buyer may open the same trade on a computer, then on a phone: the last one counts.
+        if (trade.method, trade.quit_url) != (request.method, request.quit_url[:500]):
+            trade.method, trade.quit_url = request.method, request.quit_url[:500]
+            trade.save(update_fields=["method", "quit_url", "updated_at"])
         _close_if_expired(trade, now)
         if trade.status == Status.TRADE_CLOSED:
             raise protocol.PagePayRefused("交易已关闭,请回到商户重新下单 (ACQ.TRADE_HAS_CLOSE)")
@@ -280,15 +284,27 @@ def return_url(trade: CashierTrade) -> str | None:
         app_id=keys.app_id,
         seller_id=keys.seller_id,
         now=beijing(timezone.now()),
+        method=trade.method,
     )
     query = urlencode(protocol.sign_notify(params, keys.alipay_private_pem))
     return f"{trade.return_url}{'&' if '?' in trade.return_url else '?'}{query}"
 
 
 def cancel_url(trade: CashierTrade | None) -> str:
-    """Where 取消 leads: the home page of the site that sent the buyer, without paying."""
-    if trade is not None and trade.return_url:
-        parts = urlsplit(trade.return_url)
-        if parts.scheme in {"http", "https"} and parts.netloc:
-            return f"{parts.scheme}://{parts.netloc}/"
+    """Where 取消 leads. A phone (wap) trade: its quit_url, as Alipay's phone cashier does. A
+    page trade (Alipay's desktop page has no way back): the shop's return page with the order
+    number and `cancelled=1`, unsigned, so the shop can say the order is still unpaid and offer
+    to pay or cancel it; the return page never takes the query as proof of anything."""
+    if trade is None:
+        return "/"
+    if trade.method == protocol.WAP_PAY_METHOD and _is_web_url(trade.quit_url):
+        return trade.quit_url
+    if _is_web_url(trade.return_url):
+        query = urlencode({"out_trade_no": trade.out_trade_no, "cancelled": "1"})
+        return f"{trade.return_url}{'&' if '?' in trade.return_url else '?'}{query}"
     return "/"
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)

@@ -38,9 +38,10 @@ def _refused(request: HttpRequest, message: str, status: int = 400) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @local_only
 def gateway(request: HttpRequest) -> HttpResponse:
-    """`gateway.do`: the cashier page for a page payment, signed JSON for every API method."""
+    """`gateway.do`: the cashier page for a page or phone (wap) payment, signed JSON for every
+    API method."""
     params = {**request.GET.dict(), **request.POST.dict()}
-    if params.get("method") != protocol.PAGE_PAY_METHOD:
+    if params.get("method") not in protocol.CASHIER_METHODS:
         body = services.answer_api_call(params)
         return HttpResponse(body, content_type="application/json;charset=utf-8")
     try:
@@ -53,7 +54,8 @@ def gateway(request: HttpRequest) -> HttpResponse:
         "ticket": signing.dumps(trade.out_trade_no, salt=_TICKET_SALT),
         "paid": trade.paid_at is not None,
     }
-    return render(request, "cashier/pay.html", context)
+    phone = trade.method == protocol.WAP_PAY_METHOD
+    return render(request, "cashier/wap.html" if phone else "cashier/pay.html", context)
 
 
 def _trade_from_ticket(request: HttpRequest) -> str | None:

@@ -152,6 +152,7 @@ class CourseAdmin(StorageErrorsAsMessages, nested_admin.NestedModelAdmin, Catalo
                     "teacher",
                     "course_img",
                     "brief",
+                    "description",
                     "level",
                     "status",
                     "pub_date",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from libs.qiniu import stream_etag
+from utils.html import sanitize_html
 from utils.uploads import validate_image_upload, validate_video_upload
 
 from .mp4 import format_duration, mp4_duration
@@ -162,6 +163,16 @@ class Course(CatalogModel):
         _("课程类型"), max_length=16, choices=CourseType.choices, default=CourseType.ACTUAL
     )
     brief = models.TextField(_("详情介绍"), max_length=2048, blank=True, default="")
+    # The 课程介绍 tab: HTML written by staff, kept cleaned (clean(); the API cleans it again).
+    description = models.TextField(
+        _("课程介绍"),
+        blank=True,
+        default="",
+        help_text=_(
+            "课程详情页「课程介绍」的完整内容,可用 HTML:段落、标题、列表、表格、引用、代码和链接;"
+            "其他标签和属性(脚本、样式、图片等)保存时会被去掉。"
+        ),
+    )
     level = models.SmallIntegerField(_("难度等级"), choices=Level.choices, default=Level.BEGINNER)
     pub_date = models.DateField(_("发布日期"), default=timezone.localdate)
     period = models.PositiveIntegerField(_("建议学习周期(天)"), default=7)
@@ -241,6 +252,8 @@ class Course(CatalogModel):
         return self.name
 
     def clean(self) -> None:
+        # Staff see what is kept of their HTML once the form is saved.
+        self.description = sanitize_html(self.description)
         if self.discount_price is not None:
             if self.discount_start is None or self.discount_end is None:
                 raise ValidationError(_("优惠价需要同时设置优惠开始和结束时间"))

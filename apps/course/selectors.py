@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from .models import Course, CourseCategory, CourseChapter, CourseSection
+from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
 from .search import counts as search_counts
 from .search import search_backend
 from .search.words import as_price
@@ -27,6 +27,18 @@ def visible_categories() -> QuerySet[CourseCategory]:
 def visible_courses() -> QuerySet[Course]:
     """Courses a shopper may see, priced now, with their teacher joined in (one query)."""
     return Course.objects.visible().with_current_price().select_related("teacher")
+
+
+def visible_teacher(teacher_id: int) -> Teacher | None:
+    """A shown teacher with `course_list`: their visible courses as the lists show them, with
+    section previews (three queries); None when there is no such teacher to show."""
+    teacher = Teacher.objects.filter(pk=teacher_id, is_show=True, is_delete=False).first()
+    if teacher is None:
+        return None
+    courses = list(visible_courses().filter(teacher=teacher))
+    attach_section_previews(courses)
+    teacher.course_list = courses
+    return teacher
 
 
 def visible_sections() -> QuerySet[CourseSection]:

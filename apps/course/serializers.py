@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from utils.html import sanitize_html
 from utils.public_urls import MediaURLField
 from utils.serializers import MoneyField
 
@@ -140,12 +141,40 @@ class CourseSerializer(serializers.ModelSerializer):
 
 
 class CourseDetailSerializer(CourseSerializer):
-    """A course with its category, and whether the logged-in user owns it."""
+    """A course with its category, its full description (the 课程介绍 tab), and whether the
+    logged-in user owns it."""
 
+    description = serializers.SerializerMethodField(
+        help_text="The full description: HTML cleaned to a safe subset (utils/html.py)"
+    )
     course_category = CategorySerializer(read_only=True, allow_null=True)
     owned = serializers.BooleanField(
         read_only=True, default=False, help_text="The logged-in user owns this course"
     )
 
     class Meta(CourseSerializer.Meta):
-        fields = [*CourseSerializer.Meta.fields, "pub_date", "course_category", "owned"]
+        # `pub_date` first: the stored documents cut the list's card there (documents.card).
+        fields = [
+            *CourseSerializer.Meta.fields,
+            "pub_date",
+            "description",
+            "course_category",
+            "owned",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_description(self, course: Course) -> str:
+        # Cleaned on the way out too: rows written around the admin (imports, the shell).
+        return sanitize_html(course.description)
+
+
+class TeacherCoursesSerializer(TeacherSerializer):
+    """A teacher's page: the teacher, and the courses on sale they teach (as the lists show
+    them)."""
+
+    courses = CourseSerializer(
+        source="course_list", many=True, read_only=True, help_text="Visible courses, in order"
+    )
+
+    class Meta(TeacherSerializer.Meta):
+        fields = [*TeacherSerializer.Meta.fields, "courses"]

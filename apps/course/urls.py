@@ -12,4 +12,5 @@ urlpatterns = [
     path("list/<id:pk>/", views.CourseDetailView.as_view(), name="course-detail"),
     path("chapter/", views.ChapterListView.as_view(), name="course-chapter"),
     path("search/", views.CourseSearchView.as_view(), name="course-search"),
+    path("teacher/<id:pk>/", views.TeacherDetailView.as_view(), name="teacher-detail"),
 ]

@@ -1,4 +1,4 @@
-"""Catalog endpoints: categories, course list and detail, chapter tree, search."""
+"""Catalog endpoints: categories, course list and detail, chapter tree, search, teachers."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from .serializers import (
     ChapterSerializer,
     CourseDetailSerializer,
     CourseSerializer,
+    TeacherCoursesSerializer,
 )
 
 
@@ -262,3 +263,25 @@ def signed_media(request: HttpRequest, token: str) -> HttpResponse:
     # The browser may keep what it fetched for the page it plays on, nobody else may.
     response["Cache-Control"] = "private, max-age=60"
     return response
+
+
+@documented_get(
+    "Get a teacher and their courses",
+    "A shown teacher with the visible courses they teach, each as the course list shows it "
+    "(price, section previews). A hidden or deleted teacher is a 404.",
+)
+class TeacherDetailView(RetrieveAPIView):
+    serializer_class = TeacherCoursesSerializer
+
+    def get_object(self):
+        teacher = selectors.visible_teacher(self.kwargs["pk"])
+        if teacher is None:
+            raise exceptions.NotFound(_("导师不存在"))
+        ids = [course.pk for course in teacher.course_list]
+        self.owned_course_ids = owned_course_ids(self.request.user, ids)
+        return teacher
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["owned_course_ids"] = getattr(self, "owned_course_ids", set())
+        return context

@@ -24,6 +24,11 @@ PAY_DESCRIPTION = """Place an order for `courses` and get the Alipay page to pay
   付 199.00 元,请刷新后重试"): refresh the prices and ask the buyer again;
 - a course the buyer already owns, or an older order that turned out paid: **409**.
 
+`pay_channel` picks Alipay's cashier: `page` (default) the desktop page
+(`alipay.trade.page.pay`), `wap` the phone page (`alipay.trade.wap.pay`, product code
+`QUICK_WAP_WAY`; a buyer who leaves it returns to the first course's page). Both settle through the
+same notify and return page.
+
 `pay_url` is null and the courses are granted at once when the total is 0.00 (free courses).
 Send the browser to `pay_url`; Alipay brings the buyer back to the return page, which polls
 `GET order/success/`. An order not paid within ORDER_PAY_TIMEOUT_MINUTES (15) times out."""

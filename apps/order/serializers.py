@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -14,6 +15,13 @@ from .models import Order, OrderDetail
 
 MAX_COURSES_PER_ORDER = 50
 SUBJECT_MAX_LENGTH = 150
+
+
+class PayChannel(models.TextChoices):
+    """Which Alipay cashier the pay URL opens: the desktop page, or the phone (wap) page."""
+
+    PAGE = "page", _("电脑网站支付")
+    WAP = "wap", _("手机网站支付")
 
 
 class PayRequestSerializer(serializers.Serializer):
@@ -41,6 +49,12 @@ class PayRequestSerializer(serializers.Serializer):
     )
     pay_type = serializers.ChoiceField(
         choices=Order.PayType.choices, required=False, default=Order.PayType.ALIPAY
+    )
+    pay_channel = serializers.ChoiceField(
+        choices=PayChannel.choices,
+        required=False,
+        default=PayChannel.PAGE,
+        help_text="page (default): Alipay's desktop cashier; wap: its phone cashier",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,10 @@ class User(AbstractUser):
     icon = models.ImageField(
         _("头像"), upload_to="icon", blank=True, default="", validators=[validate_image_upload]
     )
+    # Sessions logged out within the access-token lifetime: {session id: logout time (epoch
+    # seconds)}. Their access tokens are refused at once (utils.authentication), read with the
+    # row every authenticated request reads anyway; their refresh tokens are blacklisted.
+    ended_sessions = models.JSONField(_("已退出的会话"), default=dict, blank=True, editable=False)
 
     def icon_url(self) -> str:
         """Path of the avatar, or of the shared default one when none was uploaded."""

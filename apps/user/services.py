@@ -7,6 +7,8 @@ import enum
 import hashlib
 import hmac
 import secrets
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -26,6 +28,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from utils.authentication import SESSION_CLAIM, session_ended
 from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
 from utils.public_urls import absolute_url
@@ -173,11 +176,13 @@ class LogoutOutcome(enum.Enum):
     ALREADY_LOGGED_OUT = "already_logged_out"  # the same logout sent again: still a success
 
 
-def issue_tokens(user: User) -> TokenPair:
+def issue_tokens(user: User, *, session: str | None = None) -> TokenPair:
     """A new refresh token (recorded as outstanding, so it can be blacklisted) and its access
     token. Both carry a digest of the current password hash (SIMPLE_JWT CHECK_REVOKE_TOKEN):
-    changing the password revokes them."""
+    changing the password revokes them. Both carry the login's session id (a new one, or
+    `session` when a refresh continues one): logging out ends the session (end_session)."""
     refresh = RefreshToken.for_user(user)
+    refresh[SESSION_CLAIM] = session or uuid.uuid4().hex  # the access token copies it
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
@@ -210,6 +215,8 @@ def _token_user(token: RefreshToken) -> User:
     # simplejwt checks this claim on access tokens only; a refresh token must die with them.
     if token.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
         raise InvalidToken(_("密码已修改,请重新登录"))
+    if session_ended(token, user):
+        raise InvalidToken(_("登录已失效,请重新登录"))
     return user
 
 
@@ -225,11 +232,14 @@ def rotate_refresh_token(raw: str) -> TokenPair:
     _entry, created = token.blacklist()
     if not created:
         raise InvalidToken(_("令牌已失效,请重新登录"))
-    return issue_tokens(user)
+    session = token.payload.get(SESSION_CLAIM)
+    return issue_tokens(user, session=session if isinstance(session, str) else None)
 
 
 def revoke_refresh_token(raw: str) -> LogoutOutcome:
-    """Logout: blacklist a refresh token (its access tokens expire within minutes).
+    """Logout: blacklist the refresh token and end its session, so the session's access
+    tokens are refused from the next request on, not when they expire. The account's other
+    sessions (another device) stay logged in.
 
     Idempotent: a client that lost the first answer may send the same logout again and is told
     it worked. A token that is not ours, or has expired anyway, is a 401.
@@ -240,8 +250,36 @@ def revoke_refresh_token(raw: str) -> LogoutOutcome:
         if _is_blacklisted_refresh(raw):
             return LogoutOutcome.ALREADY_LOGGED_OUT
         raise InvalidToken(str(exc)) from exc
-    _entry, created = token.blacklist()
+    with transaction.atomic():
+        _entry, created = token.blacklist()
+        session = token.payload.get(SESSION_CLAIM)
+        if created and isinstance(session, str):
+            end_session(token.payload.get(jwt_settings.USER_ID_CLAIM), session)
     return LogoutOutcome.LOGGED_OUT if created else LogoutOutcome.ALREADY_LOGGED_OUT
+
+
+def end_session(user_id: Any, session: str) -> None:
+    """Record a logged-out session on its account, where the authentication of every request
+    finds it with the user row it reads anyway (no query more, no cache that could evict it).
+
+    Only the access tokens need it (the refresh tokens are blacklisted), so an entry is dropped
+    once ACCESS_TOKEN_LIFETIME has passed: the list stays as short as the logouts of the last
+    minutes. Takes the user's row lock: two logouts of one account at once both stay recorded.
+    """
+    now = int(time.time())
+    keep_after = now - int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()) - 60
+    user = (
+        User.objects.select_for_update()
+        .filter(**{jwt_settings.USER_ID_FIELD: user_id})
+        .only("pk", "ended_sessions")
+        .first()
+    )
+    if user is None:
+        return
+    ended = {sid: at for sid, at in (user.ended_sessions or {}).items() if at > keep_after}
+    ended[session] = now
+    user.ended_sessions = ended
+    user.save(update_fields=["ended_sessions"])
 
 
 def _is_blacklisted_refresh(raw: str) -> bool:

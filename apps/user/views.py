@@ -167,9 +167,10 @@ class UserViewSet(FirstRefusalThrottling, ViewSet):
         examples=[openapi.REFRESH_REQUEST, openapi.LOGGED_OUT],
         request=RefreshSerializer,
         responses=EnvelopeSerializer,
-        description="Blacklists the refresh token. Sending the same token again is still 200 "
-        "(idempotent); a token that is not ours, malformed or expired is 401. Access tokens "
-        "already handed out live until they expire (JWT_ACCESS_MINUTES).",
+        description="Blacklists the refresh token and ends the account's sessions: every "
+        "access and refresh token issued before is refused (401) from the next request on, "
+        "on every device. Sending the same token again is still 200 (idempotent); a token "
+        "that is not ours, malformed or expired is 401.",
     )
     @action(
         methods=["post"], detail=False, authentication_classes=[], permission_classes=[AllowAny]

@@ -1,5 +1,6 @@
-"""Alipay page payments through python-alipay-sdk, configured by settings.ALIPAY: the
-AlipaySettings that settings.py builds from the environment (config.settings_from_env)."""
+"""Alipay page and phone (wap) payments through python-alipay-sdk, configured by
+settings.ALIPAY: the AlipaySettings that settings.py builds from the environment
+(config.settings_from_env)."""
 
 from .client import (
     AlipayClient,

@@ -121,14 +121,21 @@ def test_a_forged_confirm_ticket_pays_nothing(local_cashier, place):
     assert not Order.objects.get(pk=placed.order.pk).is_paid
 
 
-def test_cancel_goes_back_to_the_site_and_leaves_the_order_payable(local_cashier, place):
+def test_cancel_goes_back_to_the_return_page_saying_so_and_leaves_the_order_payable(
+    local_cashier, place
+):
     placed = place()
     ticket = fetch(placed.pay_url).ticket
 
     answer = fetch(f"{local_cashier.site_url}/cashier/cancel/", {"ticket": ticket})
 
     assert answer.status == 302
-    assert answer.location == f"{local_cashier.site_url}/"
+    target, query = answer.location.split("?", 1)
+    assert target == f"{local_cashier.site_url}/pay/success"
+    assert dict(parse_qsl(query)) == {
+        "out_trade_no": placed.order.out_trade_no,
+        "cancelled": "1",
+    }
     assert not Order.objects.get(pk=placed.order.pk).is_paid
     assert CashierTrade.objects.get().status == "WAIT_BUYER_PAY"
     assert fetch(placed.pay_url).status == 200  # the buyer can come back and pay

@@ -743,3 +743,72 @@ def test_alipay_times_at_the_edges_read_as_strptime_reads_them(value):
     read = iPay.parse_alipay_time(value)
     assert read == _strptime_reading(value)
     assert read is None or read.tzinfo is BEIJING
+
+
+# --- wap_pay_url -----------------------------------------------------------------------------
+
+
+def test_wap_pay_url_is_the_sdks_wap_request_signed_by_our_key_for_alipays_product_code(
+    settings, monkeypatch, app, ali
+):
+    import alipay
+
+    gateway_url = "https://pay.example.test/gateway.do"
+    settings.ALIPAY = conf(app, ali, GATEWAY=gateway_url)
+    monkeypatch.setattr(alipay, "datetime", _FrozenNow)
+    expires_at = datetime(2026, 3, 1, 2, 45, tzinfo=UTC)  # 10:45 in Shanghai
+    out_trade_no = "20260301103045000000abcdef0123456789"
+    subject = "路飞学城 Python & Go = 进阶+实战"
+    quit_url = "http://frontend.test/course/7?unpaid=20260301103045000000abcdef0123456789"
+
+    url = iPay.get_client().wap_pay_url(
+        out_trade_no=out_trade_no,
+        total_amount=Decimal("99.9"),
+        subject=subject,
+        expires_at=expires_at,
+        quit_url=quit_url,
+    )
+
+    # The very request an unmodified SDK client signs (its own pycryptodome signature).
+    plain = alipay.AliPay(
+        appid=APP_ID,
+        app_notify_url=None,
+        app_private_key_string=app.private_pem,
+        alipay_public_key_string=ali.public_pem,
+    )
+    sdk = plain.api_alipay_trade_wap_pay(
+        subject=subject,
+        out_trade_no=out_trade_no,
+        total_amount="99.90",
+        return_url=RETURN_URL,
+        notify_url=NOTIFY_URL,
+        product_code="QUICK_WAP_WAY",
+        quit_url=quit_url,
+        time_expire="2026-03-01 10:45:00",
+    )
+    assert url == f"{gateway_url}?{sdk}"
+
+    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+    assert params["method"] == "alipay.trade.wap.pay"
+    assert params["app_id"] == APP_ID and params["sign_type"] == "RSA2"
+    assert params["notify_url"] == NOTIFY_URL and params["return_url"] == RETURN_URL
+    # The SDK checks an RSA2 signature over the sorted k=v pairs: with our app's public key in
+    # Alipay's place it accepts the request's signature, with Alipay's it refuses it.
+    checker = alipay.AliPay(
+        appid=APP_ID,
+        app_notify_url=None,
+        app_private_key_string=app.private_pem,
+        alipay_public_key_string=app.public_pem,
+    )
+    message = signing_string(params)
+    assert checker._verify(message, params["sign"])
+    assert not plain._verify(message, params["sign"])
+    biz = json.loads(params["biz_content"])
+    assert biz == {
+        "subject": subject,
+        "out_trade_no": out_trade_no,
+        "total_amount": "99.90",
+        "product_code": "QUICK_WAP_WAY",
+        "quit_url": quit_url,
+        "time_expire": "2026-03-01 10:45:00",
+    }

@@ -1,4 +1,5 @@
-"""POST user/user/logout/ {refresh}: blacklists the refresh token; idempotent."""
+"""POST user/user/logout/ {refresh}: blacklists the refresh token and ends its session (its
+access tokens are refused at once; other sessions stay); idempotent."""
 
 from __future__ import annotations
 
@@ -96,10 +97,63 @@ def test_logout_with_a_token_that_is_not_a_live_refresh_token_of_ours_is_401(
     assert BlacklistedToken.objects.count() == 0
 
 
-def test_logout_does_not_need_the_access_token(api_client, user):
+def test_logout_does_not_need_the_access_token_and_still_ends_it(api_client, user):
     tokens = login(api_client, user)
     assert_ok(logout(APIClient(), tokens["refresh"]))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"jwt {tokens['token']}")
-    # The access token lives until it expires (JWT_ACCESS_MINUTES): short by design.
-    assert_ok(client.get(ME_URL))
+    # The refresh token names the session: its access token is refused, not left to expire.
+    assert_error(client.get(ME_URL), 401)
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"jwt {token}")
+    return client
+
+
+def test_after_logout_the_sessions_access_token_is_refused_at_once(api_client, user):
+    tokens = login(api_client, user)
+    assert_ok(bearer(tokens["token"]).get(ME_URL))
+
+    assert_ok(logout(api_client, tokens["refresh"]))
+
+    assert_error(bearer(tokens["token"]).get(ME_URL), 401)
+    assert bearer(tokens["token"]).get("/api/v1/order/").status_code == 401
+
+
+def test_logout_ends_every_token_of_the_session_through_its_refreshes(api_client, user):
+    first = login(api_client, user)
+    second = assert_ok(api_client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json"))
+
+    assert_ok(logout(api_client, second["refresh"]))
+
+    for access in (first["token"], second["token"]):
+        assert_error(bearer(access).get(ME_URL), 401)
+
+
+def test_logout_leaves_the_other_sessions_access_tokens_working(api_client, user):
+    phone = login(APIClient(), user)
+    laptop = login(APIClient(), user)
+
+    assert_ok(logout(api_client, phone["refresh"]))
+
+    assert_ok(bearer(laptop["token"]).get(ME_URL))
+    assert_error(bearer(phone["token"]).get(ME_URL), 401)
+
+
+def test_an_ended_session_is_forgotten_once_its_access_tokens_have_expired(
+    api_client, user, monkeypatch
+):
+    import time
+
+    old = login(api_client, user)
+    assert_ok(logout(api_client, old["refresh"]))
+    later = time.time() + 20 * 60  # past ACCESS_TOKEN_LIFETIME (15 minutes) and its margin
+    monkeypatch.setattr(time, "time", lambda: later)
+    new = login(api_client, user)
+
+    assert_ok(logout(api_client, new["refresh"]))
+
+    user.refresh_from_db()
+    assert list(user.ended_sessions) == [RefreshToken(new["refresh"], verify=False)["sid"]]

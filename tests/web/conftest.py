@@ -43,6 +43,7 @@ def shop(local_cashier, settings):
     # Links in API bodies are built on configuration, never on the request's Host: the live
     # server is the site here.
     settings.SITE_URL = local_cashier.site_url
+    settings.FRONTEND_URL = local_cashier.site_url  # the phone cashier's way back (quit_url)
     settings.MEDIA_BASE_URL = f"{local_cashier.site_url}{settings.MEDIA_URL}"
     call_command("load_demo", "--force", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return local_cashier
@@ -66,6 +67,34 @@ def page(browser: Browser, shop, request: pytest.FixtureRequest) -> Iterator[Pag
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
     assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+# Chromium's phone emulation as a shopper's phone is: 390 x 844, touch, a phone's user agent.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+    ),
+}
+
+
+@pytest.fixture
+def phone(browser: Browser, shop, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """Like `page`, in phone emulation."""
+    context = browser.new_context(base_url=shop.site_url, locale="zh-CN", **PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.shots = Shots(page, request.node.name)  # type: ignore[attr-defined]
+    yield page
+    page.shots.take("end")  # type: ignore[attr-defined]
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 class Shots:

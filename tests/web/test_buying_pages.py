@@ -50,7 +50,7 @@ def test_buying_a_paid_course_through_the_cashier_ends_on_success_and_every_sect
     assert order.order_status == Order.Status.PAID
     assert order.total_amount == course.real_price
 
-    page.get_by_role("button", name="开始学习").click()
+    page.get_by_role("button", name="继续学习").click()
     expect(page).to_have_url(re.compile(f"/learn/{course.pk}$"))
     paid = CourseSection.objects.filter(chapter__course=course, free_trial=False).first()
     page.locator("[data-test=section]", has_text=paid.name).get_by_role("button").click()
@@ -61,14 +61,14 @@ def test_buying_a_paid_course_through_the_cashier_ends_on_success_and_every_sect
     page.goto("/my/courses")
     expect(page.locator("[data-test=course-tile]")).to_have_text(re.compile(course.name))
     page.goto(f"/course/{course.pk}")
-    expect(page.get_by_role("button", name="立即学习")).to_be_visible()
+    expect(page.get_by_role("button", name="继续学习")).to_be_visible()
 
 
 def test_a_free_course_opens_at_once_and_goes_to_the_study_page(page: Page, buyer):
     course = Course.objects.get(name="Python入门基础")
     log_in(page, buyer)
     page.goto(f"/course/{course.pk}")
-    page.get_by_role("button", name="立即购买").click()
+    page.get_by_role("button", name="免费学习").click()
     expect(page.get_by_text("已开通")).to_be_visible()
     expect(page).to_have_url(re.compile(f"/learn/{course.pk}$"))
     expect(page.locator("[data-test=section]")).to_have_count(

@@ -178,6 +178,7 @@ def test_an_anonymous_visitor_never_receives_a_paid_sections_video(page: Page):
     assert any(s["section_link"] for s in sections if s["free_trail"])
     assert all(s["section_link"] is None for s in sections if not s["free_trail"])
     # Clicking a locked section plays nothing.
+    page.get_by_role("tab", name="课程目录").click()
     paid = CourseSection.objects.filter(chapter__course=course, free_trial=False).first()
     page.locator("[data-test=section]", has_text=paid.name).click()
     expect(page.locator("video")).to_have_count(0)

@@ -5,8 +5,10 @@ import { ApiError, http, setAuthHooks, toApiError } from '../src/api/http'
 // A fake transport standing in for the network: answers are queued per test.
 let answers = []
 const seen = []
+const sentAuth = [] // the Authorization header of each request as it went out
 http.defaults.adapter = async (config) => {
   seen.push(config)
+  sentAuth.push(config.headers.Authorization)
   const { status, data } = answers.shift()
   const response = { status, data, headers: {}, config, statusText: String(status) }
   if (status >= 400) {
@@ -21,10 +23,12 @@ http.defaults.adapter = async (config) => {
 afterEach(() => {
   answers = []
   seen.length = 0
+  sentAuth.length = 0
   setAuthHooks({
     token: () => '',
     refresh: async () => false,
     expired: () => {},
+    loginNeeded: () => {},
     ready: () => Promise.resolve(),
   })
 })
@@ -40,7 +44,7 @@ describe('http', () => {
     const err = await http.get('x/').catch((e) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(429)
-    expect(err.display).toBe('请求过于频繁,请 42 秒后再试')
+    expect(err.display).toBe('请求过于频繁，请 42 秒后再试')
   })
 
   it('keeps validation errors by field', async () => {
@@ -54,7 +58,7 @@ describe('http', () => {
   })
 
   it('says the network failed when there is no answer', () => {
-    expect(toApiError(new Error('boom')).display).toBe('网络错误,请检查网络后重试')
+    expect(toApiError(new Error('boom')).display).toBe('网络错误，请检查网络后重试')
   })
 
   it('sends the token as "jwt <token>" and replays a 401 once after refreshing', async () => {
@@ -84,13 +88,39 @@ describe('http', () => {
     expect(seen.map((c) => c.headers.Authorization)).toEqual(['jwt new'])
   })
 
-  it('gives up and reports expiry when the refresh fails', async () => {
-    let expired = false
-    setAuthHooks({ token: () => 'old', refresh: async () => false, expired: () => (expired = true) })
+  it('drops a dead session and replays the request without it (public pages still load)', async () => {
+    let token = 'garbage'
+    let expired = 0
+    let loginNeeded = 0
+    setAuthHooks({
+      token: () => token,
+      refresh: async () => false,
+      expired: () => {
+        expired += 1
+        token = ''
+      },
+      loginNeeded: () => (loginNeeded += 1),
+    })
     answers.push({ status: 401, data: { code: 401, msg: '令牌无效' } })
-    const err = await http.get('me/').catch((e) => e)
+    answers.push({ status: 200, data: { count: 3, results: [] } })
+    await expect(http.get('course/list/')).resolves.toEqual({ count: 3, results: [] })
+    expect(sentAuth).toEqual(['jwt garbage', undefined])
+    expect(expired).toBe(1)
+    expect(loginNeeded).toBe(0)
+  })
+
+  it('asks for a login when a request needs an account and none is left', async () => {
+    let loginNeeded = 0
+    setAuthHooks({
+      token: () => 'old',
+      refresh: async () => false,
+      loginNeeded: () => (loginNeeded += 1),
+    })
+    answers.push({ status: 401, data: { code: 401, msg: '令牌无效' } })
+    answers.push({ status: 401, data: { code: 401, msg: '身份认证信息未提供。' } })
+    const err = await http.get('order/').catch((e) => e)
     expect(err.status).toBe(401)
-    expect(expired).toBe(true)
-    expect(seen).toHaveLength(1)
+    expect(seen).toHaveLength(2)
+    expect(loginNeeded).toBe(1)
   })
 })

@@ -157,3 +157,27 @@ describe('user store', () => {
     expect(store.isLoggedIn).toBe(false)
   })
 })
+
+describe('session end and login continuation', () => {
+  it('ends a refused session once, counting it for the message', async () => {
+    const store = useUserStore()
+    store.applyLogin({ token: 'garbage', refresh: 'garbage', username: 'demo' })
+    userApi.refreshToken.mockRejectedValue({ status: 401 })
+    expect(await store.refreshToken()).toBe(false)
+    store.endSession() // a second failing request: nothing more to end
+    expect(store.sessionEnds).toBe(1)
+    expect(store.isLoggedIn).toBe(false)
+    expect(store.dialogVisible).toBe(false)
+  })
+
+  it('hands the action that asked for the login back once, and drops it on close', () => {
+    const store = useUserStore()
+    const action = vi.fn()
+    store.openLogin('password', null, action)
+    expect(store.takeAfterLogin().action).toBe(action)
+    expect(store.takeAfterLogin().action).toBe(null)
+    store.openLogin('password', null, action)
+    store.closeLogin()
+    expect(store.takeAfterLogin().action).toBe(null)
+  })
+})

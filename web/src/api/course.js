@@ -1,4 +1,4 @@
-// Catalog: apps/course (categories, lists, detail, chapters, search).
+// Catalog: apps/course (categories, lists, detail, chapters, search, teachers).
 import { http } from './http'
 
 export const COURSE_TYPES = {
@@ -12,3 +12,5 @@ export const courseList = (params = {}) => http.get('course/list/', { params })
 export const courseDetail = (id) => http.get(`course/list/${id}/`)
 export const chapters = (course) => http.get('course/chapter/', { params: { course } })
 export const search = (params = {}) => http.get('course/search/', { params })
+// A teacher and the courses on sale they teach.
+export const teacher = (id) => http.get(`course/teacher/${id}/`)

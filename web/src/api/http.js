@@ -8,7 +8,7 @@ export const NOT_YET = 101
 /** An error answer from the API (or no answer at all), with the envelope's fields. */
 export class ApiError extends Error {
   constructor({ status = 0, code = 0, msg = '', errors = null, wait = null } = {}) {
-    super(msg || '网络错误,请稍后再试')
+    super(msg || '网络错误，请稍后再试')
     this.name = 'ApiError'
     this.status = status
     this.code = code
@@ -19,7 +19,7 @@ export class ApiError extends Error {
   /** What to show a person: the message, and how long to wait when throttled. */
   get display() {
     if (this.status === 429 && this.wait != null) {
-      return `请求过于频繁,请 ${Math.ceil(this.wait)} 秒后再试`
+      return `请求过于频繁，请 ${Math.ceil(this.wait)} 秒后再试`
     }
     return this.message
   }
@@ -37,12 +37,12 @@ export class ApiError extends Error {
 export function toApiError(error) {
   if (error instanceof ApiError) return error
   const response = error && error.response
-  if (!response) return new ApiError({ msg: '网络错误,请检查网络后重试' })
+  if (!response) return new ApiError({ msg: '网络错误，请检查网络后重试' })
   const body = response.data && typeof response.data === 'object' ? response.data : {}
   return new ApiError({
     status: response.status,
     code: body.code ?? response.status,
-    msg: body.msg || `请求失败(${response.status})`,
+    msg: body.msg || `请求失败（${response.status}）`,
     errors: body.errors || null,
     wait: body.wait ?? null,
   })
@@ -52,7 +52,10 @@ export function toApiError(error) {
 const auth = {
   token: () => '',
   refresh: async () => false,
+  // The session is over (the refresh was refused): drop it and say so.
   expired: () => {},
+  // A request that needs an account was refused with no session to send: ask for a login.
+  loginNeeded: () => {},
   // Resolves once a token refresh in flight has finished (requests wait rather than send a
   // token that is being replaced).
   ready: () => Promise.resolve(),
@@ -68,7 +71,7 @@ http.interceptors.request.use(async (config) => {
   if (config.skipAuth) return config
   await auth.ready()
   const token = auth.token()
-  if (token) config.headers.Authorization = `jwt ${token}`
+  if (token && !config.anonymousRetry) config.headers.Authorization = `jwt ${token}`
   return config
 })
 
@@ -76,16 +79,23 @@ http.interceptors.response.use(
   (response) => response.data,
   async (error) => {
     const { response, config } = error
+    const refused = response && response.status === 401 && config && !config.skipAuth
     // An access token that expired while the tab slept: refresh once and replay the request.
-    if (response && response.status === 401 && config && !config.skipAuth && !config.retried) {
-      if (auth.token()) {
-        config.retried = true
-        // Another request already got a new token while this one was out: just send it again.
-        if (config.headers.Authorization !== `jwt ${auth.token()}`) return http(config)
-        if (await auth.refresh()) return http(config)
-        auth.expired()
+    if (refused && !config.retried && config.headers.Authorization) {
+      config.retried = true
+      // Another request already got a new token while this one was out: just send it again.
+      if (auth.token() && config.headers.Authorization !== `jwt ${auth.token()}`) {
+        return http(config)
       }
+      if (auth.token() && (await auth.refresh())) return http(config)
+      // The session is over (a garbage, expired or revoked token in storage): forget it and
+      // send the request again without it, so public pages load as they do for any visitor.
+      auth.expired()
+      delete config.headers.Authorization
+      config.anonymousRetry = true
+      return http(config)
     }
+    if (refused) auth.loginNeeded()
     throw toApiError(error)
   },
 )

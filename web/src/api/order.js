@@ -1,8 +1,9 @@
 // Orders: apps/order (place and pay, payment status, the buyer's orders, cancel).
 import { http } from './http'
 
-export const pay = ({ courses, totalAmount, subject = '' }) =>
-  http.post('order/pay/', { courses, total_amount: totalAmount, subject })
+// payChannel: 'page' (Alipay's desktop cashier, the server's default) or 'wap' (its phone one).
+export const pay = ({ courses, totalAmount, subject = '', payChannel = 'page' }) =>
+  http.post('order/pay/', { courses, total_amount: totalAmount, subject, pay_channel: payChannel })
 // {code: 100} paid, {code: 101} not yet; 404 unknown order.
 export const paymentStatus = (outTradeNo) =>
   http.get('order/success/', { params: { out_trade_no: outTradeNo } })

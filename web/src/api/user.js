@@ -13,6 +13,7 @@ export const register = ({ mobile, code, password }) =>
 export const refreshToken = (refresh) =>
   http.post('user/token/refresh/', { refresh }, { skipAuth: true, retried: true })
 // Blacklists the refresh token; servers without the endpoint answer 404 (the caller ignores it).
-export const logout = (refresh) => http.post('user/user/logout/', { refresh }, { retried: true })
+// skipAuth: the refresh token says whose session ends; a dead one must not open the login dialog.
+export const logout = (refresh) => http.post('user/user/logout/', { refresh }, { skipAuth: true })
 export const me = () => http.get('user/user/me/')
 export const ownedCourses = (params = {}) => http.get('user/courses/', { params })

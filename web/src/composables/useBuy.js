@@ -1,9 +1,12 @@
-// 立即购买: place the order at the price shown, then Alipay, the study page, or the new price.
+// 立即购买 / 免费学习: place the order at the price shown, then Alipay (its phone cashier on
+// phones), the study page, or the new price. Logged out, the purchase continues after login.
 import { ref } from 'vue'
 import { useRouter } from 'vue-router'
 import { useUserStore } from '../stores/user'
 import { pay } from '../api/order'
 import { courseDetail } from '../api/course'
+import { payChannel } from '../utils/device'
+import { isFree, yuan } from '../utils/format'
 
 export function useBuy() {
   const user = useUserStore()
@@ -12,12 +15,17 @@ export function useBuy() {
 
   async function place(course, totalAmount) {
     try {
-      const body = await pay({ courses: [course.id], totalAmount, subject: course.name })
+      const body = await pay({
+        courses: [course.id],
+        totalAmount,
+        subject: course.name,
+        payChannel: payChannel(),
+      })
       if (body.pay_url) {
         window.location.assign(body.pay_url)
         return
       }
-      ElMessage.success('已开通,马上开始学习吧')
+      ElMessage.success('已开通，马上开始学习吧')
       router.push(`/learn/${course.id}`)
     } catch (err) {
       if (err.status === 409) {
@@ -38,9 +46,13 @@ export function useBuy() {
     const fresh = await courseDetail(course.id)
     try {
       await ElMessageBox.confirm(
-        `「${fresh.name}」的价格已变动,当前价格 ¥${fresh.real_price}(页面显示 ¥${course.real_price})。是否按新价格购买?`,
+        `「${fresh.name}」的价格已变动，当前价格 ${yuan(fresh.real_price)}（页面显示 ${yuan(course.real_price)}）。是否按新价格购买？`,
         '价格已变动',
-        { confirmButtonText: `按 ¥${fresh.real_price} 购买`, cancelButtonText: '取消', type: 'warning' },
+        {
+          confirmButtonText: isFree(fresh.real_price) ? '免费学习' : `按 ${yuan(fresh.real_price)} 购买`,
+          cancelButtonText: '取消',
+          type: 'warning',
+        },
       )
     } catch {
       return
@@ -51,7 +63,8 @@ export function useBuy() {
   async function buy(course) {
     if (!user.isLoggedIn) {
       ElMessage.warning('请先登录')
-      user.openLogin('password')
+      // Once logged in, the purchase goes on from where it was asked for.
+      user.openLogin('password', null, () => buy(course))
       return
     }
     if (buying.value) return

@@ -15,8 +15,11 @@ export function useListQuery() {
   const page = computed(() => positive(route.query.page, 1))
   const size = computed(() => positive(route.query.size, DEFAULT_PAGE_SIZE))
 
-  /** Change some query values; anything but paging itself sends the buyer back to page 1. */
-  function update(changes) {
+  /**
+   * Change some query values; anything but paging itself sends the buyer back to page 1.
+   * `replace`: correct the address (a page past the end) without a new history entry.
+   */
+  function update(changes, { replace = false } = {}) {
     const query = { ...route.query, ...changes }
     if (!('page' in changes)) delete query.page
     for (const [key, value] of Object.entries(query)) {
@@ -24,7 +27,8 @@ export function useListQuery() {
     }
     if (query.page === 1) delete query.page
     if (query.size === DEFAULT_PAGE_SIZE) delete query.size
-    router.push({ path: route.path, query })
+    const target = { path: route.path, query }
+    return replace ? router.replace(target) : router.push(target)
   }
 
   return { route, page, size, update }

@@ -1,7 +1,9 @@
 // Routes of the storefront (history mode: Django answers every non-API path with index.html).
 import { createRouter, createWebHistory } from 'vue-router'
 import HomePage from '../views/HomePage.vue'
+import { COURSE_TYPES } from '../api/course'
 import { useUserStore } from '../stores/user'
+import { setTitle } from '../utils/title'
 
 const routes = [
   { path: '/', name: 'home', component: HomePage, meta: { title: '首页' } },
@@ -10,35 +12,59 @@ const routes = [
     name: courseType,
     component: () => import('../views/CourseList.vue'),
     props: { courseType },
+    meta: { title: COURSE_TYPES[courseType] },
   })),
-  { path: '/search', name: 'search', component: () => import('../views/SearchPage.vue') },
+  {
+    path: '/search',
+    name: 'search',
+    component: () => import('../views/SearchPage.vue'),
+    meta: { title: (to) => (to.query.word ? `搜索「${to.query.word}」` : '搜索课程') },
+  },
   {
     path: '/course/:id(\\d+)',
     name: 'course',
     component: () => import('../views/CourseDetail.vue'),
     props: true,
+    meta: { title: '课程详情' },
   },
-  { path: '/pay/success', name: 'pay-success', component: () => import('../views/PaySuccess.vue') },
+  {
+    path: '/teacher/:id(\\d+)',
+    name: 'teacher',
+    component: () => import('../views/TeacherPage.vue'),
+    props: true,
+    meta: { title: '导师' },
+  },
+  {
+    path: '/pay/success',
+    name: 'pay-success',
+    component: () => import('../views/PaySuccess.vue'),
+    meta: { title: '支付结果' },
+  },
   {
     path: '/orders',
     name: 'orders',
     component: () => import('../views/MyOrders.vue'),
-    meta: { auth: true },
+    meta: { auth: true, title: '我的订单' },
   },
   {
     path: '/my/courses',
     name: 'my-courses',
     component: () => import('../views/MyCourses.vue'),
-    meta: { auth: true },
+    meta: { auth: true, title: '我的课程' },
   },
   {
     path: '/learn/:id(\\d+)',
     name: 'learn',
     component: () => import('../views/CourseStudy.vue'),
     props: true,
-    meta: { auth: true },
+    meta: { auth: true, title: '学习' },
   },
-  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('../views/NotFound.vue') },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('../views/NotFound.vue'),
+    meta: { title: '页面不存在' },
+  },
 ]
 
 export const router = createRouter({
@@ -55,4 +81,11 @@ router.beforeEach((to, from) => {
     return from.matched.length ? false : { name: 'home' }
   }
   return true
+})
+
+// Every route names itself; a page that loads a name (a course, a teacher) sets it again.
+router.afterEach((to, from, failure) => {
+  if (failure) return
+  const title = typeof to.meta.title === 'function' ? to.meta.title(to) : to.meta.title
+  setTitle(title)
 })

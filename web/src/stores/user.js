@@ -30,6 +30,9 @@ function withRefreshLock(fn) {
 
 let refreshTimer = null
 let refreshing = null
+// What to do once the visitor has logged in (e.g. the purchase that asked for the login).
+// Kept outside the state: a function is not data to persist or inspect.
+let afterLoginAction = null
 
 export const useUserStore = defineStore('user', {
   state: () => {
@@ -43,19 +46,34 @@ export const useUserStore = defineStore('user', {
       dialogTab: 'password',
       // Where to go once the visitor has logged in (a page that needs an account).
       afterLogin: null,
+      // How many times the server ended this tab's session (LoginDialog says so each time).
+      sessionEnds: 0,
     }
   },
   getters: {
     isLoggedIn: (state) => Boolean(state.token),
   },
   actions: {
-    openLogin(tab = 'password', afterLogin = null) {
+    /**
+     * Open the login dialog. `afterLogin` is a path to go to once logged in; `action` a
+     * function to run then instead (continue the purchase that asked for the login).
+     */
+    openLogin(tab = 'password', afterLogin = null, action = null) {
       this.dialogTab = tab
       this.afterLogin = afterLogin
+      afterLoginAction = action
       this.dialogVisible = true
     },
     closeLogin() {
       this.dialogVisible = false
+      afterLoginAction = null
+    },
+    /** What the login was for: { path, action }, each once (the dialog calls it on success). */
+    takeAfterLogin() {
+      const next = { path: this.afterLogin, action: afterLoginAction }
+      this.afterLogin = null
+      afterLoginAction = null
+      return next
     },
     save() {
       const { token, refresh, username, icon } = this
@@ -73,6 +91,15 @@ export const useUserStore = defineStore('user', {
     clear() {
       this.forget()
       localStorage.removeItem(STORAGE_KEY)
+    },
+    /**
+     * The server refused the session (expired, revoked, or garbage in storage): drop it and
+     * say so, once, without opening the login dialog over the page the visitor was reading.
+     */
+    endSession() {
+      if (!this.token && !this.refresh) return
+      this.clear()
+      this.sessionEnds += 1
     },
     async passwordLogin(form) {
       this.applyLogin(await userApi.passwordLogin(form))
@@ -134,7 +161,7 @@ export const useUserStore = defineStore('user', {
           this.adopt(now)
           return true
         }
-        this.clear()
+        this.endSession()
         return false
       }
     },
@@ -177,9 +204,9 @@ export function installAuth(store) {
     token: () => store.token,
     refresh: () => store.refreshToken(),
     ready: () => (refreshing ? refreshing.then(() => undefined) : Promise.resolve()),
-    expired: () => {
-      store.clear()
-      store.openLogin('password')
+    expired: () => store.endSession(),
+    loginNeeded: () => {
+      if (!store.dialogVisible) store.openLogin('password')
     },
   })
   // Another tab logged in, refreshed or logged out: this one follows, so the tabs never send a

@@ -3,8 +3,11 @@ export function isFree(price) {
   return Number(price) === 0
 }
 
+/** One price format everywhere: ¥199.00 (the server's two decimals), or 免费 for 0. */
 export function yuan(price) {
-  return isFree(price) ? '免费' : `¥${price}`
+  if (isFree(price)) return '免费'
+  const text = String(price)
+  return `¥${/^\d+\.\d{2}$/.test(text) ? text : Number(text).toFixed(2)}`
 }
 
 export function dateTime(iso) {

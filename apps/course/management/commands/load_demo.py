@@ -106,6 +106,7 @@ class Command(BaseCommand):
             "level": level,
             "orders": i,
             "brief": f"{name}:从零开始,循序渐进,配套练习与项目。",
+            "description": demo_description(name, teacher),
             "period": 7 + 7 * level,
             "students": 100 * (len(COURSES) - i),
             "sections": CHAPTERS_PER_COURSE * SECTIONS_PER_CHAPTER,
@@ -153,3 +154,14 @@ class Command(BaseCommand):
             user.mobile = spec["mobile"]
         user.set_password(spec["password"])
         user.save()
+
+
+def demo_description(name: str, teacher: str) -> str:
+    """The 课程介绍 of a demo course: the kind of HTML staff write in the admin."""
+    return (
+        f"<h2>课程简介</h2><p>《{name}》由{teacher}老师主讲，从基础概念讲到完整项目，"
+        "每章配有练习。</p>"
+        "<h3>你将学到</h3><ul><li>核心概念与常用写法</li><li>调试与排错的方法</li>"
+        "<li>一个可以写进简历的完整项目</li></ul>"
+        "<h3>适合人群</h3><p>有一点编程基础、希望系统学习的同学。</p>"
+    )
