@@ -145,7 +145,8 @@ def place_order(
 
 
 def _alipay_client(priced: _Priced) -> iPay.AlipayClient | None:
-    """The client that signs the pay URL; None when nothing is left to pay."""
+    """The client that signs the pay URL; None when nothing is left to pay, or when Alipay is
+    not configured (then the placement answers 503, after the 409 for a course owned)."""
     if priced.total == 0:
         return None
     try:
