@@ -40,6 +40,8 @@ from rest_framework.response import Response
 
 from utils.logging import AtMostEvery, get_logger
 
+from .models import Course
+
 logger = get_logger("course.cache")
 
 VERSION_KEY = "catalog:version"
@@ -70,8 +72,6 @@ def _log_outage(error: Exception, doing: str) -> None:
 
 def _next_discount_boundary(now: datetime) -> datetime | None:
     """The next moment a discount starts or ends (two index lookups)."""
-    from .models import Course
-
     discounted = Course.objects.filter(discount_price__isnull=False)
     moments = [
         discounted.filter(discount_start__gt=now).order_by("discount_start")

@@ -51,6 +51,7 @@ from django.utils import timezone, translation
 from rest_framework.renderers import JSONRenderer
 
 from . import selectors
+from . import serializers as wire
 from .models import (
     Course,
     CourseCategory,
@@ -105,8 +106,6 @@ def fingerprint() -> str:
     global _fingerprint
     holder = settings._wrapped  # override_settings swaps the holder: tests get their own
     if _fingerprint[0] is not holder:
-        from . import serializers as wire
-
         parts = (
             DOCUMENT_FORMAT,
             [s.Meta.fields for s in (wire.CourseDetailSerializer, wire.SectionPreviewSerializer)],
@@ -144,8 +143,6 @@ def _render(data: Any) -> bytes:
 def build_details(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
     """The anonymous detail and search card of each visible course among `course_ids` (three
     queries)."""
-    from .serializers import CourseDetailSerializer, CourseSerializer
-
     courses = list(
         Course.objects.visible()
         .with_current_price(now)
@@ -156,8 +153,8 @@ def build_details(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
     for course in courses:
         course.owned = False
     context = {"owned_course_ids": _ANONYMOUS}
-    rows = CourseDetailSerializer(courses, many=True, context=context).data
-    cards = CourseSerializer(courses, many=True, context=context).data
+    rows = wire.CourseDetailSerializer(courses, many=True, context=context).data
+    cards = wire.CourseSerializer(courses, many=True, context=context).data
     return {
         course.pk: Built(_render(row), _expires_at(now, course), card=_render(card))
         for course, row, card in zip(courses, rows, cards, strict=True)
@@ -166,8 +163,6 @@ def build_details(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
 
 def build_chapter_trees(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
     """The anonymous chapter tree of each visible course among `course_ids` (three queries)."""
-    from .serializers import ChapterSerializer
-
     visible = list(Course.objects.visible().filter(pk__in=list(course_ids)).values_list("pk"))
     visible_ids = [pk for (pk,) in visible]
     chapters = (
@@ -182,7 +177,7 @@ def build_chapter_trees(course_ids: Sequence[int], now: datetime) -> dict[int, B
     expires_at = _expires_at(now)
     return {
         pk: Built(
-            _render(ChapterSerializer(by_course.get(pk, []), many=True, context=context).data),
+            _render(wire.ChapterSerializer(by_course.get(pk, []), many=True, context=context).data),
             expires_at,
         )
         for pk in visible_ids

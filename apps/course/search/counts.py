@@ -40,8 +40,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
 
-from ..models import SearchCount
+from ..models import Course, SearchCount
 from . import search_backend
 from .words import as_price
 
@@ -189,9 +190,5 @@ def _course_deleted(sender: type, **kwargs: object) -> None:
 
 def connect() -> None:
     """Connect after search.sync: its receivers (and on-commit work) must run first."""
-    from django.db.models.signals import post_delete, post_save
-
-    from ..models import Course
-
     post_save.connect(_course_saved, sender=Course, dispatch_uid="search-count-course")
     post_delete.connect(_course_deleted, sender=Course, dispatch_uid="search-count-delete")

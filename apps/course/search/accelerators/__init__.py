@@ -18,8 +18,8 @@ queries of bench/search_scale.py; docs/benchmark.md has the history):
   lexicon per process, read on its first Latin search (0.4 s at 1M).
 * The rare word first (`_few_matches`): of two words or more, the longest is read first (at
   most FEW matches, with their orders) and the others tested with LIKE on those rows; count
-  and pages come from that read (`Rovelnofi Django` 189 -> 153 ms in round 9; with the word
-  index, 40.9 -> 14.3).
+  and pages come from that read (round 9 A/B: `Rovelnofi Django` 322 -> 110 ms, `Kamirovel`
+  127 -> 74; it then read the rarest word a per-process hint named, now the longest).
 * The ordered scan (`_ordered_scan`): when the count says the words are common, the page
   walks luffy_course in (orders, id) order testing LIKE, instead of Mroonga collecting every
   match to sort it (round 9: mix p50 72 -> 58 ms; `Python` 278 -> 160).
