@@ -33,7 +33,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 MEDIA_ROOT = tempfile.mkdtemp(prefix="luffy-test-media-")
 # The suite keeps media on local disk with DEBUG off on purpose; tests/course/test_media_checks.py
-# checks the warning that gives in production.
+# lifts the silence to check the warning that gives in production.
 SILENCED_SYSTEM_CHECKS = ["media.W001"]
 # The local cashier's tables exist in tests; its URLs only where a test mounts them
 # (tests/support/cashier.py), since LOCAL_CASHIER stays off with DEBUG off.

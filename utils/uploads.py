@@ -47,9 +47,15 @@ def _head(value: FieldFile | IO[bytes], size: int) -> bytes:
         stream.seek(position)
 
 
+# The first box of an ISO base media file: `ftyp` (MP4, M4V, MOV); older QuickTime files may
+# open with one of the others.
+_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"}
+_EBML = b"\x1a\x45\xdf\xa3"  # WebM (Matroska)
+
+
 def looks_like_video(head: bytes) -> bool:
-    """An ISO base media file (MP4, M4V, QuickTime: an `ftyp` box first) or WebM (EBML)."""
-    return head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3"
+    """An ISO base media file (MP4, M4V, QuickTime) or a WebM file, by its first bytes."""
+    return head[4:8] in _FIRST_BOXES or head[:4] == _EBML
 
 
 def validate_video_upload(value: FieldFile) -> None:

@@ -7,7 +7,9 @@ from drf_spectacular.utils import OpenApiExample
 SECTION_LINK_RULE = (
     "`section_link` is a playable URL for sections marked `free_trail` (free preview) and, for "
     "a logged-in buyer who owns the course, for every section; it is null for everyone else "
-    "(log in with `Authorization: jwt <token>` to get the owner's links)."
+    "(log in with `Authorization: jwt <token>` to get the owner's links). An owner's link "
+    "expires (QINIU_LINK_TTL, or MEDIA_LINK_TTL on local storage) and stops working once the "
+    "course is refunded: read the section again for a fresh one."
 )
 
 TEACHER = {

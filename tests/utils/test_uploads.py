@@ -32,7 +32,12 @@ def uploaded_into(field_owner, field: str, name: str, data: bytes):
 
 @pytest.mark.parametrize(
     ("name", "data"),
-    [("lesson.mp4", sample_mp4_bytes(200)), ("a.MOV", sample_mp4_bytes(64)), ("b.webm", WEBM)],
+    [
+        ("lesson.mp4", sample_mp4_bytes(200)),
+        ("a.MOV", sample_mp4_bytes(64)),
+        ("old.mov", b"\x00\x00\x00\x08wide" + b"\x00" * 40),  # an older QuickTime file
+        ("b.webm", WEBM),
+    ],
 )
 def test_real_videos_pass(name, data):
     validate_video_upload(uploaded_into(CourseSection(), "video", name, data))

@@ -145,3 +145,19 @@ def test_every_html_route_refuses_to_be_framed_by_another_origin(framer, shop):
     assert all(url.startswith("chrome-error://") for url in loaded.values()), loaded
     refusals = [v for v in framer.violations if "frame-ancestors" in v]
     assert len(refusals) >= len(html_routes)
+
+
+def test_the_watch_sees_a_violation_and_the_policy_blocks_inline_script(page: Page, shop):
+    """The listener every browser test relies on does report, and inline script does not run."""
+    page.goto("/")
+    settle(page)
+    page.evaluate(
+        "() => { const s = document.createElement('script');"
+        " s.textContent = 'window.injected = true'; document.body.appendChild(s) }"
+    )
+    page.wait_for_function("() => true")
+    page.wait_for_timeout(300)
+
+    assert page.evaluate("() => window.injected === undefined")
+    assert any("script-src" in v for v in page.csp_violations), page.csp_violations
+    page.csp_violations.clear()  # expected here: the fixture fails on any other
