@@ -1,44 +1,18 @@
-"""The JWT check reads the token's user in one prepared statement and refuses as simplejwt does."""
+"""The JWT check reads the token's user once and refuses as simplejwt does."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.user.models import User
 from tests.conftest import access_token
-from tests.factories import UserFactory
 from tests.user.helpers import ME_URL, assert_error, assert_ok
-from utils.authentication import LuffyJWTAuthentication, user_by_pk
-
-
-def _fields(user: User) -> dict:
-    return {f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields}
-
-
-@pytest.mark.django_db
-def test_the_user_read_by_sql_equals_the_orms_field_by_field():
-    user = UserFactory(mobile="13800138000", is_staff=True, email="a@example.com")
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    orm = User.objects.get(pk=user.pk)
-
-    read = user_by_pk(user.pk)
-
-    assert _fields(read) == _fields(orm)
-    assert type(read.is_active) is bool and type(read.is_staff) is bool
-    assert timezone.is_aware(read.last_login) and timezone.is_aware(read.date_joined)
-    assert read._state.adding is False and read._state.db == orm._state.db
-    assert user_by_pk(str(user.pk)).pk == user.pk  # the token's claim is a string
-
-
-@pytest.mark.django_db
-def test_no_user_with_that_id_reads_as_none():
-    assert user_by_pk(10**9) is None
+from utils.authentication import LuffyJWTAuthentication
 
 
 @pytest.mark.django_db
