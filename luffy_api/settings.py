@@ -426,6 +426,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+# /health/ready/ reuses its last results this many seconds per process (apps/health/views.py).
+HEALTH_READY_CACHE_SECONDS = env_int("HEALTH_READY_CACHE_SECONDS", 5)
 # Alipay's notify comes over plain HTTP in sandbox setups; keep it reachable.
 # Load balancers probe /health/ over plain HTTP on the node's own port.
 SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$", r"^health/"]

@@ -21,7 +21,6 @@ from datetime import datetime
 
 from utils.request_id import current_request_id
 
-
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators some viewers break on.
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
