@@ -230,17 +230,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Admin login lockout (django-axes, counted in the database so every worker sees the same
-# numbers): ADMIN_LOGIN_FAILURE_LIMIT failures from one client IP, or against one account
-# whichever identifier was typed, lock /admin/login/ for ADMIN_LOGIN_COOLOFF_MINUTES.
+# Password lockout (django-axes, counted in the database so every worker sees the same numbers),
+# shared by the admin login and the API's mul_login: ADMIN_LOGIN_FAILURE_LIMIT failures against
+# one account, whichever identifier was typed and whatever the client's address, on either
+# path, lock both for ADMIN_LOGIN_COOLOFF_MINUTES (429). The admin also locks one client address
+# (IPv6: its /64) after as many failures; the API counts addresses with its throttle instead.
 AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_ONLY_ADMIN_SITE = True  # the API login has its own throttles (apps/user/throttles.py)
-AXES_HANDLER = "apps.user.lockout.AdminLoginAxesHandler"
+AXES_LOCKOUT_PARAMETERS = "apps.user.lockout.lockout_parameters"
+AXES_ONLY_ADMIN_SITE = False  # the API login is locked too (apps/user/lockout.py)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_USERNAME_CALLABLE = "apps.user.lockout.account_key"
 AXES_CLIENT_IP_CALLABLE = "apps.user.lockout.client_ip"
-AXES_LOCKOUT_CALLABLE = "apps.user.lockout.admin_lockout_response"
+AXES_LOCKOUT_CALLABLE = "apps.user.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout neither extend it nor add rows: the lock ends on time and a flood
 # of guesses stores nothing more.
@@ -472,6 +474,8 @@ CONTENT_SECURITY_POLICY = {
 }
 X_FRAME_OPTIONS = "DENY"
 
+# /health/ready/ reuses its last results this many seconds per process (apps/health/views.py).
+HEALTH_READY_CACHE_SECONDS = env_int("HEALTH_READY_CACHE_SECONDS", 5)
 # Alipay's notify comes over plain HTTP in sandbox setups; keep it reachable.
 # Load balancers probe /health/ over plain HTTP on the node's own port.
 SECURE_REDIRECT_EXEMPT = [r"^api/v1/order/success/$", r"^health/"]

@@ -24,6 +24,9 @@ if os.environ.get("TEST_CACHE_URL"):
 # The anonymous page cache is off unless a test turns it on (tests/course/test_page_cache.py):
 # most tests change rows with update() and read the page again at once.
 os.environ["CATALOG_CACHE_SECONDS"] = "0"
+# Readiness is checked afresh on each request unless a test turns the reuse on
+# (tests/health/test_health.py): tests break a dependency and ask again at once.
+os.environ["HEALTH_READY_CACHE_SECONDS"] = "0"
 # The search backend is LIKE unless `make test-mariadb` asks for the Mroonga index.
 os.environ["SEARCH_BACKEND"] = os.environ.get("TEST_SEARCH_BACKEND", "like")
 

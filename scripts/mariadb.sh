@@ -51,7 +51,8 @@ start() {
     mariadb --no-defaults --socket="$SOCK" -uroot mysql
   mariadb --no-defaults --socket="$SOCK" -uroot <<'SQL'
 CREATE USER IF NOT EXISTS 'luffy'@'127.0.0.1' IDENTIFIED BY 'luffy';
-GRANT ALL PRIVILEGES ON *.* TO 'luffy'@'127.0.0.1';
+-- WITH GRANT OPTION: tests/deploy/test_database_grants.py makes the app's DML-only user.
+GRANT ALL PRIVILEGES ON *.* TO 'luffy'@'127.0.0.1' WITH GRANT OPTION;
 CREATE DATABASE IF NOT EXISTS luffy CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 SQL
   # Groonga's own select for search counts (apps/course/search/groonga.py): an admin step on a

@@ -1,6 +1,12 @@
 """Log lines: one handler, ISO 8601 times with their zone, the request id on every line of a
 request, plain text or JSON lines (LOG_FORMAT), and refused Host headers as one warning.
 
+No field can forge a line: request text logged as it came (a notify's out_trade_no, a user
+agent, a path) may hold a newline followed by something that looks like a record of its own.
+The plain format escapes every control character of a record's line (`\n` becomes the two
+characters backslash and n), and indents the lines of a traceback, so each record starts a
+line and nothing else does. JSON lines escape them by construction (json.dumps).
+
 Project code logs under the `luffy.` namespace (get_logger). luffy_api/settings.py wires these
 classes into LOGGING; gunicorn.conf.py uses the same formatters for gunicorn's own lines.
 """
@@ -9,10 +15,33 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import datetime
 
 from utils.request_id import current_request_id
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators some viewers break on.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def escape_controls(text: str) -> str:
+    """`text` on one line: every control character written as its escape (\\n, \\x1b...)."""
+    return _CONTROLS.sub(_escape, text)
+
+
+def _indented_block(text: str) -> str:
+    """A traceback or stack below its record: controls escaped line by line, every line
+    indented, so an exception's message cannot start a line that looks like a record."""
+    return "\n".join("    " + escape_controls(line) for line in text.split("\n"))
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -70,9 +99,21 @@ class PlainFormatter(logging.Formatter):
         return iso_time(record)
 
     def format(self, record: logging.LogRecord) -> str:
+        """logging.Formatter.format, with the record's line escaped (every field of it) and
+        its traceback and stack indented below."""
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id.get()
-        return super().format(record)
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = escape_controls(self.formatMessage(record))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += "\n" + _indented_block(record.exc_text)
+        if record.stack_info:
+            line += "\n" + _indented_block(self.formatStack(record.stack_info))
+        return line
 
 
 class JsonFormatter(logging.Formatter):

@@ -111,12 +111,15 @@ def _admit_in_database(key: str, *, limit: int, duration: float, now: datetime) 
     return ends_at  # contended on every round: refuse rather than count past the limit
 
 
-def address_group(ident: str) -> str:
+def address_group(ident: str | None) -> str | None:
     """The key a client address is counted under: an IPv4 address as it is, an IPv6 address
     as its /64 network (written as the network's first address, still a valid IP for django-axes'
     column). One IPv6 subscriber is given a /64 or more and may use any of its 2**64 addresses:
     counting single addresses would give that one client unlimited requests. An IPv4-mapped
-    address counts as its IPv4 address; anything that is no address is counted as it is."""
+    address counts as its IPv4 address; anything that is no address (None for a request
+    without REMOTE_ADDR) is counted as it is."""
+    if not ident:
+        return ident
     try:
         address = ipaddress.ip_address(ident.strip())
     except ValueError:
@@ -128,7 +131,7 @@ def address_group(ident: str) -> str:
     return str(address)
 
 
-def client_ident(request) -> str:
+def client_ident(request) -> str | None:
     """The client as every per-address limit counts it (throttles, the login lockout): the
     address NUM_PROXIES points at (X-Forwarded-For only counts behind that many proxies),
     grouped by address_group."""

@@ -19,7 +19,7 @@ from libs.qiniu import stream_etag
 from utils.html import sanitize_html
 from utils.uploads import validate_image_upload, validate_video_upload
 
-from .mp4 import format_duration, mp4_duration
+from .mp4 import ImplausibleDuration, format_duration, mp4_duration
 
 CENT = Decimal("0.01")
 MONEY = {"max_digits": 10, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
@@ -356,13 +356,28 @@ class CourseSection(CatalogModel):
         if self.video and not self.video._committed:
             self.video_size = self.video.size
             self.video_etag = stream_etag(self.video.file)
-            # A new file's own length wins over what was typed for the old one; not an MP4: kept.
-            length = mp4_duration(self.video.file)
+            # A new file's own length wins over what was typed for the old one; not an MP4 (or
+            # a header clean() refuses, when saved without it): kept.
+            try:
+                length = mp4_duration(self.video.file)
+            except ImplausibleDuration:
+                length = None
             if length is not None:
                 self.duration = format_duration(length)
         elif not self.video:
             self.video_size, self.video_etag = None, ""
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """A video whose MP4 header states an impossible length is refused with a form error
+        (it used to reach save() and answer 500: OverflowError)."""
+        super().clean()
+        if self.video and not self.video._committed:
+            try:
+                mp4_duration(self.video.file)
+            except ImplausibleDuration:
+                message = _("视频文件头中的时长超过 24 小时,文件可能已损坏,请重新导出后上传")
+                raise ValidationError({"video": message}) from None
 
 
 class CourseDocument(models.Model):

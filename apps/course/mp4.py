@@ -1,7 +1,10 @@
 """A video's duration read from its MP4 header: the `mvhd` box inside `moov` (ISO/IEC 14496-12).
 
 Only box headers are read (seeking over the media data), so a large upload costs a few reads.
-Anything that is not a readable MP4 gives None; the caller keeps what staff typed.
+Anything that is not a readable MP4 gives None; the caller keeps what staff typed. A header that
+states a duration no lesson has (over MAX_DURATION: a crafted or broken file; `mvhd` version 1
+holds 64 bits, up to 10**19 seconds, past what timedelta can hold) raises ImplausibleDuration,
+which the admin shows as a form error.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from datetime import timedelta
 from typing import BinaryIO
 
 _MAX_BOXES = 10_000  # a hostile file of tiny boxes cannot keep us busy
+MAX_DURATION = timedelta(hours=24)  # a section's video; anything longer is not a lesson
+
+
+class ImplausibleDuration(ValueError):
+    """The MP4 header says the video lasts longer than MAX_DURATION."""
 
 
 def _boxes(stream: BinaryIO, start: int, end: int | None):
@@ -44,7 +52,8 @@ def _boxes(stream: BinaryIO, start: int, end: int | None):
 
 
 def mp4_duration(stream: BinaryIO) -> timedelta | None:
-    """The movie's duration from `moov/mvhd`, or None when the file has none (not an MP4)."""
+    """The movie's duration from `moov/mvhd`, or None when the file has none (not an MP4).
+    Raises ImplausibleDuration for a duration over MAX_DURATION."""
     try:
         stream.seek(0)
         moov = next(((s, e) for kind, s, e in _boxes(stream, 0, None) if kind == b"moov"), None)
@@ -71,7 +80,10 @@ def _mvhd_duration(stream: BinaryIO, start: int) -> timedelta | None:
     timescale, duration = struct.unpack(layout, data)
     if not timescale or duration in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
         return None
-    return timedelta(seconds=duration / timescale)
+    seconds = duration / timescale  # a float: no overflow, unlike timedelta
+    if seconds > MAX_DURATION.total_seconds():
+        raise ImplausibleDuration(f"mvhd duration of {seconds:.0f} s")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(length: timedelta) -> str:

@@ -1,22 +1,32 @@
-"""How django-axes sees an admin login: who the client is, which account it tries, the page a
-locked-out client gets (wired in settings.AXES_*), and the gate that makes simultaneous attempts
-wait for each other."""
+"""The password lockout, shared by the admin login and the API login (`user/user/mul_login/`):
+how django-axes sees an attempt (who the client is, which account it tries, what counts on each
+path), the answer a locked-out client gets (the admin's page, the API's envelope, both 429), and
+the gate that makes simultaneous attempts wait for each other. Wired in settings.AXES_*.
+
+Failures count per account on both paths, whatever the client's address: guesses at a staff
+password through the API lock the admin too, and the other way round. The admin also locks
+per client address; the API counts addresses with its own throttle instead (LoginIpThrottle),
+so shoppers sharing one address do not lock each other out of the shop.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.throttling import BaseThrottle
+from django.utils.translation import ngettext
+from rest_framework import exceptions
+
+from utils.throttling import client_ident
 
 from .backends import find_account
 from .models import LoginGate
@@ -25,24 +35,22 @@ from .models import LoginGate
 _MAX_KEY = 255
 
 
-class AdminLoginAxesHandler(AxesDatabaseHandler):
-    """Axes' database handler, counting failures of the admin login only.
-
-    AXES_ONLY_ADMIN_SITE makes axes lock the admin only, but axes would still record every
-    failed API login: rows nobody reads for a lock, and a way for API guesses at someone's
-    account to lock that person out of the admin. The API has its own throttles.
-    """
-
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs) -> None:
-        if request is None or not self.is_admin_request(request):
-            return
-        super().user_login_failed(sender, credentials, request, **kwargs)
-
-
 def client_ip(request: HttpRequest) -> str:
     """The client address exactly as the API throttles compute it (REST_FRAMEWORK NUM_PROXIES:
-    X-Forwarded-For only counts behind that many proxies), so the admin and the API agree."""
-    return BaseThrottle().get_ident(request)
+    X-Forwarded-For only counts behind that many proxies; IPv6 by /64), so the admin and the
+    API agree."""
+    return client_ident(request)
+
+
+def _is_admin(request_or_attempt) -> bool:
+    path = getattr(request_or_attempt, "path", None) or getattr(request_or_attempt, "path_info", "")
+    return str(path).startswith(reverse("admin:index"))
+
+
+def lockout_parameters(request_or_attempt, credentials: dict | None = None) -> list[str]:
+    """What locks (settings.AXES_LOCKOUT_PARAMETERS): on the admin, too many failures from one
+    address or against one account; elsewhere (the API login), against one account."""
+    return ["ip_address", "username"] if _is_admin(request_or_attempt) else ["username"]
 
 
 def account_key(request: HttpRequest, credentials: dict | None) -> str | None:
@@ -55,15 +63,59 @@ def account_key(request: HttpRequest, credentials: dict | None) -> str | None:
     if not identifier:
         return None
     identifier = str(identifier)[:_MAX_KEY]
-    user = find_account(identifier)
-    return user.get_username() if user is not None else identifier
+    # Axes asks several times per attempt: look the account up once per request.
+    known = request.__dict__.setdefault("_luffy_account_keys", {})
+    if identifier not in known:
+        user = find_account(identifier)
+        known[identifier] = user.get_username() if user is not None else identifier
+    return known[identifier]
 
 
-def admin_lockout_response(
+def _cooloff_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+class LoginLocked(exceptions.Throttled):
+    """The API's answer while the account is locked: the same 429 as the admin's page, in the
+    envelope, with `wait` the whole cool-off (the lock ends a cool-off after the last counted
+    failure, which the client does not know)."""
+
+    def __init__(self) -> None:
+        minutes = _cooloff_minutes()
+        super().__init__(
+            wait=settings.AXES_COOLOFF_TIME.total_seconds(),
+            detail=ngettext(
+                "登录失败次数过多,此账号已暂时锁定。"
+                "请 %(minutes)d 分钟后再试,或使用短信验证码登录。",
+                "登录失败次数过多,此账号已暂时锁定。"
+                "请 %(minutes)d 分钟后再试,或使用短信验证码登录。",
+                minutes,
+            )
+            % {"minutes": minutes},
+        )
+
+
+def is_locked_out(request) -> bool:
+    """Axes refused this request's attempt, or counted the failure that reached the limit."""
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def forget_failures(account: str) -> None:
+    """A right password: the account's failures no longer count (AXES_RESET_ON_SUCCESS does
+    this for the admin, through the login signal the API does not send)."""
+    AccessAttempt.objects.filter(username=account).delete()
+
+
+def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
 ) -> HttpResponse:
-    """The admin login page's own frame with a message saying why and for how long (429)."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    """The admin login page's own frame with a message saying why and for how long (429); the
+    429 envelope anywhere else (the API answers LoginLocked itself; this is the fallback)."""
+    if not _is_admin(request):
+        detail = LoginLocked()
+        body = {"code": 429, "msg": str(detail.detail), "wait": detail.wait}
+        return JsonResponse(body, status=429)
+    minutes = _cooloff_minutes()
     context = {
         **admin.site.each_context(request),
         "title": _("登录已暂时锁定"),

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -33,6 +34,7 @@ from utils.exceptions import Conflict, ServiceUnavailable
 from utils.logging import get_logger
 from utils.public_urls import absolute_url
 
+from . import lockout
 from .models import SmsCode, User
 from .sms import SmsDeliveryError, get_sms_backend
 
@@ -156,6 +158,26 @@ def register_by_mobile(mobile: str, code: str, password: str) -> User:
     except IntegrityError:
         # Another request registered the same mobile (or took the username) a moment ago.
         raise Conflict(_("该手机号已注册")) from None
+
+
+def log_in_with_password(request: HttpRequest, *, username: str, password: str) -> User:
+    """The account `username` (its username, mobile or e-mail) names, when `password` is its
+    password; else 400, or 429 while the account is locked.
+
+    Failures count against the account in the lockout the admin login shares
+    (apps/user/lockout.py), whatever the client's address. Attempts on one account run one
+    after another (its gate), so simultaneous guesses cannot all be checked against the same
+    count; the check and the count happen inside authenticate() (django-axes).
+    """
+    account = lockout.account_key(request, {"username": username})
+    with lockout.login_gates([f"account:{account}"]):
+        user = authenticate(request, username=username, password=password)
+    if user is not None:
+        lockout.forget_failures(account)
+        return user
+    if lockout.is_locked_out(request):
+        raise lockout.LoginLocked()
+    raise exceptions.ValidationError({"non_field_errors": [_("用户名或密码错误")]})
 
 
 def user_by_mobile(mobile: str) -> User:

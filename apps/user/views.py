@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -109,7 +108,10 @@ class UserViewSet(FirstRefusalThrottling, ViewSet):
     @extend_schema(
         summary="Log in with a password",
         description="`username` may be the username, the mobile number or the e-mail. A wrong "
-        "pair is a 400; attempts are limited per client address (429). " + openapi.TOKENS,
+        "pair is a 400; attempts are limited per client address (429), and failures count "
+        "per account together with the admin login's: ADMIN_LOGIN_FAILURE_LIMIT (10) of them "
+        "lock the account on both for ADMIN_LOGIN_COOLOFF_MINUTES (15), whatever the address "
+        "(429 with `wait`). " + openapi.TOKENS,
         examples=[openapi.PASSWORD_LOGIN, openapi.LOGGED_IN],
         request=PasswordLoginSerializer,
         responses=LoginResponseSerializer,
@@ -117,9 +119,7 @@ class UserViewSet(FirstRefusalThrottling, ViewSet):
     @action(methods=["post"], detail=False, throttle_classes=[LoginIpThrottle])
     def mul_login(self, request: Request) -> APIResponse:
         data = validated(PasswordLoginSerializer, request.data)
-        user = authenticate(request, username=data["username"], password=data["password"])
-        if user is None:
-            raise exceptions.ValidationError({"non_field_errors": [_("用户名或密码错误")]})
+        user = services.log_in_with_password(request, **data)
         return APIResponse(msg=_("登录成功"), **services.login_payload(user, request))
 
     @extend_schema(

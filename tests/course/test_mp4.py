@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.course.demo_media import DEMO_VIDEO_FILE
-from apps.course.mp4 import format_duration, mp4_duration
+from apps.course.mp4 import ImplausibleDuration, format_duration, mp4_duration
 from tests.factories import SectionFactory
 
 LESSON = DEMO_VIDEO_FILE  # the demo lesson: 6 s, H.264, 107 KiB
@@ -77,3 +77,60 @@ def test_a_video_that_is_not_an_mp4_keeps_the_typed_duration():
 
     section.refresh_from_db()
     assert section.duration == "12:34"
+
+
+@pytest.mark.parametrize(
+    ("version", "timescale", "duration"),
+    [
+        (1, 1, 2**63),  # 10**19 seconds: past what timedelta holds (the OverflowError)
+        (1, 1000, 2**40),  # 35 years
+        (0, 1, 2**32 - 2),  # 136 years in a version 0 header
+        (0, 1, 24 * 3600 + 1),
+    ],
+)
+def test_a_header_stating_more_than_a_day_is_refused_as_implausible(version, timescale, duration):
+    data = box(b"moov", mvhd(version, timescale, duration))
+
+    with pytest.raises(ImplausibleDuration):
+        mp4_duration(io.BytesIO(data))
+
+
+def test_a_day_exactly_is_still_a_duration():
+    data = box(b"moov", mvhd(1, 1, 24 * 3600))
+    assert mp4_duration(io.BytesIO(data)) == timedelta(days=1)
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_crafted_mp4_with_a_form_error_not_a_500(client):
+    """Before: OverflowError in mp4_duration, a 500 page for staff."""
+    from tests.factories import ChapterFactory, UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    chapter = ChapterFactory()
+    crafted = box(b"ftyp", b"isom\0\0\0\0") + box(b"moov", mvhd(1, 1, 2**63))
+    data = {
+        "course": chapter.course_id,
+        "chapter": chapter.chapter,
+        "name": chapter.name,
+        "summary": "",
+        "pub_date": "2026-01-02",
+        "orders": 0,
+        "is_show": "on",
+        "coursesections-TOTAL_FORMS": 1,
+        "coursesections-INITIAL_FORMS": 0,
+        "coursesections-MIN_NUM_FORMS": 0,
+        "coursesections-MAX_NUM_FORMS": 1000,
+        "coursesections-0-chapter": chapter.pk,
+        "coursesections-0-name": "Crafted",
+        "coursesections-0-section_type": 2,
+        "coursesections-0-duration": "10:00",
+        "coursesections-0-orders": 1,
+        "coursesections-0-is_show": "on",
+        "coursesections-0-video": SimpleUploadedFile("x.mp4", crafted, content_type="video/mp4"),
+    }
+
+    response = client.post(f"/admin/course/coursechapter/{chapter.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert "时长超过 24 小时" in response.content.decode()
+    assert not chapter.coursesections.filter(name="Crafted").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -165,3 +166,29 @@ def test_media_is_served_as_files_and_videos_only_through_checked_signed_links(
     assert "X-Accel-Redirect" not in video.headers
     assert ranged.status == 206 and ranged.body == b"\x00\x00\x00\x18ftypmp"
     assert get["/media/signed/forged/"].status == 403
+
+
+def _get_from(source: str, port: int, path: str) -> int:
+    """The status of a GET sent from the loopback address `source` (not 127.0.0.1)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(source, 0)) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        head = s.recv(1024).decode("latin-1")
+    return int(head.split()[1])
+
+
+def test_readiness_is_only_for_internal_addresses_and_liveness_for_all(tmp_path, node):
+    """Before: /health/ready/ (a migration plan, a cache and a storage write per request) was
+    answered to anyone. 127.0.0.2 stands for an outside client: not in the allow list."""
+    nginx = make_nginx(tmp_path, [node.port])
+    nginx.start()
+    try:
+        outside_ready = _get_from("127.0.0.2", nginx.port, "/health/ready/")
+        outside_live = _get_from("127.0.0.2", nginx.port, "/health/")
+        inside_ready = http_request("GET", nginx.url + "/health/ready/")
+    finally:
+        nginx.stop()
+    assert outside_ready == 403
+    assert outside_live == 200
+    # Passed on to the app (its empty database has no tables yet: not ready).
+    assert inside_ready.status in (200, 503)
+    assert node.served("/health/ready/") == 1

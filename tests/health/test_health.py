@@ -80,3 +80,24 @@ def test_health_refuses_writes_with_the_405_envelope(url):
     response = Client().post(url)
     assert response.status_code == 405
     assert response.json() == {"code": 405, "msg": "方法不允许"}
+
+
+@pytest.mark.django_db
+def test_readiness_runs_its_checks_once_per_period_for_a_burst(settings, monkeypatch):
+    """Before: every request ran every check (a migration plan, a cache write, a storage
+    write: a Qiniu call in production), for anyone who asked."""
+    from apps.health import checks, views
+
+    settings.HEALTH_READY_CACHE_SECONDS = 5
+    runs = []
+    monkeypatch.setattr(views, "run_checks", lambda: runs.append(1) or checks.run_checks())
+    monkeypatch.setattr(views, "recent_checks", views.RecentChecks())
+
+    answers = [Client().get(READY) for _ in range(20)]
+
+    assert [a.status_code for a in answers] == [200] * 20
+    assert len(runs) == 1
+    clock = views.time.monotonic() + 6
+    monkeypatch.setattr(views.time, "monotonic", lambda: clock)
+    assert Client().get(READY).status_code == 200
+    assert len(runs) == 2  # a few seconds later it is checked again

@@ -18,6 +18,9 @@ from urllib.parse import urlencode
 
 import jwt
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -280,21 +283,28 @@ def test_the_token_of_a_deleted_account_is_401(victims_order, course, method, ur
 
 def test_password_guessing_is_locked_out_even_for_the_right_password(api_client, user, monkeypatch):
     limit, window = rate(LoginIpThrottle)
+    assert limit == settings.AXES_FAILURE_LIMIT  # both limits are reached by the same guess
     identities = cycle([user.username, user.mobile, user.email])
     for n in range(limit):  # JSON or form, by username, mobile or e-mail: every guess counts
         guess = {"username": next(identities), "password": f"guess-{n}"}
         response = api_client.post(MUL_LOGIN_URL, guess, format="json" if n % 2 else "multipart")
-        assert_error(response, 400)
+        assert_error(response, 400 if n < limit - 1 else 429)  # the last one locks the account
 
     right = {"username": user.username, "password": TEST_PASSWORD}
     with nothing_changes():
         for _ in range(3):
             body = assert_error(api_client.post(MUL_LOGIN_URL, right, format="json"), 429)
-            assert 0 < body["wait"] <= window and "token" not in body
+            assert body["wait"] > 0 and "token" not in body
+        # From another address too: the account is locked, whoever asks.
+        other = api_client.post(MUL_LOGIN_URL, right, format="json", REMOTE_ADDR="10.7.7.7")
+        assert_error(other, 429)
 
-    # The lock holds for the window, not for ever.
+    # The locks hold for the address's window and the account's cool-off, not for ever.
     later = time.time() + window + 1
     monkeypatch.setattr(LoginIpThrottle, "timer", lambda self: later)
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
     response = api_client.post(MUL_LOGIN_URL, right, format="json")
     assert response.status_code == 200 and response.json()["token"]
 

@@ -1,5 +1,6 @@
-"""The admin login is locked after repeated failures, per client IP and per account
-(django-axes, counted in the database), whichever identifier names the account."""
+"""The password logins (admin and API) lock after repeated failures: per account on both, shared,
+whatever the address; per client address (IPv6: per /64) on the admin (django-axes, counted in
+the database), whichever identifier names the account."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from apps.user.models import LoginGate
 from tests.factories import TEST_PASSWORD, UserFactory
 
-from .helpers import MUL_LOGIN_URL, assert_ok
+from .helpers import MUL_LOGIN_URL, assert_error, assert_ok
 
 LOGIN = "/admin/login/"
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -137,27 +138,66 @@ def test_api_login_still_works_with_the_lockout_backend_first(api_client, staff)
     assert body["username"] == staff.username
 
 
-def test_failed_api_logins_count_nothing_towards_the_admin_lock(api_client, staff):
-    """The API has its own throttles; its guesses must not lock the staff out of the admin."""
-    for i in range(LIMIT + 2):
-        api_client.post(
-            MUL_LOGIN_URL, {"username": staff.mobile, "password": f"wrong-{i}"}, format="json"
-        )
-        cache.clear()  # past the API's own per-IP throttle
-
-    assert AccessAttempt.objects.count() == 0
-    assert logged_in(admin_login(staff.mobile, TEST_PASSWORD, ip="127.0.0.1"))
-
-
-def test_api_login_is_not_turned_into_the_admin_lockout_page(api_client, staff):
-    """The admin lock is the admin's: the API keeps its envelope (and its own throttles)."""
-    for i in range(LIMIT):
-        admin_login(staff.mobile, f"wrong-{i}", ip="127.0.0.1")
-
-    response = api_client.post(
-        MUL_LOGIN_URL, {"username": staff.mobile, "password": TEST_PASSWORD}, format="json"
+def api_login(identifier: str, password: str, ip: str):
+    return APIClient(REMOTE_ADDR=ip).post(
+        MUL_LOGIN_URL, {"username": identifier, "password": password}, format="json"
     )
-    assert_ok(response)
+
+
+def test_api_guesses_from_many_addresses_lock_the_account_on_the_admin_too(staff):
+    """Before: the API counted per address only, so a staff password could be guessed from
+    many addresses there and then used once on the admin."""
+    answers = [
+        api_login(staff.mobile, f"wrong-{i}", ip=f"198.51.100.{i}").status_code
+        for i in range(LIMIT + 5)
+    ]
+
+    assert answers == [400] * (LIMIT - 1) + [429] * 6  # the attempt reaching the limit: 429
+    right_on_api = api_login(staff.username, TEST_PASSWORD, ip="203.0.113.9")
+    body = assert_error(right_on_api, 429)
+    assert LOCK_MESSAGE in body["msg"]
+    assert body["wait"] == settings.AXES_COOLOFF_TIME.total_seconds()
+    assert locked(admin_login(staff.email, TEST_PASSWORD, ip="203.0.113.10"))
+    # Refused attempts were not checked: the count stayed at the limit.
+    assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == LIMIT
+
+
+def test_admin_failures_lock_the_api_login_with_the_same_429(staff):
+    for i in range(LIMIT):
+        admin_login(staff.username, f"wrong-{i}", ip=f"10.9.0.{i}")
+
+    response = api_login(staff.mobile, TEST_PASSWORD, ip="203.0.113.9")
+
+    body = assert_error(response, 429)
+    assert LOCK_MESSAGE in body["msg"]
+    assert "token" not in body
+
+
+def test_shoppers_sharing_an_address_do_not_lock_each_other_out_of_the_api(staff, forget_throttles):
+    """The API locks accounts, not addresses: its throttle is what limits one address."""
+    for i in range(LIMIT):
+        api_login(f"someone-{i}", "wrong", ip="10.8.8.8")
+        forget_throttles()  # past the API's own per-address throttle
+
+    assert_ok(api_login(staff.mobile, TEST_PASSWORD, ip="10.8.8.8"))
+
+
+def test_a_right_api_password_under_the_limit_clears_the_accounts_count(staff):
+    for i in range(LIMIT - 1):
+        api_login(staff.mobile, f"wrong-{i}", ip=f"198.51.100.{i}")
+
+    assert_ok(api_login(staff.mobile, TEST_PASSWORD, ip="198.51.100.200"))
+
+    assert not AccessAttempt.objects.filter(username=staff.username).exists()
+    assert api_login(staff.mobile, "wrong-again", ip="198.51.100.201").status_code == 400
+
+
+def test_an_ipv6_client_is_locked_out_of_the_admin_for_its_whole_64(staff):
+    for i in range(LIMIT):
+        admin_login(f"nobody-{i}", "wrong", ip=f"2001:db8:7:7::{i + 1:x}")
+
+    assert locked(admin_login(staff.username, TEST_PASSWORD, ip="2001:db8:7:7:ffff::1"))
+    assert logged_in(admin_login(staff.username, TEST_PASSWORD, ip="2001:db8:7:8::1"))
 
 
 def test_gate_rows_of_clients_gone_quiet_for_a_cool_off_are_dropped(staff):

@@ -140,9 +140,9 @@ def test_mul_login_ambiguous_email_logs_nobody_in(api_client):
 
 @pytest.mark.django_db
 def test_mul_login_is_throttled_at_10_a_minute_per_ip(api_client, user):
-    wrong = {"username": user.username, "password": "wrong-password"}
-    for _ in range(10):
-        assert_error(api_client.post(MUL_LOGIN_URL, wrong, format="json"), 400)
+    for n in range(10):  # other accounts each time: the address's limit, not an account's
+        guess = {"username": f"nobody-{n}", "password": "wrong-password"}
+        assert_error(api_client.post(MUL_LOGIN_URL, guess, format="json"), 400)
     right = {"username": user.username, "password": TEST_PASSWORD}
     body = assert_error(api_client.post(MUL_LOGIN_URL, right, format="json"), 429)
     assert "token" not in body
@@ -156,8 +156,9 @@ def test_mul_login_is_throttled_at_10_a_minute_per_ip(api_client, user):
 @pytest.mark.django_db
 def test_mul_login_throttle_is_not_reset_by_a_made_up_forwarded_for(api_client, user):
     wrong = {"username": user.username, "password": "wrong-password"}
-    for _ in range(10):
-        assert_error(api_client.post(MUL_LOGIN_URL, wrong, format="json"), 400)
+    for n in range(10):  # other accounts each time: the address's limit, not an account's
+        guess = {"username": f"nobody-{n}", "password": "wrong-password"}
+        assert_error(api_client.post(MUL_LOGIN_URL, guess, format="json"), 400)
     response = api_client.post(
         MUL_LOGIN_URL, wrong, format="json", HTTP_X_FORWARDED_FOR="203.0.113.7"
     )

@@ -1,5 +1,6 @@
-"""Account limits under real concurrency and across processes (MariaDB): the admin lockout is
-counted in the database, and a refresh token is traded for new tokens at most once."""
+"""Account limits under real concurrency and across processes (MariaDB): the password lockout
+(admin and API) is counted in the database, and a refresh token is traded for new tokens at
+most once."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import TEST_PASSWORD, UserFactory
 
-from .helpers import REFRESH_URL
+from .helpers import MUL_LOGIN_URL, REFRESH_URL
 
 pytestmark = [pytest.mark.mysql_only, pytest.mark.django_db(transaction=True)]
 
@@ -67,6 +68,26 @@ def test_30_concurrent_admin_guesses_from_one_ip_get_at_most_the_limit_evaluated
     assert evaluated == LIMIT
     assert answers.count(200) == LIMIT - 1  # the attempt reaching the limit gets the lock page
     assert _admin_post(staff.mobile, TEST_PASSWORD, ip="10.1.1.1") == 429
+
+
+def test_30_concurrent_api_guesses_at_one_account_from_30_addresses_get_the_limit_evaluated():
+    """The API login shares the admin's lock per account, and its gate: simultaneous guesses
+    from many addresses cannot all be checked against the same count."""
+    staff = UserFactory(is_staff=True, is_superuser=True)
+
+    def guess(i: int) -> int:
+        client = APIClient(REMOTE_ADDR=f"198.51.100.{i + 1}")
+        body = {"username": staff.mobile, "password": f"wrong-{i}"}
+        return client.post(MUL_LOGIN_URL, body, format="json").status_code
+
+    answers = _all_at_once(30, guess)
+
+    evaluated = AccessAttempt.objects.aggregate(n=Sum("failures_since_start"))["n"]
+    print(f"\n30 concurrent API logins, 30 addresses: {evaluated} evaluated")
+    assert set(answers) <= {400, 429}, answers
+    assert evaluated == LIMIT
+    assert answers.count(400) == LIMIT - 1  # the attempt reaching the limit gets the 429
+    assert _admin_post(staff.mobile, TEST_PASSWORD, ip="10.4.4.4") == 429
 
 
 def test_failures_counted_by_another_process_lock_this_one_out():

@@ -11,9 +11,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+
+from utils.logging import JsonFormatter, PlainFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 ISO_WITH_ZONE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
@@ -157,3 +160,47 @@ def test_a_bad_host_header_is_one_warning_line_without_a_traceback(console):
         "probe-000001",
     )
     assert "Invalid HTTP_HOST header: 'evil.example'" in match["message"]
+
+
+FORGED = "A1\r\n2026-12-07T10:00 INFO paid\x1b[2J\u2028x"
+
+
+@pytest.mark.django_db
+def test_a_notify_cannot_forge_a_log_line_with_its_out_trade_no(console):
+    """Before: the out_trade_no went into the line as it came, newline and all."""
+    Client().post(
+        "/api/v1/order/success/",
+        urlencode({"out_trade_no": FORGED, "sign": "QUJD", "trade_status": "TRADE_SUCCESS"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    lines = lines_of(console)
+    notify = [line for line in lines if "Alipay notify for" in line]
+    assert len(notify) == 1 and PLAIN_LINE.match(notify[0])
+    assert "A1\\r\\n2026-12-07T10:00 INFO paid\\x1b[2J\\u2028x" in notify[0]
+    assert not any(line.startswith("2026-12-07T10:00 INFO") for line in lines)
+
+
+def test_every_field_of_a_plain_line_is_escaped_and_a_traceback_is_indented():
+    formatter = PlainFormatter()
+    try:
+        raise ValueError("bad\nINFO forged line")
+    except ValueError:
+        record = logging.LogRecord(
+            "luffy.x\n", logging.ERROR, __file__, 1, "got %s", ("a\tb\x00",), sys.exc_info()
+        )
+    record.request_id = "rid\r\n"
+
+    first, *rest = formatter.format(record).split("\n")
+
+    assert first.endswith("ERROR luffy.x\\n [rid\\r\\n] got a\\tb\\x00")
+    assert rest and all(line.startswith("    ") for line in rest)
+    assert rest[-2:] == ["    ValueError: bad", "    INFO forged line"]  # indented too
+    assert not any(line.startswith("INFO") for line in rest)
+
+
+def test_json_lines_stay_one_object_a_line():
+    record = logging.LogRecord("luffy.x", logging.INFO, __file__, 1, "%s", (FORGED,), None)
+    line = JsonFormatter().format(record)
+    assert "\n" not in line and "\r" not in line
+    assert json.loads(line)["message"] == FORGED
