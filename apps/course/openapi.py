@@ -69,9 +69,15 @@ COURSE_DETAIL = OpenApiExample(
     value={
         **COURSE,
         "pub_date": "2026-01-05",
+        "description": "<h2>课程简介</h2><p>从零到上线一个商城。</p><ul><li>Django + Vue</li></ul>",
         "course_category": {"id": 1, "name": "Python"},
         "owned": False,
     },
+    response_only=True,
+)
+TEACHER_COURSES = OpenApiExample(
+    "A teacher and their courses",
+    value={**TEACHER, "courses": [COURSE]},
     response_only=True,
 )
 CHAPTERS = OpenApiExample(

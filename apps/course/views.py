@@ -269,6 +269,7 @@ def signed_media(request: HttpRequest, token: str) -> HttpResponse:
     "Get a teacher and their courses",
     "A shown teacher with the visible courses they teach, each as the course list shows it "
     "(price, section previews). A hidden or deleted teacher is a 404.",
+    openapi.TEACHER_COURSES,
 )
 class TeacherDetailView(RetrieveAPIView):
     serializer_class = TeacherCoursesSerializer
