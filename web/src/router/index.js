@@ -1,12 +1,13 @@
 // Routes of the storefront (history mode: Django answers every non-API path with index.html).
+// Every page is its own chunk, loaded when first visited: the entry holds only the shell
+// (header, footer, router, store) and the home page's chunk loads beside it.
 import { createRouter, createWebHistory } from 'vue-router'
-import HomePage from '../views/HomePage.vue'
 import { COURSE_TYPES } from '../api/course'
 import { useUserStore } from '../stores/user'
 import { setTitle } from '../utils/title'
 
 const routes = [
-  { path: '/', name: 'home', component: HomePage, meta: { title: '首页' } },
+  { path: '/', name: 'home', component: () => import('../views/HomePage.vue'), meta: { title: '首页' } },
   ...['free', 'actual', 'light'].map((courseType) => ({
     path: `/${courseType}`,
     name: courseType,
@@ -70,7 +71,8 @@ const routes = [
 export const router = createRouter({
   history: createWebHistory(),
   routes,
-  scrollBehavior: () => ({ top: 0 }),
+  // Back/forward return where the reader was; the skip link (#main) goes to the content.
+  scrollBehavior: (to, from, saved) => saved || (to.hash ? { el: to.hash } : { top: 0 }),
 })
 
 // Pages that need an account open the login dialog and continue there after logging in.
