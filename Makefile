@@ -49,7 +49,7 @@ test-sqlite:
 
 # The shared cache on a throwaway Redis (127.0.0.1:$REDIS_PORT): cache, throttle and page-cache tests.
 REDIS_TESTS := tests/deploy/test_redis_cache.py tests/utils/test_shared_cache_down.py \
-  tests/user/test_login.py tests/user/test_sms.py \
+  tests/user/test_login.py tests/user/test_sms.py tests/user/test_admin_lockout.py \
   tests/user/test_mobile_check.py tests/user/test_logout.py tests/user/test_password.py \
   tests/course/test_page_cache.py
 test-redis:

@@ -91,10 +91,14 @@ class TestOnRedis:
     def test_login_throttle_answers_429_past_the_limit_on_the_redis_cache(self):
         # Behaviour only: where the counter lives (cache or its own table) is the throttle's
         # business; with the shared cache on Redis the limit still holds.
-        user = UserFactory()
+        # Another account each time: the address's limit, not one account's lockout.
         client = APIClient()
-        wrong = {"username": user.username, "password": "wrong-password"}
-        statuses = [client.post(LOGIN_URL, wrong, format="json").status_code for _ in range(11)]
+        statuses = [
+            client.post(
+                LOGIN_URL, {"username": f"nobody-{n}", "password": "wrong"}, format="json"
+            ).status_code
+            for n in range(11)
+        ]
         assert statuses == [400] * 10 + [429]
 
     def test_a_catalog_change_bumps_the_version_every_node_reads_from_redis(self, redis_client):
