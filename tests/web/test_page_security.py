@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from apps.course.models import Course, CourseSection
+from apps.home.models import Banner
 from tests.factories import UserFactory
 from tests.support.browser import watch_csp
 from tests.web.conftest import TIMEOUT_MS, log_in
@@ -161,3 +162,20 @@ def test_the_watch_sees_a_violation_and_the_policy_blocks_inline_script(page: Pa
     assert page.evaluate("() => window.injected === undefined")
     assert any("script-src" in v for v in page.csp_violations), page.csp_violations
     page.csp_violations.clear()  # expected here: the fixture fails on any other
+
+
+def test_a_banner_link_never_becomes_script_on_the_home_page(page: Page, shop):
+    """A `javascript:` link saved before links were checked (update() skips validation) reaches
+    no href; shop paths stay in the app and http(s) pages stay plain links."""
+    first, second, third = Banner.objects.order_by("orders", "id")[:3]
+    Banner.objects.filter(pk=first.pk).update(link="javascript:alert(document.cookie)")
+    Banner.objects.filter(pk=second.pk).update(link="https://example.com/promo")
+
+    page.goto("/")
+    page.locator(".banner img").first.wait_for(state="attached")
+    hrefs = page.eval_on_selector_all(".banner a", "links => links.map(a => a.href)")
+
+    # an <a> without href ("" here) is no link at all: what the bad one became
+    assert "" in hrefs and not [h for h in hrefs if h and not h.startswith("http")], hrefs
+    assert "https://example.com/promo" in hrefs
+    assert any(h.endswith(third.link) for h in hrefs)
