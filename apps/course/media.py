@@ -18,11 +18,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 
-from apps.order.selectors import owns_course
 from libs.qiniu import client_for
 from utils.public_urls import absolute_url
 
-from . import selectors
+from . import ownership, selectors
 from .models import CourseSection
 
 # Different from every other use of SECRET_KEY (a media link is no token for anything else), and
@@ -123,7 +122,7 @@ def section_for_link(token: str) -> tuple[CourseSection, str]:
     if section is None or key is None:
         raise LinkRefused
     if not section.free_trial and not (
-        link.viewer_id and owns_course(link.viewer_id, section.course_id)
+        link.viewer_id and ownership.user_owns(link.viewer_id, section.course_id)
     ):
         raise LinkRefused
     return section, key

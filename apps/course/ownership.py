@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 OwnedLookup = Callable[[Any, Sequence[int]], set[int]]
 
 _lookup: OwnedLookup | None = None
@@ -27,3 +29,9 @@ def owned_course_ids(user: Any, course_ids: Sequence[int]) -> set[int]:
     if _lookup is None or not user.is_authenticated or not course_ids:
         return set()
     return _lookup(user, course_ids)
+
+
+def user_owns(user_id: int, course_id: int) -> bool:
+    """Whether the user with this id owns the course now (a refund takes it away): for a signed
+    media link, which names its viewer by id. The lookup reads only the user's id: no query."""
+    return course_id in owned_course_ids(get_user_model()(pk=user_id), [course_id])

@@ -28,11 +28,6 @@ def owned_course_ids(user: User | AnonymousUser, course_ids: list[int]) -> set[i
     )
 
 
-def owns_course(user_id: int, course_id: int) -> bool:
-    """Whether the user owns the course now (a refund takes the entitlement away)."""
-    return CourseEntitlement.objects.filter(user_id=user_id, course_id=course_id).exists()
-
-
 def owned_courses(user: User) -> QuerySet[Course]:
     """Courses the user owns, most recently granted first (hidden ones too: they were paid)."""
     return (
