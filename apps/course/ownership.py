@@ -12,14 +12,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 OwnedLookup = Callable[[Any, Sequence[int]], set[int]]
+DemoGrant = Callable[[Any, int], None]
 
 _lookup: OwnedLookup | None = None
+_demo_grant: DemoGrant | None = None
 
 
-def provide(lookup: OwnedLookup) -> None:
-    """Register the function answering which of some courses (ids) a logged-in user owns."""
-    global _lookup
-    _lookup = lookup
+def provide(lookup: OwnedLookup, *, demo_grant: DemoGrant | None = None) -> None:
+    """Register the function answering which of some courses (ids) a logged-in user owns,
+    and the one giving a user a course without an order (the demo data only: load_demo)."""
+    global _lookup, _demo_grant
+    _lookup, _demo_grant = lookup, demo_grant
 
 
 def owned_course_ids(user: Any, course_ids: Sequence[int]) -> set[int]:
@@ -27,3 +30,11 @@ def owned_course_ids(user: Any, course_ids: Sequence[int]) -> set[int]:
     if _lookup is None or not user.is_authenticated or not course_ids:
         return set()
     return _lookup(user, course_ids)
+
+
+def grant_for_demo(user: Any, course_id: int) -> bool:
+    """Give the demo learner a course (kept if owned); False with no shop registered."""
+    if _demo_grant is None:
+        return False
+    _demo_grant(user, course_id)
+    return True
