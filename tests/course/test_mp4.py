@@ -77,3 +77,23 @@ def test_a_video_that_is_not_an_mp4_keeps_the_typed_duration():
 
     section.refresh_from_db()
     assert section.duration == "12:34"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("05:07", 307),
+        ("1:02:03", 3723),
+        ("10:00", 600),
+        ("", None),
+        ("00:00", None),
+        ("约5分钟", None),
+        ("5", None),
+        ("１０:００", None),  # full-width digits are not a length
+        ("1:2:3:4", None),
+    ],
+)
+def test_a_typed_duration_gives_the_lessons_length_in_seconds(text, seconds):
+    from apps.course.mp4 import duration_seconds
+
+    assert duration_seconds(text) == seconds
