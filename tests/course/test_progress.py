@@ -408,3 +408,24 @@ def test_the_report_is_one_write_statement(owner, auth_client, sections, django_
     writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
     assert len(writes) == 1
     assert writes[0].lstrip().upper().startswith("UPDATE")
+
+
+# user + count + the page (teacher joined) + section previews + ownership + the page's progress
+MY_COURSES_QUERIES = 6
+
+
+@pytest.mark.parametrize("owned", [1, 6])
+def test_my_courses_take_fixed_queries_however_many_courses(
+    user, auth_client, owned, django_assert_num_queries
+):
+    for _ in range(owned):
+        course = CourseFactory()
+        for lesson in lessons(course, 3):
+            LessonProgress.objects.create(
+                user=user, section=lesson, course=course, position=5, watched=5
+            )
+        grant(user, course)
+
+    with django_assert_num_queries(MY_COURSES_QUERIES):
+        results = auth_client.get(reverse("user-courses")).json()["results"]
+    assert len(results) == owned
