@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from libs.qiniu import QiniuError
 from libs.qiniu.storage import undo_uploads_on_error
 
+from . import selectors
 from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
 
 
@@ -140,7 +141,7 @@ class CourseAdmin(StorageErrorsAsMessages, nested_admin.NestedModelAdmin, Catalo
     autocomplete_fields = ["teacher", "course_category"]
     inlines = [ChapterInline]
     # Counted by the services (students: grants and refunds) and on save (sections).
-    readonly_fields = ["students", "sections", "pub_sections"]
+    readonly_fields = ["students", "sections", "pub_sections", "learning_figures"]
     fieldsets = [
         (
             None,
@@ -172,7 +173,7 @@ class CourseAdmin(StorageErrorsAsMessages, nested_admin.NestedModelAdmin, Catalo
                 ]
             },
         ),
-        (_("统计"), {"fields": ["students", "sections", "pub_sections"]}),
+        (_("统计"), {"fields": ["students", "sections", "pub_sections", "learning_figures"]}),
         (_("展示"), {"fields": ["orders", "is_show", "is_delete"]}),
     ]
 
@@ -191,6 +192,17 @@ class CourseAdmin(StorageErrorsAsMessages, nested_admin.NestedModelAdmin, Catalo
         end = date_format(timezone.localtime(course.discount_end), "Y-m-d H:i")
         state = _("进行中") if course.discount_active() else ""
         return f"¥{course.discount_price} {start} ~ {end} {state}".strip()
+
+    @admin.display(description=_("学习情况"))
+    def learning_figures(self, course: Course) -> str:
+        if course.pk is None:
+            return "-"
+        figures = selectors.course_completion(course.pk)
+        return _("已开始 %(started)s 人,已学完 %(completed)s 人,平均进度 %(average)s%%") % {
+            "started": figures.started,
+            "completed": figures.completed,
+            "average": figures.average_percent,
+        }
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)

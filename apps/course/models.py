@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -425,3 +426,43 @@ class SearchCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.digest[:12]}: {self.found} (generation {self.generation})"
+
+
+class LessonProgress(models.Model):
+    """How far one learner got in one lesson (section): one row per learner and lesson.
+
+    Written by apps/course/services.py `record_progress` in one statement a report; rows stay
+    when a refund takes the course back, and are shown again if the learner owns it again.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="lesson_progress",
+        verbose_name=_("学员"),
+    )
+    section = models.ForeignKey(
+        CourseSection, on_delete=models.CASCADE, related_name="progress", verbose_name=_("课时")
+    )
+    # The section's course, copied at the first report: a course's figures (the learner's
+    # resume, staff's completion counts) read this table alone, by (course, user).
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="lesson_progress", verbose_name=_("课程")
+    )
+    position = models.PositiveIntegerField(_("播放位置(秒)"), default=0)
+    watched = models.PositiveIntegerField(_("已观看(秒)"), default=0)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("最近学习"), default=timezone.now)
+
+    class Meta:
+        db_table = "luffy_lesson_progress"
+        verbose_name = _("学习进度")
+        verbose_name_plural = verbose_name
+        constraints = [
+            models.UniqueConstraint(fields=["user", "section"], name="progress_user_section")
+        ]
+        indexes = [models.Index(fields=["course", "user"], name="progress_course_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.section_id}: {self.watched}s"

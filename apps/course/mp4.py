@@ -92,3 +92,15 @@ def format_duration(length: timedelta) -> str:
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+
+
+def duration_seconds(text: str) -> int | None:
+    """The seconds a `duration` as format_duration writes it ("05:07", "1:02:03") says; None
+    when staff typed something else (or nothing): such a lesson has no known length."""
+    parts = text.strip().split(":")
+    if not 2 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return seconds or None

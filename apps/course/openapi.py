@@ -64,6 +64,15 @@ CATEGORIES = OpenApiExample(
 )
 # List examples are one item: the docs put it in the page (or the array) themselves.
 COURSE_PAGE = OpenApiExample("A page of courses", value=COURSE, response_only=True)
+OWNED_COURSE_PAGE = OpenApiExample(
+    "A page of my courses",
+    value={
+        **COURSE,
+        "progress": 33,
+        "resume_section": {"section": 8, "name": "1.2 Setting up", "position": 130},
+    },
+    response_only=True,
+)
 COURSE_DETAIL = OpenApiExample(
     "A course",
     value={

@@ -12,6 +12,7 @@ from utils.serializers import MoneyField
 
 from .media import may_watch, section_media_url
 from .models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+from .services import MAX_SECONDS
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -178,3 +179,67 @@ class TeacherCoursesSerializer(TeacherSerializer):
 
     class Meta(TeacherSerializer.Meta):
         fields = [*TeacherSerializer.Meta.fields, "courses"]
+
+
+class ProgressReportSerializer(serializers.Serializer):
+    """What the player reports, in seconds (fractions dropped); a day or more is refused."""
+
+    position = serializers.FloatField(
+        min_value=0, max_value=MAX_SECONDS, help_text="Where the video is now (seconds)"
+    )
+    watched = serializers.FloatField(
+        min_value=0, max_value=MAX_SECONDS, help_text="Seconds of the lesson actually watched"
+    )
+    ended = serializers.BooleanField(
+        default=False, help_text="The video played to its end: the lesson is completed"
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        return {**attrs, "position": int(attrs["position"]), "watched": int(attrs["watched"])}
+
+
+class BeaconReportSerializer(ProgressReportSerializer):
+    """A report sent by `navigator.sendBeacon`, which cannot set headers: the token comes along."""
+
+    token = serializers.CharField(write_only=True, help_text="The access token of a login")
+
+
+class LessonStateSerializer(serializers.Serializer):
+    section = serializers.IntegerField()
+    position = serializers.IntegerField()
+    watched = serializers.IntegerField()
+    completed = serializers.BooleanField()
+
+
+class LessonProgressSerializer(LessonStateSerializer):
+    name = serializers.CharField()
+
+
+class ResumeSerializer(serializers.Serializer):
+    section = serializers.IntegerField(help_text="The lesson to open")
+    name = serializers.CharField()
+    position = serializers.IntegerField(help_text="Second to start it at")
+
+
+class CourseProgressSerializer(serializers.Serializer):
+    course = serializers.IntegerField()
+    progress = serializers.IntegerField(
+        source="percent", help_text="Completed lessons ÷ lessons, in percent (0-100)"
+    )
+    completed_lessons = serializers.IntegerField(source="completed")
+    lessons = LessonProgressSerializer(many=True)
+    resume_section = ResumeSerializer(source="resume", allow_null=True)
+
+
+class OwnedCourseSerializer(CourseSerializer):
+    """A course the learner owns, with how far they got in it."""
+
+    # Expects `learning` set by selectors.attach_course_progress().
+
+    progress = serializers.IntegerField(
+        source="learning.percent", read_only=True, help_text="Completed lessons, in percent"
+    )
+    resume_section = ResumeSerializer(source="learning.resume", read_only=True, allow_null=True)
+
+    class Meta(CourseSerializer.Meta):
+        fields = [*CourseSerializer.Meta.fields, "progress", "resume_section"]

@@ -12,5 +12,6 @@ class OrderConfig(AppConfig):
         from apps.course import ownership
 
         from .selectors import owned_course_ids
+        from .services import grant_without_order
 
-        ownership.provide(owned_course_ids)
+        ownership.provide(owned_course_ids, demo_grant=grant_without_order)

@@ -22,7 +22,9 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from apps.course import openapi as course_openapi
+from apps.course import selectors as course_selectors
 from apps.course.models import Course
+from apps.course.serializers import OwnedCourseSerializer
 from apps.course.views import CourseListMixin
 from libs import iPay
 from utils.logging import get_logger
@@ -295,15 +297,23 @@ class OrderCancelView(APIView):
 @documented_get(
     "List the courses I own",
     "Courses the logged-in user has bought (or was granted free), with the "
-    "course list's filters, ordering and paging; `section_link` is set on every section.",
-    course_openapi.COURSE_PAGE,
+    "course list's filters, ordering and paging; `section_link` is set on every section. "
+    "`progress` (completed lessons, percent) and `resume_section` (the lesson and second "
+    '"continue learning" opens) say how far the learner got.',
+    course_openapi.OWNED_COURSE_PAGE,
 )
 class OwnedCourseListView(CourseListMixin, ListAPIView):
     """Courses the logged-in user owns (with the catalog's filters and ordering)."""
 
     permission_classes = [IsAuthenticated]
+    serializer_class = OwnedCourseSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Course.objects.none()
         return selectors.owned_courses(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        course_selectors.attach_course_progress(self.request.user, page)
+        return page

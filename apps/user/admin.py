@@ -6,9 +6,12 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from apps.course import selectors as course_selectors
 from apps.order.models import CourseEntitlement, ManualGrant, Order
 
 from .models import SmsCode, User
@@ -112,10 +115,35 @@ class UserAdmin(PermissionLabels, DjangoUserAdmin):
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         (_("路飞学城资料"), {"fields": ["mobile", "icon"]}),
+        (_("学习进度"), {"fields": ["learning_progress"]}),
     ]
+    readonly_fields = ["learning_progress"]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["username", "mobile", "password1", "password2"]}),
     ]
+
+    @admin.display(description=_("各课程进度"))
+    def learning_progress(self, user: User) -> str:
+        found = course_selectors.learner_courses(user) if user.pk else []
+        if not found:
+            return "-"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {} / {} ({}%), {}</li>",
+                (
+                    (
+                        course.name,
+                        progress.completed,
+                        len(progress.lessons),
+                        progress.percent,
+                        date_format(timezone.localtime(at), "Y-m-d H:i"),
+                    )
+                    for course, progress, at in found
+                ),
+            ),
+        )
 
     def get_inlines(self, request, obj):
         # Only on an existing user's page: the add form has nothing to show yet.

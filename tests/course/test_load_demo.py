@@ -140,3 +140,26 @@ def test_only_the_staff_user_gets_into_the_admin(spec, status):
 
     assert client.login(username=spec["username"], password=spec["password"])
     assert client.get("/admin/course/course/").status_code == status
+
+
+def test_the_demo_learner_owns_a_course_and_is_partway_through_it(api_client):
+    from apps.course.management.commands.load_demo import DEMO_LEARNING
+
+    load()
+    load()  # a rerun neither duplicates nor resets the progress
+    login = api_client.post(
+        LOGIN_URL,
+        {"username": DEMO_USER["username"], "password": DEMO_USER["password"]},
+        format="json",
+    ).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"jwt {login['token']}")
+    course = Course.objects.get(name=DEMO_LEARNING)
+
+    (mine,) = api_client.get("/api/v1/user/courses/").json()["results"]
+    progress = api_client.get("/api/v1/course/progress/", {"course": course.pk}).json()["result"]
+
+    assert mine["id"] == course.pk
+    assert mine["progress"] == 22  # 2 of 9 lessons
+    assert progress["completed_lessons"] == 2
+    assert progress["resume_section"]["name"] == "1.3 课时3"
+    assert progress["resume_section"]["position"] == 3

@@ -134,3 +134,23 @@ def test_the_admin_refuses_a_crafted_mp4_with_a_form_error_not_a_500(client):
     assert response.status_code == 200
     assert "时长超过 24 小时" in response.content.decode()
     assert not chapter.coursesections.filter(name="Crafted").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("05:07", 307),
+        ("1:02:03", 3723),
+        ("10:00", 600),
+        ("", None),
+        ("00:00", None),
+        ("约5分钟", None),
+        ("5", None),
+        ("１０:００", None),  # full-width digits are not a length
+        ("1:2:3:4", None),
+    ],
+)
+def test_a_typed_duration_gives_the_lessons_length_in_seconds(text, seconds):
+    from apps.course.mp4 import duration_seconds
+
+    assert duration_seconds(text) == seconds

@@ -7,7 +7,7 @@ goes through `grants`.
 """
 
 from .errors import SettlementRejected
-from .grants import grant_courses, owned_course_ids, revoke_courses
+from .grants import grant_courses, grant_without_order, owned_course_ids, revoke_courses
 from .locks import lock_for_grant
 from .notify_log import PruneResult, prune_notifications
 from .placement import (
@@ -58,6 +58,7 @@ __all__ = [
     "finish_settlement",
     "grant_course",
     "grant_courses",
+    "grant_without_order",
     "is_redelivery",
     "lock_for_grant",
     "mark_closed",

@@ -9,6 +9,7 @@ detail shows `students`) in the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -45,6 +46,12 @@ def grant_courses(user_id: int, course_ids: Iterable[int], *, order: Order | Non
         Course.objects.filter(pk__in=new_ids).update(students=F("students") + 1)
         documents.invalidate(new_ids)
     return sorted(owned)
+
+
+def grant_without_order(user: Any, course_id: int) -> None:
+    """Give a user a course with neither order nor staff record: the demo data (load_demo)."""
+    with transaction.atomic():
+        grant_courses(user.pk, [course_id], order=None)
 
 
 def revoke_courses(order: Order, course_ids: Iterable[int]) -> list[int]:

@@ -1,5 +1,6 @@
-"""Load a demo catalog, a demo user and a staff user. Safe to run again: it updates the catalog
-in place and creates the users only when missing. Refuses to run with DEBUG off unless forced."""
+"""Load a demo catalog, a demo user (who owns a course and is partway through it) and a staff
+user. Safe to run again: it updates the catalog in place, creates the users only when missing and
+leaves the demo learner's progress alone. Refuses to run with DEBUG off unless forced."""
 
 from __future__ import annotations
 
@@ -12,8 +13,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.course import ownership
 from apps.course.demo_media import DEMO_VIDEO_KEY, attach_demo_media
-from apps.course.models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+from apps.course.models import (
+    Course,
+    CourseCategory,
+    CourseChapter,
+    CourseSection,
+    LessonProgress,
+    Teacher,
+)
+from apps.course.mp4 import duration_seconds
 
 DEMO_USER = {"username": "demo", "mobile": "13800000001", "password": "luffy-demo-2026"}
 STAFF_USER = {"username": "admin", "mobile": "13800000000", "password": "luffy-admin-2026"}
@@ -39,6 +49,8 @@ COURSES = [
     ("Pandas数据分析轻课", "light", "数据分析", "Alex", "19.90", ("新人特惠", "9.90"), 0),
     ("Flask轻课", "light", "Python", "Alex", "29.00", None, 1),
 ]
+
+DEMO_LEARNING = "Django框架实战"  # the course the demo learner owns and is studying
 
 CHAPTERS_PER_COURSE = 3
 SECTIONS_PER_CHAPTER = 3
@@ -85,6 +97,7 @@ class Command(BaseCommand):
         attach_demo_media(list(demo_courses), list(teachers.values()))
         self._user(DEMO_USER, staff=False)
         self._user(STAFF_USER, staff=True)
+        self._learning(now)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Course.objects.count()} courses in "
@@ -141,6 +154,31 @@ class Command(BaseCommand):
                         "free_trial": c == 1 and s == 1,
                     },
                 )
+
+    def _learning(self, now: datetime) -> None:
+        """The demo learner owns DEMO_LEARNING's course and is partway through it: two lessons
+        finished, the third paused a few seconds in (the demo video is 6 s long), so 继续学习
+        has somewhere to go. Progress already there (the learner's own) is left alone."""
+        learner = get_user_model().objects.get(username=DEMO_USER["username"])
+        course = Course.objects.get(name=DEMO_LEARNING)
+        if not ownership.grant_for_demo(learner, course.pk):
+            return  # a catalog without a shop: nobody owns anything
+        lessons = CourseSection.objects.filter(chapter__course=course, chapter__chapter=1)
+        for i, lesson in enumerate(lessons.order_by("orders", "id")):
+            length = duration_seconds(lesson.duration) or 0
+            watched, position = (length, length) if i < 2 else (3, 3)
+            LessonProgress.objects.get_or_create(
+                user=learner,
+                section=lesson,
+                defaults={
+                    "course": course,
+                    "position": position,
+                    "watched": watched,
+                    "completed_at": now - timedelta(days=2 - i) if i < 2 else None,
+                    "started_at": now - timedelta(days=3 - i),
+                    "updated_at": now - timedelta(days=2 - i),
+                },
+            )
 
     def _user(self, spec: dict[str, str], staff: bool) -> None:
         """Create the account when missing; an existing one (whose password someone may have
