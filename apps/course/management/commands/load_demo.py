@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.course.demo_media import DEMO_VIDEO_KEY, attach_demo_media
 from apps.course.models import Course, CourseCategory, CourseChapter, CourseSection, Teacher
+from apps.promotion.demo import ensure_demo_flash_sale
 
 DEMO_USER = {"username": "demo", "mobile": "13800000001", "password": "luffy-demo-2026"}
 STAFF_USER = {"username": "admin", "mobile": "13800000000", "password": "luffy-admin-2026"}
@@ -40,6 +41,8 @@ COURSES = [
     ("Flask轻课", "light", "Python", "Alex", "29.00", None, 1),
 ]
 
+# The paid course the demo's 限时秒杀 sells (apps/promotion/demo.py).
+FLASH_SALE_COURSE = "DRF与前后端分离项目"
 CHAPTERS_PER_COURSE = 3
 SECTIONS_PER_CHAPTER = 3
 
@@ -83,6 +86,7 @@ class Command(BaseCommand):
             self._course(i, course, categories, teachers, now)
         demo_courses = Course.objects.filter(name__in=[c[0] for c in COURSES]).order_by("orders")
         attach_demo_media(list(demo_courses), list(teachers.values()))
+        ensure_demo_flash_sale(Course.objects.get(name=FLASH_SALE_COURSE), now=now)
         self._user(DEMO_USER, staff=False)
         self._user(STAFF_USER, staff=True)
         self.stdout.write(
