@@ -8,9 +8,9 @@ class PromotionConfig(AppConfig):
     verbose_name = _("促销")
 
     def ready(self) -> None:
-        # An order that ends unpaid (cancelled, timed out) gives its flash-sale seat back.
+        # An order that ends unpaid gives its flash-sale seat back (and takes it if paid late).
         from apps.order.services.transitions import status_changed
 
-        from .services import release_seat_of_ended_order
+        from .services import follow_order_status
 
-        status_changed.connect(release_seat_of_ended_order, dispatch_uid="flash_seat_release")
+        status_changed.connect(follow_order_status, dispatch_uid="flash_seat_release")

@@ -127,14 +127,36 @@ def _give_back(seat: FlashSeat) -> None:
 ENDED_UNPAID = frozenset({Order.Status.CANCELLED, Order.Status.TIMED_OUT})
 
 
-def release_seat_of_ended_order(sender, *, order: Order, previous, by, **kwargs) -> None:
-    """Receiver of order `status_changed`: an unpaid order that was cancelled or timed out
-    gives its seat back, in the transaction that ended it (the order's row lock held)."""
-    if order.order_status not in ENDED_UNPAID or previous != Order.Status.UNPAID:
-        return
-    seat = FlashSeat.objects.filter(order=order, holding=True).first()
-    if seat is not None:
-        _give_back(seat)
-        logger.info(
-            "Flash sale %s: seat of order %s back on sale", seat.sale_id, order.out_trade_no
+def follow_order_status(sender, *, order: Order, previous, by, **kwargs) -> None:
+    """Receiver of order `status_changed`, in the transaction that changed it (the order's row
+    lock held): an unpaid order cancelled or timed out gives its seat back; an ended one paid
+    late (Alipay could not close the trade in time) takes it again."""
+    if previous == Order.Status.UNPAID and order.order_status in ENDED_UNPAID:
+        seat = FlashSeat.objects.filter(order=order, holding=True).first()
+        if seat is not None:
+            _give_back(seat)
+            logger.info(
+                "Flash sale %s: seat of order %s back on sale", seat.sale_id, order.out_trade_no
+            )
+    elif previous in ENDED_UNPAID and order.is_paid:
+        seat = FlashSeat.objects.filter(order=order, holding=None).first()
+        if seat is not None:
+            _take_back(seat)
+
+
+def _take_back(seat: FlashSeat) -> None:
+    """A late payment keeps its seat: the sale counts it sold again. When the seat was sold
+    to someone else meanwhile, the sale is over its seats by one; the money is kept (the
+    buyer paid for the course) and staff see it in the log and the admin."""
+    taken = FlashSale.objects.filter(pk=seat.sale_id, seats_left__gt=0).update(
+        seats_left=F("seats_left") - 1
+    )
+    try:
+        with transaction.atomic():
+            FlashSeat.objects.filter(pk=seat.pk).update(holding=True, released_at=None)
+    except IntegrityError:  # the buyer holds another seat of this sale: keep this one released
+        pass
+    if not taken:
+        logger.warning(
+            "Flash sale %s: a late payment took a seat over the sale's count", seat.sale_id
         )

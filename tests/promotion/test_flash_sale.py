@@ -190,3 +190,21 @@ def test_load_demo_puts_a_flash_sale_of_100_seats_on_now_and_a_rerun_keeps_its_s
 
     [again] = api_client.get(LIST_URL).json()["sales"]
     assert (again["id"], again["seats_left"]) == (listed["id"], 99)
+
+
+def test_a_late_payment_of_an_expired_order_takes_its_seat_again(alipay, user):
+    from tests.support.alipay import random_trade_no
+
+    sale = make_sale(seats=2)
+    no = client_for(user).post(buy_url(sale)).json()["out_trade_no"]
+    Order.objects.filter(out_trade_no=no).update(expires_at=timezone.now() - timedelta(minutes=10))
+    assert order_services.expire_orders() == [no]
+    assert _seats_left(sale) == 2
+
+    order_services.settle_payment(
+        no, trade_no=random_trade_no(), total_amount=Decimal("9.90"), paid_at=timezone.now()
+    )
+
+    assert Order.objects.get(out_trade_no=no).is_paid
+    assert _seats_left(sale) == 1
+    assert FlashSeat.objects.get(buyer=user).holding is True
