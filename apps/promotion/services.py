@@ -3,7 +3,7 @@ order at the sale price, and giving the seat back when that order ends unpaid.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,6 +26,9 @@ logger = get_logger("promotion")
 
 # Redis keeps a sale's keys this long after it ends (returns after the end still count).
 KEY_GRACE_SECONDS = 86400
+# A seat without an order this long after it was taken lost its placement (the process died
+# between the two): far longer than a placement can take (three Alipay closes at most).
+ORPHAN_AFTER = timedelta(minutes=10)
 
 
 class SoldOut(Exception):
@@ -160,3 +163,16 @@ def _take_back(seat: FlashSeat) -> None:
         logger.warning(
             "Flash sale %s: a late payment took a seat over the sale's count", seat.sale_id
         )
+
+
+def release_orphan_seats(now: datetime | None = None) -> int:
+    """Give back the seats taken more than ORPHAN_AFTER ago that never got their order (the
+    process died between taking the seat and placing it); returns how many."""
+    cutoff = (now or timezone.now()) - ORPHAN_AFTER
+    orphans = list(FlashSeat.objects.filter(holding=True, order=None, taken_at__lt=cutoff))
+    for seat in orphans:
+        _give_back(seat)
+        logger.warning(
+            "Flash sale %s: seat of user %s had no order, back on sale", seat.sale_id, seat.buyer_id
+        )
+    return len(orphans)

@@ -208,3 +208,21 @@ def test_a_late_payment_of_an_expired_order_takes_its_seat_again(alipay, user):
     assert Order.objects.get(out_trade_no=no).is_paid
     assert _seats_left(sale) == 1
     assert FlashSeat.objects.get(buyer=user).holding is True
+
+
+def test_a_seat_whose_order_was_never_placed_goes_back_after_ten_minutes(user):
+    from django.core.management import call_command
+
+    sale = make_sale(seats=2)
+    seat = FlashSeat.objects.create(sale=sale, buyer=user)  # the process died after this
+    FlashSale.objects.filter(pk=sale.pk).update(seats_left=1)
+    out = StringIO()
+
+    call_command("release_flash_seats", stdout=out)
+    assert _seats_left(sale) == 1  # not yet: its placement may still be running
+    FlashSeat.objects.filter(pk=seat.pk).update(taken_at=timezone.now() - timedelta(minutes=11))
+    call_command("release_flash_seats", stdout=out)
+
+    assert _seats_left(sale) == 2
+    assert "1 seat(s)" in out.getvalue()
+    assert FlashSeat.objects.get(pk=seat.pk).holding is None
