@@ -130,6 +130,8 @@ def test_a_buyer_who_owns_the_course_gets_409_and_the_seat_stays_on_sale(alipay,
     assert _seats_left(sale) == 10
 
 
+# Transactional: a seat goes back to Redis (when the cache is Redis) once the ending commits.
+@pytest.mark.django_db(transaction=True)
 def test_cancelling_the_order_puts_the_seat_back_and_the_buyer_may_buy_again(alipay, user):
     sale = make_sale(seats=1)
     client = client_for(user)
@@ -145,6 +147,8 @@ def test_cancelling_the_order_puts_the_seat_back_and_the_buyer_may_buy_again(ali
     assert FlashSeat.objects.filter(sale=sale, buyer=user).count() == 2
 
 
+# Transactional: a seat goes back to Redis (when the cache is Redis) once the ending commits.
+@pytest.mark.django_db(transaction=True)
 def test_expired_orders_put_their_seats_back_on_sale(alipay, db):
     sale = make_sale(seats=3)
     buyers = UserFactory.create_batch(3)
