@@ -51,7 +51,7 @@ test-sqlite:
 REDIS_TESTS := tests/deploy/test_redis_cache.py tests/utils/test_shared_cache_down.py \
   tests/user/test_login.py tests/user/test_sms.py tests/user/test_admin_lockout.py \
   tests/user/test_mobile_check.py tests/user/test_logout.py tests/user/test_password.py \
-  tests/course/test_page_cache.py
+  tests/course/test_page_cache.py tests/promotion/test_flash_redis.py
 test-redis:
 	@echo "==> cache and throttle tests on Redis"
 	scripts/redis.sh start

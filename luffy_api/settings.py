@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.user",
     "apps.course",
     "apps.order",
+    "apps.promotion",
     "apps.home",
     "apps.health",
     "utils",  # the throttle counters' table
@@ -409,6 +410,8 @@ ALIPAY = alipay_env_mapping(
     return_url=f"{FRONTEND_URL}/pay/success",
 )
 ORDER_PAY_TIMEOUT_MINUTES = env_int("ORDER_PAY_TIMEOUT_MINUTES", 15)
+# A flash-sale order holds one of few seats: its buyer has this long to pay before it goes back.
+FLASH_SALE_PAY_MINUTES = env_int("FLASH_SALE_PAY_MINUTES", 5)
 # `manage.py prune_notifications` keeps summaries of refused notifies this many days, and
 # verified notifies (evidence for support and accounting) this many days.
 ALIPAY_NOTIFY_REJECTED_RETENTION_DAYS = env_int("ALIPAY_NOTIFY_REJECTED_RETENTION_DAYS", 7)

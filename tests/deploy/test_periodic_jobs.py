@@ -15,7 +15,7 @@ from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD = ROOT / "deploy" / "systemd"
-JOBS = ["expire_orders", "reconcile_orders", "prune_notifications"]
+JOBS = ["expire_orders", "reconcile_orders", "prune_notifications", "release_flash_seats"]
 ENV_FILE = "/etc/luffy/luffy.env"
 
 

@@ -18,6 +18,7 @@ from .placement import (
     expire_orders,
     new_out_trade_no,
     place_order,
+    place_sale_order,
 )
 from .refunds import (
     AlipayRefundOutcome,
@@ -65,6 +66,7 @@ __all__ = [
     "new_out_trade_no",
     "owned_course_ids",
     "place_order",
+    "place_sale_order",
     "prune_notifications",
     "reconcile_orders",
     "record_alipay_refund",

@@ -82,6 +82,7 @@ class _Priced:
     courses: list[PricedCourse]
     total: Decimal
     subject: str
+    pay_minutes: int | None = None  # None: settings.ORDER_PAY_TIMEOUT_MINUTES
 
 
 def _priced(
@@ -134,6 +135,25 @@ def place_order(
     _unique(course_ids)
     now = timezone.now()
     priced = _priced(course_ids, pricing.priced_on_sale(course_ids, now=now), total_amount)
+    return _place(buyer, priced)
+
+
+def place_sale_order(
+    *, buyer: User, course_id: int, sale_price: Decimal, pay_minutes: int
+) -> PlacedOrder:
+    """Place an order for one course at a price a promotion decided on the server (a flash
+    sale's seat), payable for `pay_minutes`; otherwise the rules of `place_order` (400 for a
+    course not on sale, 409 for one owned, other open orders for it closed first)."""
+    found = pricing.priced_on_sale([course_id], now=timezone.now())
+    (course,) = _buyable_courses([course_id], found)
+    sale = PricedCourse(pk=course.pk, name=course.name, price=course.price, real_price=sale_price)
+    priced = _Priced(
+        courses=[sale], total=sale_price, subject=sale.name[:SUBJECT_MAX], pay_minutes=pay_minutes
+    )
+    return _place(buyer, priced)
+
+
+def _place(buyer: User, priced: _Priced) -> PlacedOrder:
     client = _alipay_client(priced)
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, priced, client)
@@ -217,7 +237,8 @@ def _create_order(
         total_amount=priced.total,
         out_trade_no=new_out_trade_no(now),
         pay_type=Order.PayType.ALIPAY,
-        expires_at=now + timedelta(minutes=settings.ORDER_PAY_TIMEOUT_MINUTES),
+        expires_at=now
+        + timedelta(minutes=priced.pay_minutes or settings.ORDER_PAY_TIMEOUT_MINUTES),
     )
     OrderDetail.objects.bulk_create(
         OrderDetail(order=order, course_id=c.pk, price=c.price, real_price=c.real_price)

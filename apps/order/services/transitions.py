@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.dispatch import Signal
+
 from ..models import Order
 
 Status = Order.Status
@@ -39,6 +41,11 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
 }
 
 
+# Sent after every change, inside the caller's transaction (the order's row lock held), with
+# `order`, `previous` (a Status) and `by`: a promotion gives back what an ended order held.
+status_changed = Signal()
+
+
 class IllegalTransition(Exception):
     """A status change the table does not allow (or not to this actor)."""
 
@@ -57,7 +64,9 @@ def change_status(order: Order, to: Status, *, by: Actor, **fields: object) -> N
             f"order {order.out_trade_no}: {Status(order.order_status).name} -> {to.name}"
             f" is not allowed to {by}"
         )
+    previous = Status(order.order_status)
     order.order_status = to
     for name, value in fields.items():
         setattr(order, name, value)
     order.save(update_fields=["order_status", *fields, "updated_time"])
+    status_changed.send(sender=Order, order=order, previous=previous, by=by)

@@ -24,6 +24,7 @@ from apps.course.models import (
     Teacher,
 )
 from apps.course.mp4 import duration_seconds
+from apps.promotion.demo import ensure_demo_flash_sale
 
 DEMO_USER = {"username": "demo", "mobile": "13800000001", "password": "luffy-demo-2026"}
 STAFF_USER = {"username": "admin", "mobile": "13800000000", "password": "luffy-admin-2026"}
@@ -52,6 +53,8 @@ COURSES = [
 
 DEMO_LEARNING = "Django框架实战"  # the course the demo learner owns and is studying
 
+# The paid course the demo's 限时秒杀 sells (apps/promotion/demo.py).
+FLASH_SALE_COURSE = "DRF与前后端分离项目"
 CHAPTERS_PER_COURSE = 3
 SECTIONS_PER_CHAPTER = 3
 
@@ -95,6 +98,7 @@ class Command(BaseCommand):
             self._course(i, course, categories, teachers, now)
         demo_courses = Course.objects.filter(name__in=[c[0] for c in COURSES]).order_by("orders")
         attach_demo_media(list(demo_courses), list(teachers.values()))
+        ensure_demo_flash_sale(Course.objects.get(name=FLASH_SALE_COURSE), now=now)
         self._user(DEMO_USER, staff=False)
         self._user(STAFF_USER, staff=True)
         self._learning(now)
