@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.course",
     "apps.order",
     "apps.home",
+    "apps.coupon",
     "apps.health",
     "utils",  # the throttle counters' table
 ]
