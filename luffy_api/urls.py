@@ -15,6 +15,7 @@ api_v1 = [
     path("course/", include("apps.course.urls")),
     path("order/", include("apps.order.urls")),
     path("home/", include("apps.home.urls")),
+    path("coupon/", include("apps.coupon.urls")),
 ]
 
 urlpatterns = [

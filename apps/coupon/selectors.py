@@ -1,4 +1,5 @@
-"""Coupon reads: what can be claimed now, a shopper's coupons, which apply to a set of lines."""
+"""Coupon reads: what can be claimed now, a shopper's coupons, which apply to a set of lines,
+and the checkout preview (lines, coupons that apply, the amount to pay)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from decimal import Decimal
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
 
+from apps.course import pricing
 from apps.course.models import Course
+from apps.course.pricing import PricedCourse
+from apps.user.models import User
 
-from .discounts import Line, Scope, discount_for
+from .discounts import ZERO, Line, Scope, discount_for, split_discount
 from .models import Coupon, UserCoupon
 
 
@@ -98,3 +104,113 @@ def offers_for(
     priced = [(held, discount_for(held.coupon, scope_of(held.coupon), lines)) for held in usable]
     applying = sorted((p for p in priced if p[1] > 0), key=lambda p: -p[1])
     return [CouponOffer(held, discount, best=i == 0) for i, (held, discount) in enumerate(applying)]
+
+
+def lines_of(courses: Sequence[PricedCourse]) -> list[Line]:
+    """The courses priced now as a coupon sees them (their categories read in one query)."""
+    categories = dict(
+        Course.objects.filter(pk__in=[c.pk for c in courses]).values_list(
+            "pk", "course_category_id"
+        )
+    )
+    return [Line(c.pk, categories.get(c.pk), c.real_price) for c in courses]
+
+
+@dataclass(frozen=True)
+class AppliedCoupon:
+    """The buyer's coupon checked against an order's lines: the discount and each line's share."""
+
+    user_coupon: UserCoupon
+    discount: Decimal
+    line_discounts: list[Decimal]  # in the order of the lines given
+
+
+def apply_coupon(
+    buyer: User, *, user_coupon_id: int, lines: list[Line], now: datetime | None = None
+) -> AppliedCoupon:
+    """Check that the buyer may use this coupon on these lines and price it (no write).
+
+    404 for a coupon that is not the buyer's (someone else's looks like none); 400 used, held by
+    another order, expired, not yet valid, or not applicable to these courses."""
+    now = now or timezone.now()
+    held = UserCoupon.objects.select_related("coupon").filter(pk=user_coupon_id, user=buyer).first()
+    if held is None:
+        raise exceptions.NotFound(_("优惠券不存在"))
+    _refuse_unusable(held, now)
+    scope = scope_of(held.coupon)
+    discount = discount_for(held.coupon, scope, lines)
+    if discount <= 0:
+        raise exceptions.ValidationError({"coupon": [_("该优惠券不适用于所选课程")]})
+    return AppliedCoupon(held, discount, split_discount(discount, scope, lines))
+
+
+def _refuse_unusable(held: UserCoupon, now: datetime) -> None:
+    if held.status == UserCoupon.Status.USED:
+        raise exceptions.ValidationError({"coupon": [_("优惠券已使用")]})
+    if held.status == UserCoupon.Status.HELD:
+        raise exceptions.ValidationError({"coupon": [_("优惠券已被其他待支付订单占用")]})
+    if now >= held.valid_until:
+        raise exceptions.ValidationError({"coupon": [_("优惠券已过期")]})
+    if now < held.valid_from:
+        raise exceptions.ValidationError({"coupon": [_("优惠券尚未生效")]})
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    course: int
+    course_name: str
+    price: Decimal
+    real_price: Decimal
+    discount: Decimal
+    pay_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the buyer would pay: the lines, the coupons that apply, the one applied, the total."""
+
+    lines: list[PreviewLine]
+    subtotal: Decimal
+    coupons: list[CouponOffer]
+    coupon: int | None
+    discount: Decimal
+    total_amount: Decimal
+
+
+def _on_sale(course_ids: list[int], now: datetime) -> list[PricedCourse]:
+    """The courses priced now, in the order asked; 400 naming those missing (as order/pay/)."""
+    found = pricing.priced_on_sale(course_ids, now=now)
+    missing = [pk for pk in course_ids if pk not in found]
+    if missing:
+        raise exceptions.ValidationError(
+            {"courses": [_("课程不存在或已下架: %(ids)s") % {"ids": ", ".join(map(str, missing))}]}
+        )
+    return [found[pk] for pk in course_ids]
+
+
+def preview_order(
+    buyer: User, *, course_ids: list[int], user_coupon_id: int | None = None
+) -> Preview:
+    """The checkout step before order/pay/: the courses at their current prices, the buyer's
+    coupons that apply (the best marked), and with `user_coupon_id` that coupon applied (404
+    someone else's, 400 used, expired or not applicable: apply_coupon)."""
+    now = timezone.now()
+    courses = _on_sale(course_ids, now)
+    lines = lines_of(courses)
+    applied = None
+    if user_coupon_id is not None:
+        applied = apply_coupon(buyer, user_coupon_id=user_coupon_id, lines=lines, now=now)
+    shares = applied.line_discounts if applied else [ZERO] * len(lines)
+    subtotal = sum((c.real_price for c in courses), ZERO)
+    discount = applied.discount if applied else ZERO
+    return Preview(
+        lines=[
+            PreviewLine(c.pk, c.name, c.price, c.real_price, share, c.real_price - share)
+            for c, share in zip(courses, shares, strict=True)
+        ],
+        subtotal=subtotal,
+        coupons=offers_for(buyer.pk, lines, now=now),
+        coupon=user_coupon_id,
+        discount=discount,
+        total_amount=subtotal - discount,
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -19,8 +18,6 @@ from apps.user.models import User
 from utils.exceptions import Conflict
 from utils.logging import get_logger
 
-from . import selectors
-from .discounts import Line, discount_for, split_discount
 from .models import Coupon, UserCoupon
 
 logger = get_logger("coupon")
@@ -114,45 +111,6 @@ def issue_coupon(
 
 
 # --- The coupon of an order -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AppliedCoupon:
-    """The buyer's coupon checked against an order's lines: the discount and each line's share."""
-
-    user_coupon: UserCoupon
-    discount: Decimal
-    line_discounts: list[Decimal]  # in the order of the lines given
-
-
-def apply_coupon(
-    buyer: User, *, user_coupon_id: int, lines: list[Line], now: datetime | None = None
-) -> AppliedCoupon:
-    """Check that the buyer may use this coupon on these lines and price it (no write).
-
-    404 for a coupon that is not the buyer's (someone else's looks like none); 400 used, held by
-    another order, expired, not yet valid, or not applicable to these courses."""
-    now = now or timezone.now()
-    held = UserCoupon.objects.select_related("coupon").filter(pk=user_coupon_id, user=buyer).first()
-    if held is None:
-        raise exceptions.NotFound(_("优惠券不存在"))
-    _refuse_unusable(held, now)
-    scope = selectors.scope_of(held.coupon)
-    discount = discount_for(held.coupon, scope, lines)
-    if discount <= 0:
-        raise exceptions.ValidationError({"coupon": [_("该优惠券不适用于所选课程")]})
-    return AppliedCoupon(held, discount, split_discount(discount, scope, lines))
-
-
-def _refuse_unusable(held: UserCoupon, now: datetime) -> None:
-    if held.status == UserCoupon.Status.USED:
-        raise exceptions.ValidationError({"coupon": [_("优惠券已使用")]})
-    if held.status == UserCoupon.Status.HELD:
-        raise exceptions.ValidationError({"coupon": [_("优惠券已被其他待支付订单占用")]})
-    if now >= held.valid_until:
-        raise exceptions.ValidationError({"coupon": [_("优惠券已过期")]})
-    if now < held.valid_from:
-        raise exceptions.ValidationError({"coupon": [_("优惠券尚未生效")]})
 
 
 def hold_coupon(user_coupon_id: int, *, order_id: int) -> None:
