@@ -126,17 +126,24 @@ class AppliedCoupon:
 
 
 def apply_coupon(
-    buyer: User, *, user_coupon_id: int, lines: list[Line], now: datetime | None = None
+    buyer: User,
+    *,
+    user_coupon_id: int,
+    lines: list[Line],
+    now: datetime | None = None,
+    held_ok: bool = False,
 ) -> AppliedCoupon:
     """Check that the buyer may use this coupon on these lines and price it (no write).
 
     404 for a coupon that is not the buyer's (someone else's looks like none); 400 used, held by
-    another order, expired, not yet valid, or not applicable to these courses."""
+    another order, expired, not yet valid, or not applicable to these courses. `held_ok`: a
+    coupon an unpaid order holds passes (the placement decides under the buyer's lock whether
+    that order is handed out again, replaced, or the coupon is taken: 409)."""
     now = now or timezone.now()
     held = UserCoupon.objects.select_related("coupon").filter(pk=user_coupon_id, user=buyer).first()
     if held is None:
         raise exceptions.NotFound(_("优惠券不存在"))
-    _refuse_unusable(held, now)
+    _refuse_unusable(held, now, held_ok=held_ok)
     scope = scope_of(held.coupon)
     discount = discount_for(held.coupon, scope, lines)
     if discount <= 0:
@@ -144,10 +151,10 @@ def apply_coupon(
     return AppliedCoupon(held, discount, split_discount(discount, scope, lines))
 
 
-def _refuse_unusable(held: UserCoupon, now: datetime) -> None:
+def _refuse_unusable(held: UserCoupon, now: datetime, *, held_ok: bool) -> None:
     if held.status == UserCoupon.Status.USED:
         raise exceptions.ValidationError({"coupon": [_("优惠券已使用")]})
-    if held.status == UserCoupon.Status.HELD:
+    if held.status == UserCoupon.Status.HELD and not held_ok:
         raise exceptions.ValidationError({"coupon": [_("优惠券已被其他待支付订单占用")]})
     if now >= held.valid_until:
         raise exceptions.ValidationError({"coupon": [_("优惠券已过期")]})

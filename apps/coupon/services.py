@@ -4,7 +4,7 @@ an order uses (held by the unpaid order, released by its expiry or cancel, used 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
+from apps.course.pricing import PricedCourse
 from apps.user.models import User
 from utils.exceptions import Conflict
 from utils.logging import get_logger
 
+from . import selectors
 from .models import Coupon, UserCoupon
 
 logger = get_logger("coupon")
@@ -113,10 +115,23 @@ def issue_coupon(
 # --- The coupon of an order -------------------------------------------------------------------
 
 
+def coupon_for_order(
+    buyer: User, *, user_coupon_id: int | None, courses: Sequence[PricedCourse]
+) -> selectors.AppliedCoupon | None:
+    """The placement's question: this coupon on these courses priced now (None without one).
+    404 not the buyer's, 400 used, expired or inapplicable; one an unpaid order holds passes
+    here and is taken, or refused (409), by hold_coupon under the buyer's lock."""
+    if user_coupon_id is None:
+        return None
+    lines = selectors.lines_of(courses)
+    return selectors.apply_coupon(buyer, user_coupon_id=user_coupon_id, lines=lines, held_ok=True)
+
+
 def hold_coupon(user_coupon_id: int, *, order_id: int) -> None:
     """The unpaid order takes the coupon: a conditional update from USABLE, so of concurrent
     placements using one coupon exactly one gets it; the others get 409 (their transaction
-    rolls back, no order). Call it inside the placement's transaction."""
+    rolls back, no order). Call it inside the placement's transaction, after the buyer's lock
+    (an order of the buyer holding it was handed out again or closed by then)."""
     taken = UserCoupon.objects.filter(pk=user_coupon_id, status=UserCoupon.Status.USABLE).update(
         status=UserCoupon.Status.HELD, order_id=order_id
     )

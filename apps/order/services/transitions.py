@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from apps.coupon import services as coupons
+
 from ..models import Order
 
 Status = Order.Status
@@ -39,6 +41,15 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
 }
 
 
+# What entering a status does besides the status: the coupon an unpaid order holds is used by
+# its payment and comes back when it is cancelled or times out (a refund keeps it used).
+ON_ENTER = {
+    Status.PAID: coupons.consume_coupon,
+    Status.CANCELLED: coupons.release_coupon,
+    Status.TIMED_OUT: coupons.release_coupon,
+}
+
+
 class IllegalTransition(Exception):
     """A status change the table does not allow (or not to this actor)."""
 
@@ -48,7 +59,8 @@ def can_change(order: Order, to: Status, *, by: Actor) -> bool:
 
 
 def change_status(order: Order, to: Status, *, by: Actor, **fields: object) -> None:
-    """Move a locked order to `to` and save it, with `fields` (trade_no, pay_time…) set too.
+    """Move a locked order to `to` and save it, with `fields` (trade_no, pay_time…) set too,
+    then do what entering `to` does (ON_ENTER: the order's coupon).
 
     Raises IllegalTransition when the table does not allow the change to `by`.
     """
@@ -61,3 +73,5 @@ def change_status(order: Order, to: Status, *, by: Actor, **fields: object) -> N
     for name, value in fields.items():
         setattr(order, name, value)
     order.save(update_fields=["order_status", *fields, "updated_time"])
+    if to in ON_ENTER:
+        ON_ENTER[to](order.pk)
