@@ -1,13 +1,18 @@
-"""Staff define coupons here and see their usage (claimed, used); the coupons shoppers hold."""
+"""Staff define coupons here and see their usage (claimed, used, discount given); the coupons
+shoppers hold."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import Coupon, UserCoupon
+
+USED = Q(holdings__status=UserCoupon.Status.USED)
 
 
 @admin.register(Coupon)
@@ -21,6 +26,7 @@ class CouponAdmin(admin.ModelAdmin):
         "total_stock",
         "issued",
         "used_count",
+        "discount_given",
         "claim_ends_at",
         "is_active",
     ]
@@ -55,22 +61,29 @@ class CouponAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(used=Count("holdings", filter=Q(holdings__status=UserCoupon.Status.USED)))
+            .annotate(
+                used=Count("holdings", filter=USED),
+                discount_given=Sum("holdings__discount", filter=USED),
+            )
         )
 
     @admin.display(description=_("已使用"), ordering="used")
     def used_count(self, coupon: Coupon) -> int:
         return coupon.used
 
+    @admin.display(description=_("已优惠金额"), ordering="discount_given")
+    def discount_given(self, coupon: Coupon) -> Decimal:
+        return coupon.discount_given or Decimal("0.00")
+
 
 @admin.register(UserCoupon)
 class UserCouponAdmin(admin.ModelAdmin):
-    list_display = ["id", "coupon", "user", "status", "valid_until", "order", "used_at"]
+    list_display = ["id", "coupon", "user", "status", "valid_until", "order", "discount", "used_at"]
     list_filter = ["status", "coupon"]
     search_fields = ["user__username", "user__mobile", "coupon__name"]
     raw_id_fields = ["user", "order"]
     list_select_related = ["coupon", "user", "order"]
-    readonly_fields = ["obtained_at", "used_at"]
+    readonly_fields = ["obtained_at", "used_at", "discount"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a coupon is given through the services: they take the stock

@@ -153,6 +153,8 @@ class UserCoupon(models.Model):
         related_name="coupons",
         verbose_name=_("使用订单"),
     )
+    # What the coupon took off the order holding or using it (set with `order`).
+    discount = models.DecimalField(_("优惠金额"), null=True, blank=True, **MONEY)
     obtained_at = models.DateTimeField(_("获得时间"), auto_now_add=True)
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
 

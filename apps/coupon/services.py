@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -127,13 +128,13 @@ def coupon_for_order(
     return selectors.apply_coupon(buyer, user_coupon_id=user_coupon_id, lines=lines, held_ok=True)
 
 
-def hold_coupon(user_coupon_id: int, *, order_id: int) -> None:
+def hold_coupon(user_coupon_id: int, *, order_id: int, discount: Decimal) -> None:
     """The unpaid order takes the coupon: a conditional update from USABLE, so of concurrent
     placements using one coupon exactly one gets it; the others get 409 (their transaction
     rolls back, no order). Call it inside the placement's transaction, after the buyer's lock
     (an order of the buyer holding it was handed out again or closed by then)."""
     taken = UserCoupon.objects.filter(pk=user_coupon_id, status=UserCoupon.Status.USABLE).update(
-        status=UserCoupon.Status.HELD, order_id=order_id
+        status=UserCoupon.Status.HELD, order_id=order_id, discount=discount
     )
     if not taken:
         raise Conflict(_("优惠券已被其他订单使用"))
@@ -143,7 +144,7 @@ def release_coupon(order_id: int) -> int:
     """The order expired or was cancelled: its held coupon is usable again (until its own
     validity ends). Call it with the order's row locked; returns how many were released."""
     return UserCoupon.objects.filter(order_id=order_id, status=UserCoupon.Status.HELD).update(
-        status=UserCoupon.Status.USABLE, order_id=None
+        status=UserCoupon.Status.USABLE, order_id=None, discount=None
     )
 
 

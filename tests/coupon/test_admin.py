@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -14,17 +16,23 @@ from .factories import CouponFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_the_coupon_list_shows_claimed_and_used_counts(admin_client):
+def test_the_coupon_list_shows_claimed_used_and_the_discount_given(admin_client):
     coupon = CouponFactory(name="新人立减")
     first, second = UserFactory.create_batch(2)
     services.claim_coupon(first, coupon_id=coupon.pk)
     services.claim_coupon(second, coupon_id=coupon.pk)
-    UserCoupon.objects.filter(user=first).update(status=UserCoupon.Status.USED)
+    UserCoupon.objects.filter(user=first).update(
+        status=UserCoupon.Status.USED, discount=Decimal("9.99")
+    )
+    UserCoupon.objects.filter(user=second).update(
+        status=UserCoupon.Status.HELD, discount=Decimal("10.00")
+    )
 
     page = admin_client.get("/admin/coupon/coupon/")
 
     assert page.status_code == 200
-    assert page.context["cl"].result_list.get().used == 1
+    listed = page.context["cl"].result_list.get()
+    assert (listed.issued, listed.used, listed.discount_given) == (2, 1, Decimal("9.99"))
     assert "新人立减" in page.content.decode()
     assert admin_client.get(f"/admin/coupon/coupon/{coupon.pk}/change/").status_code == 200
     assert admin_client.get("/admin/coupon/usercoupon/").status_code == 200

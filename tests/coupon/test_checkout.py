@@ -52,6 +52,7 @@ def test_the_total_must_be_the_discounted_amount(alipay, place, courses, held):
     ]
     assert sum(line.real_price for line in order.lines.all()) == order.total_amount
     assert status_of(held) == (UserCoupon.Status.HELD, order.pk)
+    assert held.discount == Decimal("30.00")
 
 
 def test_the_same_courses_and_coupon_again_hand_out_the_open_order(alipay, place, courses, held):
@@ -92,6 +93,7 @@ def test_cancelling_the_order_gives_the_coupon_back(alipay, place, user, courses
     _, order = place(courses, "269.00", coupon=held.pk)
     services.cancel_order(user, order.out_trade_no)
     assert status_of(held) == (UserCoupon.Status.USABLE, None)
+    assert held.discount is None
     again, second = place(courses, "269.00", coupon=held.pk)
     assert again.status_code == 201
     assert status_of(held) == (UserCoupon.Status.HELD, second.pk)
@@ -110,6 +112,7 @@ def test_paying_uses_the_coupon_and_a_refund_does_not_give_it_back(
     _, order = place(courses, "269.00", coupon=held.pk)
     assert send_notify(order, trade_no="2026120722001400000000000027").content == b"success"
     assert status_of(held) == (UserCoupon.Status.USED, order.pk)
+    assert held.discount == Decimal("30.00")
 
     line = order.lines.get(course=courses[1])
     refund = services.refund_order(order, lines=[line], reason="test", staff=None)

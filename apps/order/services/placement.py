@@ -250,7 +250,8 @@ def _create_order(
         for c, paid in zip(priced.courses, priced.paid_prices(), strict=True)
     )
     if priced.coupon is not None:  # 409 (all rolled back) when another open order holds it
-        coupons.hold_coupon(priced.coupon.user_coupon.pk, order_id=order.pk)
+        applied = priced.coupon
+        coupons.hold_coupon(applied.user_coupon.pk, order_id=order.pk, discount=applied.discount)
     if client is None:  # all free: nothing to pay, the courses are the buyer's now
         mark_paid_and_grant(order, trade_no="", paid_at=now, by=Actor.FREE_ORDER)
         logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)
