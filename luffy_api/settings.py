@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apps.order",
     "apps.promotion",
     "apps.home",
+    "apps.coupon",
     "apps.health",
     "utils",  # the throttle counters' table
 ]

@@ -16,6 +16,7 @@ api_v1 = [
     path("order/", include("apps.order.urls")),
     path("home/", include("apps.home.urls")),
     path("promotion/", include("apps.promotion.urls")),
+    path("coupon/", include("apps.coupon.urls")),
 ]
 
 urlpatterns = [

@@ -48,6 +48,7 @@ NOT_MESSAGES_FILES = {
     "apps/course/demo_media.py": "the demo banners' titles: data for the database",
     "apps/course/openapi.py": "API docs: examples quoting today's responses",
     "apps/order/openapi.py": "API docs: examples quoting today's responses",
+    "apps/coupon/openapi.py": "API docs: examples quoting today's responses",
     "apps/user/openapi.py": "API docs: examples quoting today's responses",
     "apps/promotion/openapi.py": "API docs: examples quoting today's responses",
     # The local stand-in for Alipay (development only) answers with Alipay's own words.

@@ -24,6 +24,11 @@ PAY_DESCRIPTION = """Place an order for `courses` and get the Alipay page to pay
   付 199.00 元,请刷新后重试"): refresh the prices and ask the buyer again;
 - a course the buyer already owns, or an older order that turned out paid: **409**.
 
+**Coupon.** `coupon` is one of the buyer's coupons (`POST order/preview/` shows the discount);
+`total_amount` is then the discounted amount. The unpaid order holds the coupon (**409** when
+another open order holds it), its payment uses it, cancelling or expiry gives it back. **404**
+someone else's coupon; **400** used, expired or not applicable.
+
 `pay_channel` picks Alipay's cashier: `page` (default) the desktop page
 (`alipay.trade.page.pay`), `wap` the phone page (`alipay.trade.wap.pay`, product code
 `QUICK_WAP_WAY`; a buyer who leaves it returns to the first course's page). Both settle through the

@@ -50,6 +50,15 @@ class PayRequestSerializer(serializers.Serializer):
     pay_type = serializers.ChoiceField(
         choices=Order.PayType.choices, required=False, default=Order.PayType.ALIPAY
     )
+    coupon = serializers.IntegerField(
+        source="user_coupon_id",
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**53,
+        help_text="One of the buyer's coupons (order/preview/); total_amount is then the "
+        "discounted amount",
+    )
     pay_channel = serializers.ChoiceField(
         choices=PayChannel.choices,
         required=False,

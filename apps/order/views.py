@@ -62,9 +62,10 @@ class PayView(APIView):
                 description="The buyer's open order for exactly these courses, handed out "
                 "again: same out_trade_no and amount, a pay URL for the same Alipay trade",
             ),
+            404: error_response("`coupon` is not one of the buyer's coupons"),
             409: error_response(
-                "The buyer already owns one of the courses, or an older order for them "
-                "turned out paid while being replaced"
+                "The buyer already owns one of the courses, an older order for them "
+                "turned out paid while being replaced, or another open order holds `coupon`"
             ),
             503: error_response("Alipay is not configured or cannot be reached"),
         },

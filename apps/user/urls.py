@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from apps.coupon.views import UserCouponListView
 from apps.order.views import OwnedCourseListView
 
 from . import views
@@ -13,6 +14,7 @@ router.register("user", views.UserViewSet, basename="user")
 urlpatterns = [
     # Owning a course is an order's outcome, so the view lives with the orders.
     path("courses/", OwnedCourseListView.as_view(), name="user-courses"),
+    path("coupons/", UserCouponListView.as_view(), name="user-coupons"),
     path("token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
     *router.urls,
 ]

@@ -51,16 +51,17 @@ def test_placing_an_order_takes_nine_queries_and_one_commit(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_first_notify_settles_and_logs_in_one_transaction_of_thirteen_queries(
+def test_a_first_notify_settles_and_logs_in_one_transaction_of_fourteen_queries(
     alipay, alipay_keys, place, course, django_assert_num_queries
 ):
-    """The redelivery check (no lock); BEGIN, the order locked, marked paid, its lines' courses,
+    """The redelivery check (no lock); BEGIN, the order locked, marked paid, the coupon it holds
+    marked used (one UPDATE, none to find when it has none), its lines' courses,
     the buyer and the courses locked, the owned courses, the entitlements, the students, the
     course documents emptied (they show `students`), the log entry with its outcome; COMMIT.
     Nothing written in autocommit around it, no UPDATE of the log afterwards."""
     _, order = place([course], "99.90")
     params = signed_notify(alipay_keys, order, trade_no=TRADE_NO)
-    with django_assert_num_queries(13) as captured:
+    with django_assert_num_queries(14) as captured:
         assert post_form(APIClient(), params).content == b"success"
     sqls = statements(captured)
     assert sqls[0].startswith("SELECT") and "FOR UPDATE" not in sqls[0], "\n".join(sqls)

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
+from apps.coupon import services as coupons
+from apps.coupon.selectors import AppliedCoupon
 from apps.course import pricing
 from apps.course.pricing import PricedCourse
 from apps.user.models import User
@@ -77,22 +79,43 @@ def _buyable_courses(course_ids: list[int], found: dict[int, PricedCourse]) -> l
 
 @dataclass(frozen=True)
 class _Priced:
-    """The order as the server prices it: its courses, the total to pay, the subject."""
+    """The order as the server prices it: its courses, the total to pay, the subject, and the
+    buyer's coupon with each line's share of its discount."""
 
     courses: list[PricedCourse]
     total: Decimal
     subject: str
     pay_minutes: int | None = None  # None: settings.ORDER_PAY_TIMEOUT_MINUTES
+    coupon: AppliedCoupon | None = None
+
+    def paid_prices(self) -> list[Decimal]:
+        """What each line costs after the coupon's share (the lines add up to `total`)."""
+        if self.coupon is None:
+            return [c.real_price for c in self.courses]
+        shares = self.coupon.line_discounts
+        return [c.real_price - d for c, d in zip(self.courses, shares, strict=True)]
+
+    def coupon_ids(self) -> set[int]:
+        return {self.coupon.user_coupon.pk} if self.coupon else set()
 
 
 def _priced(
-    course_ids: list[int], found: dict[int, PricedCourse], total_amount: Decimal
+    course_ids: list[int],
+    found: dict[int, PricedCourse],
+    total_amount: Decimal,
+    *,
+    buyer: User,
+    user_coupon_id: int | None,
 ) -> _Priced:
-    """The courses on sale priced now (400 for a missing one), the client's total checked to
-    the cent against the server's sum (400 with the amount to pay), the subject: the course
-    names, never the buyer's text (it reaches Alipay's page and the staff's exports)."""
+    """The courses on sale priced now (400 for a missing one), less the buyer's coupon on them
+    (apps/coupon), the client's total checked to the cent against the server's (400 with the
+    amount to pay), the subject: the course names, never the buyer's text (it reaches Alipay's
+    page and the staff's exports)."""
     courses = _buyable_courses(course_ids, found)
+    applied = coupons.coupon_for_order(buyer, user_coupon_id=user_coupon_id, courses=courses)
     server_total = sum((c.real_price for c in courses), Decimal("0.00"))
+    if applied is not None:
+        server_total -= applied.discount
     if total_amount != server_total:
         raise exceptions.ValidationError(
             {
@@ -103,7 +126,7 @@ def _priced(
             }
         )
     subject = "、".join(c.name for c in courses)[:SUBJECT_MAX]
-    return _Priced(courses=courses, total=server_total, subject=subject)
+    return _Priced(courses=courses, total=server_total, subject=subject, coupon=applied)
 
 
 def _pay_url(client: iPay.AlipayClient, order: Order) -> str:
@@ -121,6 +144,7 @@ def place_order(
     course_ids: list[int],
     total_amount: Decimal,
     pay_type: int = Order.PayType.ALIPAY,
+    user_coupon_id: int | None = None,
 ) -> PlacedOrder:
     """Price the courses, store the order unpaid and return where to pay it.
 
@@ -134,7 +158,8 @@ def place_order(
         raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
     _unique(course_ids)
     now = timezone.now()
-    priced = _priced(course_ids, pricing.priced_on_sale(course_ids, now=now), total_amount)
+    found = pricing.priced_on_sale(course_ids, now=now)
+    priced = _priced(course_ids, found, total_amount, buyer=buyer, user_coupon_id=user_coupon_id)
     return _place(buyer, priced)
 
 
@@ -154,6 +179,8 @@ def place_sale_order(
 
 
 def _place(buyer: User, priced: _Priced) -> PlacedOrder:
+    """Place `priced` for the buyer: rounds under the buyer's lock, closing the buyer's other
+    open orders for these courses between them (outside any transaction)."""
     client = _alipay_client(priced)
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, priced, client)
@@ -201,7 +228,7 @@ def _place_under_buyer_lock(
             )
             .distinct()
             .order_by("-created_time", "-id")
-            .prefetch_related("lines")
+            .prefetch_related("lines", "coupons")
         )
         reused = _reusable(open_orders, priced, now)
         if reused is not None:
@@ -218,6 +245,7 @@ def _reusable(open_orders: list[Order], priced: _Priced, now: datetime) -> Order
     ids = {c.pk for c in priced.courses}
     for order in open_orders:
         same = {line.course_id for line in order.lines.all()} == ids
+        same = same and {held.pk for held in order.coupons.all()} == priced.coupon_ids()
         if same and order.total_amount == priced.total and order.expires_at > now + REUSE_MIN_LEFT:
             return order
     return None
@@ -241,9 +269,12 @@ def _create_order(
         + timedelta(minutes=priced.pay_minutes or settings.ORDER_PAY_TIMEOUT_MINUTES),
     )
     OrderDetail.objects.bulk_create(
-        OrderDetail(order=order, course_id=c.pk, price=c.price, real_price=c.real_price)
-        for c in priced.courses
+        OrderDetail(order=order, course_id=c.pk, price=c.price, real_price=paid)
+        for c, paid in zip(priced.courses, priced.paid_prices(), strict=True)
     )
+    if priced.coupon is not None:  # 409 (all rolled back) when another open order holds it
+        applied = priced.coupon
+        coupons.hold_coupon(applied.user_coupon.pk, order_id=order.pk, discount=applied.discount)
     if client is None:  # all free: nothing to pay, the courses are the buyer's now
         mark_paid_and_grant(order, trade_no="", paid_at=now, by=Actor.FREE_ORDER)
         logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)

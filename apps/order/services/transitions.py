@@ -42,7 +42,9 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
 
 
 # Sent after every change, inside the caller's transaction (the order's row lock held), with
-# `order`, `previous` (a Status) and `by`: a promotion gives back what an ended order held.
+# `order`, `previous` (a Status) and `by`: what an order holds follows it (a flash-sale seat, a
+# coupon: apps/promotion and apps/coupon connect in their AppConfig.ready). The order app knows
+# none of them.
 status_changed = Signal()
 
 
@@ -55,7 +57,8 @@ def can_change(order: Order, to: Status, *, by: Actor) -> bool:
 
 
 def change_status(order: Order, to: Status, *, by: Actor, **fields: object) -> None:
-    """Move a locked order to `to` and save it, with `fields` (trade_no, pay_time…) set too.
+    """Move a locked order to `to` and save it, with `fields` (trade_no, pay_time…) set too,
+    then tell `status_changed`'s receivers (what the order holds follows it).
 
     Raises IllegalTransition when the table does not allow the change to `by`.
     """
