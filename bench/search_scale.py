@@ -150,7 +150,7 @@ def _courses(total: int, words: list[str], rng: random.Random, now: datetime):
         status = 1 if i % 50 == 0 else 2 if i % 97 == 0 else 0
         yield (
             i, int(i % 101 == 0), int(i % 67 != 0), i % 100, made, made, name, "", course_type,
-            brief, i % 3, "2026-01-01", 7, status, i % 5000, 0, 0, price,
+            brief, "", i % 3, "2026-01-01", 7, status, i % 5000, 0, 0, price,
             "限时折扣" if discount[0] is not None else "", *discount,
             i % len(CATEGORIES) + 1, i % 40 + 1,
         )  # fmt: skip

@@ -70,7 +70,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "luffy_course_category": (*_BASE, "name"),
     "luffy_teacher": (*_BASE, "name", "role", "title", "signature", "image", "brief"),
     "luffy_course": (
-        *_BASE, "name", "course_img", "course_type", "brief", "level", "pub_date", "period",
+        *_BASE, "name", "course_img", "course_type", "brief", "description", "level", "pub_date",
+        "period",
         "status", "students", "sections", "pub_sections", "price", "discount_type",
         "discount_price", "discount_start", "discount_end", "course_category_id", "teacher_id",
     ),
@@ -81,7 +82,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "luffy_user": (
         "id", "password", "last_login", "is_superuser", "username", "first_name", "last_name",
-        "email", "is_staff", "is_active", "date_joined", "mobile", "icon",
+        "email", "is_staff", "is_active", "date_joined", "mobile", "icon", "ended_sessions",
     ),
     "luffy_order": (
         "id", "subject", "total_amount", "out_trade_no", "trade_no", "order_status", "pay_type",
@@ -263,7 +264,7 @@ def build_catalog(size: config.Size, now: datetime) -> Catalog:
         rows["luffy_course"].append(
             (
                 i, int(is_delete), int(is_show), rng.randint(0, 100), created_s, created_s, name,
-                "", course_type, brief, i % 3, pub_date, 7 * rng.randint(1, 8), status,
+                "", course_type, brief, "", i % 3, pub_date, 7 * rng.randint(1, 8), status,
                 rng.randint(0, 5000), n_sections, n_sections, price,
                 "限时折扣" if discount[0] is not None else "", *discount,
                 i % len(CATEGORIES) + 1, i % teachers + 1,
@@ -313,6 +314,7 @@ def user_rows(
             joined,
             mobile,
             "",
+            "{}",  # ended_sessions: no session logged out
         )
 
 

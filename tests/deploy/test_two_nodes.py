@@ -264,12 +264,18 @@ def test_a_catalog_change_saved_on_node_a_is_served_by_node_b_within_the_check_i
 
 
 def test_the_login_throttle_counts_requests_on_both_nodes_together(cluster):
-    user = UserFactory()
-    wrong = json.dumps({"username": user.username, "password": "wrong-password"})
+    # One account per attempt: ten failures against one account lock it (429) on their own
+    # (apps/user/lockout.py); this drill is about the per-address throttle, shared by the nodes.
+    users = UserFactory.create_batch(LOGIN_LIMIT + 2)
     headers = {"Content-Type": "application/json"}
     statuses = [
-        fetch("POST", cluster.nginx.url + LOGIN_URL, wrong, headers)[0]
-        for _ in range(LOGIN_LIMIT + 2)
+        fetch(
+            "POST",
+            cluster.nginx.url + LOGIN_URL,
+            json.dumps({"username": user.username, "password": "wrong-password"}),
+            headers,
+        )[0]
+        for user in users
     ]
     on_a, on_b = served_by([cluster.a, cluster.b], LOGIN_URL, total=LOGIN_LIMIT + 2)
     report("login attempts served by node A / node B", (on_a, on_b))
