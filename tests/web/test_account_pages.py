@@ -103,7 +103,7 @@ def test_registration_by_mobile_logs_the_new_user_in(page: Page, sms_outbox):
     form(dialog).get_by_role("button", name="获取验证码").click()
     expect(dialog.get_by_text("验证码已发送")).to_be_visible()
     form(dialog).get_by_placeholder("6 位验证码").fill(sms_outbox.last_code(mobile))
-    form(dialog).get_by_placeholder("至少 8 位,不要全是数字").fill(TEST_PASSWORD)
+    form(dialog).get_by_placeholder("至少 8 位，不要全是数字").fill(TEST_PASSWORD)
     page.shots.take("filled")
     form(dialog).get_by_role("button", name="注册并登录").click()
     expect(account_menu(page)).to_be_visible()
@@ -121,7 +121,7 @@ def test_registration_errors_appear_next_to_the_field_and_in_the_dialog(page: Pa
     form(dialog).get_by_placeholder("6 位验证码").fill(
         "000000" if sms_outbox.last_code(mobile) != "000000" else "111111"
     )
-    form(dialog).get_by_placeholder("至少 8 位,不要全是数字").fill(TEST_PASSWORD)
+    form(dialog).get_by_placeholder("至少 8 位，不要全是数字").fill(TEST_PASSWORD)
     form(dialog).get_by_role("button", name="注册并登录").click()
     expect(dialog.get_by_role("alert")).to_be_visible()
     page.shots.take("refused")
