@@ -174,8 +174,8 @@ def test_the_schema_documents_errors_where_they_can_happen():
     error = schema.raw_schema["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "msg", "errors", "wait"}
     assert error["required"] == ["code", "msg"]
-    pay = documented("order/pay/", "post")
-    assert {"200", "201", "400", "401", "403", "409", "413", "415", "503"} == pay
+    pay = documented("order/pay/", "post")  # 404: a coupon that is not the buyer's
+    assert {"200", "201", "400", "401", "403", "404", "409", "413", "415", "503"} == pay
     assert {"400", "413", "415", "429"} <= documented("user/user/mul_login/", "post")
     assert {"400", "401", "404"} <= documented("course/list/{id}/", "get")
     category = documented("course/category/", "get")
