@@ -122,7 +122,7 @@ class Command(BaseCommand):
             "price": Decimal(price),
             "level": level,
             "orders": i,
-            "brief": f"{name}:从零开始,循序渐进,配套练习与项目。",
+            "brief": f"{name}：从零开始，循序渐进，配套练习与项目。",
             "description": demo_description(name, teacher),
             "period": 7 + 7 * level,
             "students": 100 * (len(COURSES) - i),
