@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.support.browser import chromium, watch_csp
@@ -127,6 +127,15 @@ def log_in(page: Page, user, *, access_expired: bool = False) -> RefreshToken:
     }
     page.add_init_script(f"localStorage.setItem('luffy.auth', JSON.stringify({auth!r}))")
     return refresh
+
+
+def choose_from_account_menu(page: Page, item: str) -> None:
+    """Open the header's account menu the way a shopper does, by a click or a tap (it has no
+    hover trigger: a phone has no hover), and choose `item` once the menu stands still."""
+    page.locator("header .user-name").click()
+    menu_item = page.get_by_role("menuitem", name=item)
+    expect(menu_item).to_be_visible()
+    menu_item.click()
 
 
 class SmsOutbox(logging.Handler):

@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.course.management.commands.load_demo import DEMO_USER
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.web.conftest import log_in
+from tests.web.conftest import choose_from_account_menu, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -44,14 +44,12 @@ def test_password_login_shows_the_account_menu_and_logout_returns_to_the_login_b
     expect(dialog).to_be_hidden()
     expect(account_menu(page)).to_contain_text(DEMO_USER["username"])
 
-    account_menu(page).hover()
-    page.get_by_role("menuitem", name="我的订单").click()
+    choose_from_account_menu(page, "我的订单")
     expect(page).to_have_url(re.compile("/orders$"))
     expect(page.locator("h1")).to_have_text("我的订单")
     page.shots.take("orders")
 
-    account_menu(page).hover()
-    page.get_by_role("menuitem", name="退出").click()
+    choose_from_account_menu(page, "退出")
     expect(page.locator("header").get_by_role("button", name="登录")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/$"))
     assert page.evaluate("localStorage.getItem('luffy.auth')") is None
@@ -229,9 +227,23 @@ def test_logging_out_in_one_tab_logs_the_other_tab_out(page: Page):
     other.goto("/")
     expect(account_menu(other)).to_contain_text(user.username)
 
-    account_menu(page).hover()
-    page.get_by_role("menuitem", name="退出").click()
+    choose_from_account_menu(page, "退出")
     expect(page.locator("header").get_by_role("button", name="登录")).to_be_visible()
     # Without a reload: the other tab drops the session the first one ended.
     expect(other.locator("header").get_by_role("button", name="登录")).to_be_visible()
     assert not other_errors, other_errors
+
+
+def test_on_a_phone_a_tap_on_the_name_opens_the_account_menu(phone: Page):
+    user = UserFactory()
+    log_in(phone, user)
+    phone.goto("/")
+    expect(account_menu(phone)).to_be_visible()
+    phone.get_by_role("menuitem", name="我的课程").wait_for(state="hidden")
+
+    account_menu(phone).tap()
+    item = phone.get_by_role("menuitem", name="我的课程")
+    expect(item).to_be_visible()
+    phone.shots.take("menu-open")
+    item.tap()
+    expect(phone).to_have_url(re.compile("/my/courses$"))

@@ -16,7 +16,7 @@ from apps.course.management.commands.load_demo import DEMO_USER
 from apps.course.models import Course, CourseSection
 from apps.order.models import CourseEntitlement, Order
 from tests.factories import UserFactory
-from tests.web.conftest import log_in
+from tests.web.conftest import choose_from_account_menu, log_in
 from tests.web.test_buying_pages import PLAYING
 
 pytestmark = pytest.mark.browser
@@ -252,8 +252,7 @@ def test_logging_out_ends_the_session_on_the_server(page: Page):
     header = {"Authorization": f"jwt {token}"}
     assert page.request.get("/api/v1/order/", headers=header).status == 200
 
-    page.locator("header .user-name").hover()
-    page.get_by_role("menuitem", name="退出").click()
+    choose_from_account_menu(page, "退出")
     expect(page.locator("header").get_by_role("button", name="登录")).to_be_visible()
 
     assert page.request.get("/api/v1/order/", headers=header).status == 401
