@@ -84,7 +84,9 @@ class PayResponseSerializer(serializers.Serializer):
     code = EnvelopeCodeField()
     msg = serializers.CharField()
     pay_url = serializers.URLField(allow_null=True, help_text="null when nothing is left to pay")
-    out_trade_no = serializers.CharField()
+    out_trade_no = serializers.CharField(
+        allow_null=True, help_text="null for free courses: they are given without an order"
+    )
 
 
 class OrderDetailSerializer(serializers.ModelSerializer):

@@ -75,18 +75,19 @@ class PayView(APIView):
         channel = data.pop("pay_channel")
         placed = services.place_order(buyer=request.user, **data)
         pay_url = _pay_url_for(channel, placed, course_id=data["course_ids"][0])
+        out_trade_no = placed.order.out_trade_no if placed.order is not None else None
         if not placed.created:
             return APIResponse(
                 msg=_("您已有这些课程的待支付订单,请继续支付"),
                 status=status.HTTP_200_OK,
                 pay_url=pay_url,
-                out_trade_no=placed.order.out_trade_no,
+                out_trade_no=out_trade_no,
             )
         return APIResponse(
             msg=_("课程已开通") if pay_url is None else _("订单已创建,请前往支付宝支付"),
             status=status.HTTP_201_CREATED,
             pay_url=pay_url,
-            out_trade_no=placed.order.out_trade_no,
+            out_trade_no=out_trade_no,
         )
 
 

@@ -19,6 +19,7 @@ from .placement import (
     new_out_trade_no,
     place_order,
     place_sale_order,
+    take_free_courses,
 )
 from .refunds import (
     AlipayRefundOutcome,
@@ -76,4 +77,5 @@ __all__ = [
     "revoke_courses",
     "settle_payment",
     "settle_under_lock",
+    "take_free_courses",
 ]

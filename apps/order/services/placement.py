@@ -1,4 +1,5 @@
-"""Placing an order (at most one open order per set of courses and buyer), cancelling, expiring."""
+"""Placing an order (at most one open order per set of courses and buyer), taking free courses
+without one, cancelling, expiring."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from utils.logging import get_logger
 
 from ..models import Order, OrderDetail
 from . import grants
-from .locks import lock_buyer, lock_courses
-from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
+from .locks import lock_buyer
+from .settlement import refresh_from_alipay, settle_if_alipay_paid
 from .transitions import Actor, change_status
 
 logger = get_logger("order")
@@ -44,8 +45,8 @@ PLACE_ROUNDS = 3
 
 @dataclass(frozen=True)
 class PlacedOrder:
-    order: Order
-    pay_url: str | None  # None when nothing is left to pay (free courses)
+    order: Order | None  # None: free courses, given without an order (nothing was sold)
+    pay_url: str | None  # None with no order
     created: bool = True  # False: the buyer's open order for the same courses, handed out again
 
 
@@ -153,6 +154,9 @@ def place_order(
     containing a course: the same courses again return the open order (created=False); other
     open orders sharing a course are closed at Alipay and cancelled first (409 if one turns out
     paid), so one course cannot be paid twice through two orders.
+
+    Courses that all cost nothing now make no order: the buyer simply takes them
+    (`take_free_courses`). (A coupon never takes a whole price: apps/coupon/discounts.py.)
     """
     if pay_type != Order.PayType.ALIPAY:
         raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
@@ -160,7 +164,32 @@ def place_order(
     now = timezone.now()
     found = pricing.priced_on_sale(course_ids, now=now)
     priced = _priced(course_ids, found, total_amount, buyer=buyer, user_coupon_id=user_coupon_id)
+    if priced.total == 0:
+        return take_free_courses(buyer, priced.courses)
     return _place(buyer, priced)
+
+
+def take_free_courses(buyer: User, courses: list[PricedCourse]) -> PlacedOrder:
+    """Give the buyer courses that cost nothing now, without an order: nothing is sold, so
+    nothing shows in 我的订单 and nothing can be refunded (409 for one owned already).
+
+    Granted under the buyer's and the courses' row locks (grants.grant_courses), racing a
+    payment or a staff grant of the same course as any grant does. Open orders the buyer
+    placed for these courses while they cost money are cancelled afterwards, outside the
+    transaction (closing asks Alipay); one paid meanwhile is settled and refunded as a payment
+    for a course already owned (settlement).
+    """
+    ids = [c.pk for c in courses]
+    with transaction.atomic():
+        owned = grants.grant_courses(buyer.pk, ids, order=None)
+        _refuse_owned(courses, set(owned))  # rolls back what was just granted
+    logger.info("Free courses %s taken by user %s", ids, buyer.pk)
+    stale = Order.objects.filter(
+        user=buyer, order_status=Order.Status.UNPAID, lines__course_id__in=ids
+    ).distinct()
+    for order in stale:
+        end_unpaid_order(order, to=Order.Status.CANCELLED, by=Actor.BUYER)
+    return PlacedOrder(order=None, pay_url=None)
 
 
 def place_sale_order(
@@ -181,7 +210,7 @@ def place_sale_order(
 def _place(buyer: User, priced: _Priced) -> PlacedOrder:
     """Place `priced` for the buyer: rounds under the buyer's lock, closing the buyer's other
     open orders for these courses between them (outside any transaction)."""
-    client = _alipay_client(priced)
+    client = _alipay_client()
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, priced, client)
         if placed is not None:
@@ -191,11 +220,9 @@ def _place(buyer: User, priced: _Priced) -> PlacedOrder:
     raise Conflict(_("您有正在处理的订单,请稍后重试"))
 
 
-def _alipay_client(priced: _Priced) -> iPay.AlipayClient | None:
-    """The client that signs the pay URL; None when nothing is left to pay, or when Alipay is
-    not configured (then the placement answers 503, after the 409 for a course owned)."""
-    if priced.total == 0:
-        return None
+def _alipay_client() -> iPay.AlipayClient | None:
+    """The client that signs the pay URL; None when Alipay is not configured (then the
+    placement answers 503, after the 409 for a course owned)."""
     try:
         return iPay.get_client()
     except iPay.PaymentNotConfigured:
@@ -220,7 +247,7 @@ def _place_under_buyer_lock(
         # Whether the buyer owns a course is asked under the lock: a notify may have just
         # granted one. Owning a course is the answer that matters (409), even without Alipay.
         _refuse_owned(priced.courses, grants.owned_course_ids(buyer.pk, ids))
-        if priced.total > 0 and client is None:
+        if client is None:
             raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单"))
         open_orders = list(
             Order.objects.filter(
@@ -232,9 +259,8 @@ def _place_under_buyer_lock(
         )
         reused = _reusable(open_orders, priced, now)
         if reused is not None:
-            pay_url = _pay_url(client, reused) if client is not None else None
             logger.info("Order %s handed out again to user %s", reused.out_trade_no, buyer.pk)
-            return PlacedOrder(order=reused, pay_url=pay_url, created=False), []
+            return PlacedOrder(order=reused, pay_url=_pay_url(client, reused), created=False), []
         if open_orders:
             return None, open_orders
         return _create_order(buyer, priced, client, now), []
@@ -252,13 +278,9 @@ def _reusable(open_orders: list[Order], priced: _Priced, now: datetime) -> Order
 
 
 def _create_order(
-    buyer: User, priced: _Priced, client: iPay.AlipayClient | None, now: datetime
+    buyer: User, priced: _Priced, client: iPay.AlipayClient, now: datetime
 ) -> PlacedOrder:
-    """Store the order and its lines; a free one is paid and its courses granted at once."""
-    if client is None:
-        # Granted below: the courses are locked (after the buyer, in id order: lock_for_grant's
-        # order) before any insert refers to them.
-        lock_courses(c.pk for c in priced.courses)
+    """Store the order, unpaid, and its lines; return it with its pay URL."""
     order = Order.objects.create(
         user=buyer,
         subject=priced.subject,
@@ -275,10 +297,6 @@ def _create_order(
     if priced.coupon is not None:  # 409 (all rolled back) when another open order holds it
         applied = priced.coupon
         coupons.hold_coupon(applied.user_coupon.pk, order_id=order.pk, discount=applied.discount)
-    if client is None:  # all free: nothing to pay, the courses are the buyer's now
-        mark_paid_and_grant(order, trade_no="", paid_at=now, by=Actor.FREE_ORDER)
-        logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)
-        return PlacedOrder(order=order, pay_url=None)
     logger.info("Order %s placed: %s yuan, user %s", order.out_trade_no, priced.total, buyer.pk)
     return PlacedOrder(order=order, pay_url=_pay_url(client, order))
 
