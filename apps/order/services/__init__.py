@@ -12,6 +12,7 @@ from .locks import lock_for_grant
 from .notify_log import PruneResult, prune_notifications
 from .placement import (
     EXPIRY_GRACE,
+    PayChannel,
     PlacedOrder,
     cancel_order,
     end_unpaid_order,
@@ -47,6 +48,7 @@ __all__ = [
     "Actor",
     "AlipayRefundOutcome",
     "IllegalTransition",
+    "PayChannel",
     "PlacedOrder",
     "PruneResult",
     "SettledPayment",

@@ -3,15 +3,18 @@ without one, cancelling, expiring."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 
 from apps.coupon import services as coupons
@@ -41,6 +44,13 @@ SUBJECT_MAX = 150
 # Each round closes the open orders found under the buyer's lock; a new one can only appear if
 # the same buyer keeps placing overlapping orders at the same instant.
 PLACE_ROUNDS = 3
+
+
+class PayChannel(models.TextChoices):
+    """Which Alipay cashier the pay URL opens: the desktop page, or the phone (wap) page."""
+
+    PAGE = "page", gettext_lazy("电脑网站支付")
+    WAP = "wap", gettext_lazy("手机网站支付")
 
 
 @dataclass(frozen=True)
@@ -81,13 +91,14 @@ def _buyable_courses(course_ids: list[int], found: dict[int, PricedCourse]) -> l
 @dataclass(frozen=True)
 class _Priced:
     """The order as the server prices it: its courses, the total to pay, the subject, and the
-    buyer's coupon with each line's share of its discount."""
+    buyer's coupon with each line's share of its discount; and the cashier it is paid at."""
 
     courses: list[PricedCourse]
     total: Decimal
     subject: str
     pay_minutes: int | None = None  # None: settings.ORDER_PAY_TIMEOUT_MINUTES
     coupon: AppliedCoupon | None = None
+    channel: PayChannel = PayChannel.PAGE
 
     def paid_prices(self) -> list[Decimal]:
         """What each line costs after the coupon's share (the lines add up to `total`)."""
@@ -130,13 +141,21 @@ def _priced(
     return _Priced(courses=courses, total=server_total, subject=subject, coupon=applied)
 
 
-def _pay_url(client: iPay.AlipayClient, order: Order) -> str:
-    return client.page_pay_url(
-        out_trade_no=order.out_trade_no,
-        total_amount=order.total_amount,
-        subject=order.subject,
-        expires_at=order.expires_at,
-    )
+def _pay_url(client: iPay.AlipayClient, order: Order, priced: _Priced) -> str:
+    """Where the buyer pays the order: Alipay's desktop page, or for `wap` its phone cashier,
+    which a buyer who leaves returns from to the first course's page with the order number
+    (that page offers to pay or cancel). One signature, for the channel asked."""
+    trade = {
+        "out_trade_no": order.out_trade_no,
+        "total_amount": order.total_amount,
+        "subject": order.subject,
+        "expires_at": order.expires_at,
+    }
+    if priced.channel != PayChannel.WAP:
+        return client.page_pay_url(**trade)
+    query = urlencode({"unpaid": order.out_trade_no})
+    quit_url = f"{settings.FRONTEND_URL}/course/{priced.courses[0].pk}?{query}"
+    return client.wap_pay_url(**trade, quit_url=quit_url)
 
 
 def place_order(
@@ -146,8 +165,10 @@ def place_order(
     total_amount: Decimal,
     pay_type: int = Order.PayType.ALIPAY,
     user_coupon_id: int | None = None,
+    pay_channel: PayChannel = PayChannel.PAGE,
 ) -> PlacedOrder:
-    """Price the courses, store the order unpaid and return where to pay it.
+    """Price the courses, store the order unpaid and return where to pay it (`pay_channel`:
+    Alipay's desktop or phone cashier).
 
     The client's total must equal the server's sum of current prices to the cent; otherwise the
     buyer saw another price than the one we would charge. A buyer has at most one open order
@@ -166,7 +187,7 @@ def place_order(
     priced = _priced(course_ids, found, total_amount, buyer=buyer, user_coupon_id=user_coupon_id)
     if priced.total == 0:
         return take_free_courses(buyer, priced.courses)
-    return _place(buyer, priced)
+    return _place(buyer, dataclasses.replace(priced, channel=PayChannel(pay_channel)))
 
 
 def take_free_courses(buyer: User, courses: list[PricedCourse]) -> PlacedOrder:
@@ -260,7 +281,8 @@ def _place_under_buyer_lock(
         reused = _reusable(open_orders, priced, now)
         if reused is not None:
             logger.info("Order %s handed out again to user %s", reused.out_trade_no, buyer.pk)
-            return PlacedOrder(order=reused, pay_url=_pay_url(client, reused), created=False), []
+            pay_url = _pay_url(client, reused, priced)
+            return PlacedOrder(order=reused, pay_url=pay_url, created=False), []
         if open_orders:
             return None, open_orders
         return _create_order(buyer, priced, client, now), []
@@ -298,7 +320,7 @@ def _create_order(
         applied = priced.coupon
         coupons.hold_coupon(applied.user_coupon.pk, order_id=order.pk, discount=applied.discount)
     logger.info("Order %s placed: %s yuan, user %s", order.out_trade_no, priced.total, buyer.pk)
-    return PlacedOrder(order=order, pay_url=_pay_url(client, order))
+    return PlacedOrder(order=order, pay_url=_pay_url(client, order, priced))
 
 
 def _close_rival(order: Order) -> None:
