@@ -60,6 +60,7 @@ def take_free_course(page: Page) -> None:
     free = Course.objects.get(name=FREE)
     log_in(page, shopper)
     page.goto(f"/course/{free.pk}")
+    expect(page.get_by_role("button", name="免费学习")).to_be_visible()
     expect(page.get_by_role("button", name="立即购买")).to_have_count(0)
     page.shots.take("free-detail")
 
@@ -75,6 +76,7 @@ def take_free_course(page: Page) -> None:
     page.goto("/free")
     card = card_of(page, FREE)
     expect(card.get_by_role("button", name="继续学习")).to_be_visible()
+    page.shots.take("free-list-owned")
 
 
 def test_a_free_course_is_taken_with_no_order(page: Page):
