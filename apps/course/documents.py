@@ -23,7 +23,7 @@ It stays correct this way:
 * a missing, emptied or expired document is built on read; `manage.py build_course_documents`
   builds all of them (deploy step; bulk loads that bypass signals must run it).
 
-Documents hold what anonymous visitors see (no `owned`, links of free-trial sections only):
+Documents hold what anonymous visitors see (`owned` false, links of free-trial sections only):
 logged-in requests never read them (apps/course/document_views.py).
 
 A search page's *card* of a course (what CourseSerializer answers) is stored beside its detail
@@ -150,8 +150,6 @@ def build_details(course_ids: Sequence[int], now: datetime) -> dict[int, Built]:
         .filter(pk__in=list(course_ids))
     )
     selectors.attach_section_previews(courses)
-    for course in courses:
-        course.owned = False
     context = {"owned_course_ids": _ANONYMOUS}
     rows = wire.CourseDetailSerializer(courses, many=True, context=context).data
     cards = wire.CourseSerializer(courses, many=True, context=context).data

@@ -55,6 +55,7 @@ COURSE = {
             "free_trail": False,
         },
     ],
+    "owned": False,
 }
 
 CATEGORIES = OpenApiExample(
@@ -68,6 +69,7 @@ OWNED_COURSE_PAGE = OpenApiExample(
     "A page of my courses",
     value={
         **COURSE,
+        "owned": True,
         "progress": 33,
         "resume_section": {"section": 8, "name": "1.2 Setting up", "position": 130},
     },
@@ -80,7 +82,6 @@ COURSE_DETAIL = OpenApiExample(
         "pub_date": "2026-01-05",
         "description": "<h2>课程简介</h2><p>从零到上线一个商城。</p><ul><li>Django + Vue</li></ul>",
         "course_category": {"id": 1, "name": "Python"},
-        "owned": False,
     },
     response_only=True,
 )

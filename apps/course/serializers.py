@@ -99,7 +99,8 @@ class ChapterSerializer(serializers.ModelSerializer):
 
 
 class CourseSerializer(serializers.ModelSerializer):
-    """A course as the lists and the search show it, with previews of its first sections."""
+    """A course as the lists and the search show it, with previews of its first sections and
+    whether the logged-in user owns it (the card then says 继续学习)."""
 
     # Expects selectors.visible_courses() rows with attach_section_previews() applied.
 
@@ -112,6 +113,9 @@ class CourseSerializer(serializers.ModelSerializer):
     real_price = MoneyField(read_only=True, help_text="What a buyer pays now (discount included)")
     teacher = TeacherSerializer(read_only=True, allow_null=True)
     section_list = SectionPreviewSerializer(source="section_previews", many=True, read_only=True)
+    owned = serializers.SerializerMethodField(
+        help_text="The logged-in user owns this course (always false for a visitor)"
+    )
 
     class Meta:
         model = Course
@@ -133,7 +137,13 @@ class CourseSerializer(serializers.ModelSerializer):
             "real_price",
             "teacher",
             "section_list",
+            "owned",
         ]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_owned(self, course: Course) -> bool:
+        # The views ask ownership.owned_course_ids once for the whole page (no query per card).
+        return course.pk in self.context.get("owned_course_ids", frozenset())
 
     @extend_schema_field(serializers.CharField())
     def get_discount_type(self, course: Course) -> str:
@@ -142,16 +152,12 @@ class CourseSerializer(serializers.ModelSerializer):
 
 
 class CourseDetailSerializer(CourseSerializer):
-    """A course with its category, its full description (the 课程介绍 tab), and whether the
-    logged-in user owns it."""
+    """A course with its category and its full description (the 课程介绍 tab)."""
 
     description = serializers.SerializerMethodField(
         help_text="The full description: HTML cleaned to a safe subset (utils/html.py)"
     )
     course_category = CategorySerializer(read_only=True, allow_null=True)
-    owned = serializers.BooleanField(
-        read_only=True, default=False, help_text="The logged-in user owns this course"
-    )
 
     class Meta(CourseSerializer.Meta):
         # `pub_date` first: the stored documents cut the list's card there (documents.card).
@@ -160,7 +166,6 @@ class CourseDetailSerializer(CourseSerializer):
             "pub_date",
             "description",
             "course_category",
-            "owned",
         ]
 
     @extend_schema_field(serializers.CharField())

@@ -204,8 +204,7 @@ class CourseDetailView(DetailFromDocuments, CachedAnonymousReads, RetrieveAPIVie
     def get_object(self):
         course = super().get_object()
         selectors.attach_section_previews([course])
-        course.owned = course.pk in owned_course_ids(self.request.user, [course.pk])
-        self.owned_course_ids = {course.pk} if course.owned else set()
+        self.owned_course_ids = owned_course_ids(self.request.user, [course.pk])
         return course
 
     def get_serializer_context(self) -> dict:

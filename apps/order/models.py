@@ -107,8 +107,9 @@ class OrderDetail(models.Model):
 
 
 class CourseEntitlement(models.Model):
-    """A user owns a course, granted by a paid (or free) order, or by staff (no order: see
-    `ManualGrant` for who and why)."""
+    """A user owns a course, granted by a paid order, by staff (no order: see `ManualGrant` for
+    who and why), or taken free (no order either: a course that costs nothing is not sold,
+    services.take_free_courses)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

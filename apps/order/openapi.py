@@ -34,7 +34,9 @@ someone else's coupon; **400** used, expired or not applicable.
 `QUICK_WAP_WAY`; a buyer who leaves it returns to the first course's page). Both settle through the
 same notify and return page.
 
-`pay_url` is null and the courses are granted at once when the total is 0.00 (free courses).
+**Free courses.** When every course costs nothing now (`total_amount` 0.00) no order is made:
+the courses are the buyer's at once, **201** with `pay_url` and `out_trade_no` null, and
+nothing shows among the buyer's orders (older orders of free courses stay as they were).
 Send the browser to `pay_url`; Alipay brings the buyer back to the return page, which polls
 `GET order/success/`. An order not paid within ORDER_PAY_TIMEOUT_MINUTES (15) times out."""
 
@@ -55,17 +57,19 @@ PAY_REQUEST = OpenApiExample(
 )
 
 
-def pay_answer(name: str, status: int, msg: str, pay_url: str | None) -> OpenApiExample:
+def pay_answer(
+    name: str, status: int, msg: str, pay_url: str | None, out_trade_no: str | None = OUT_TRADE_NO
+) -> OpenApiExample:
     return OpenApiExample(
         name,
-        value={"code": 100, "msg": msg, "pay_url": pay_url, "out_trade_no": OUT_TRADE_NO},
+        value={"code": 100, "msg": msg, "pay_url": pay_url, "out_trade_no": out_trade_no},
         response_only=True,
         status_codes=[str(status)],
     )
 
 
 PAY_CREATED = pay_answer("New order (201)", 201, "订单已创建,请前往支付宝支付", PAY_URL)
-PAY_FREE = pay_answer("Free courses (201)", 201, "课程已开通", None)
+PAY_FREE = pay_answer("Free courses (201)", 201, "课程已开通", None, None)
 PAY_REUSED = pay_answer(
     "Open order handed out again (200)", 200, "您已有这些课程的待支付订单,请继续支付", PAY_URL
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -12,16 +11,10 @@ from utils.public_urls import MediaURLField
 from utils.serializers import EnvelopeCodeField, MoneyField
 
 from .models import Order, OrderDetail
+from .services import PayChannel
 
 MAX_COURSES_PER_ORDER = 50
 SUBJECT_MAX_LENGTH = 150
-
-
-class PayChannel(models.TextChoices):
-    """Which Alipay cashier the pay URL opens: the desktop page, or the phone (wap) page."""
-
-    PAGE = "page", _("电脑网站支付")
-    WAP = "wap", _("手机网站支付")
 
 
 class PayRequestSerializer(serializers.Serializer):
@@ -84,7 +77,9 @@ class PayResponseSerializer(serializers.Serializer):
     code = EnvelopeCodeField()
     msg = serializers.CharField()
     pay_url = serializers.URLField(allow_null=True, help_text="null when nothing is left to pay")
-    out_trade_no = serializers.CharField()
+    out_trade_no = serializers.CharField(
+        allow_null=True, help_text="null for free courses: they are given without an order"
+    )
 
 
 class OrderDetailSerializer(serializers.ModelSerializer):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -37,7 +35,6 @@ from .models import Order
 from .notify import handle_notify, log_refused
 from .serializers import (
     OrderSerializer,
-    PayChannel,
     PayRequestSerializer,
     PayResponseSerializer,
     PayStatusQuerySerializer,
@@ -72,43 +69,21 @@ class PayView(APIView):
     )
     def post(self, request: Request) -> APIResponse:
         data = validated(PayRequestSerializer, request.data)
-        channel = data.pop("pay_channel")
         placed = services.place_order(buyer=request.user, **data)
-        pay_url = _pay_url_for(channel, placed, course_id=data["course_ids"][0])
+        out_trade_no = placed.order.out_trade_no if placed.order is not None else None
         if not placed.created:
             return APIResponse(
                 msg=_("您已有这些课程的待支付订单,请继续支付"),
                 status=status.HTTP_200_OK,
-                pay_url=pay_url,
-                out_trade_no=placed.order.out_trade_no,
+                pay_url=placed.pay_url,
+                out_trade_no=out_trade_no,
             )
         return APIResponse(
-            msg=_("课程已开通") if pay_url is None else _("订单已创建,请前往支付宝支付"),
+            msg=_("课程已开通") if placed.pay_url is None else _("订单已创建,请前往支付宝支付"),
             status=status.HTTP_201_CREATED,
-            pay_url=pay_url,
-            out_trade_no=placed.order.out_trade_no,
+            pay_url=placed.pay_url,
+            out_trade_no=out_trade_no,
         )
-
-
-def _pay_url_for(channel: str, placed: services.PlacedOrder, *, course_id: int) -> str | None:
-    """The placed order's page-pay URL, or for `wap` the phone cashier's URL for the same
-    trade (same out_trade_no, amount, subject and expiry), which a buyer who leaves returns
-    from to the course's page with the order number, so that page can offer to pay or cancel.
-    The wap request is signed apart, after placement signed the page one: one signature more
-    for phone orders only (wap and page URLs each took 0.7-1.5 ms in-process on this busy
-    host); placement knows nothing of channels."""
-    if placed.pay_url is None or channel != PayChannel.WAP:
-        return placed.pay_url
-    order = placed.order
-    query = urlencode({"unpaid": order.out_trade_no})
-    quit_url = f"{settings.FRONTEND_URL}/course/{course_id}?{query}"
-    return iPay.get_client().wap_pay_url(
-        out_trade_no=order.out_trade_no,
-        total_amount=order.total_amount,
-        subject=order.subject,
-        expires_at=order.expires_at,
-        quit_url=quit_url,
-    )
 
 
 OUT_TRADE_NO_PARAM = OpenApiParameter("out_trade_no", str, required=True)

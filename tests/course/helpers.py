@@ -29,6 +29,7 @@ COURSE_FIELDS = {
     "real_price",
     "teacher",
     "section_list",
+    "owned",
 }
 DETAIL_FIELDS = COURSE_FIELDS | {"pub_date", "course_category"}
 TEACHER_FIELDS = {"id", "name", "role", "role_name", "title", "signature", "image", "brief"}

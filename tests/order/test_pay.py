@@ -173,17 +173,6 @@ def test_an_owned_course_cannot_be_bought_again(alipay, place, send_notify, cour
     assert Order.objects.count() == 1
 
 
-def test_free_courses_are_granted_at_once_without_alipay(no_alipay, place, user):
-    free = CourseFactory(price=Decimal("0"), course_type=Course.CourseType.FREE)
-    response, order = place([free], "0")
-    assert response.status_code == 201
-    assert response.json()["pay_url"] is None
-    assert order.order_status == Order.Status.PAID and order.pay_time is not None
-    assert CourseEntitlement.objects.get(user=user, course=free).order == order
-    free.refresh_from_db()
-    assert free.students == 1
-
-
 def test_paid_order_without_alipay_config_is_a_clear_503(no_alipay, place, course):
     response, _ = place([course], "99.90")
     assert response.status_code == 503

@@ -85,7 +85,7 @@ def test_a_free_course_on_the_phone_is_granted_without_a_pay_url(alipay, place, 
 
     assert response.status_code == 201
     assert response.json()["pay_url"] is None
-    assert order.is_paid and user.entitlements.filter(course=free).exists()
+    assert order is None and user.entitlements.filter(course=free, order=None).exists()
 
 
 def test_a_wap_order_settles_through_the_same_notify(alipay, place, course, send_notify, user):
@@ -96,3 +96,30 @@ def test_a_wap_order_settles_through_the_same_notify(alipay, place, course, send
     assert answer.content == b"success"
     order.refresh_from_db()
     assert order.is_paid and user.entitlements.filter(course=course).exists()
+
+
+@pytest.mark.parametrize(
+    ("channel", "method"),
+    [("page", "alipay.trade.page.pay"), ("wap", "alipay.trade.wap.pay")],
+)
+def test_placement_signs_once_for_the_channel_asked(
+    monkeypatch, alipay, user, course, channel, method
+):
+    from apps.order import services
+    from libs import iPay
+
+    signed: list[str] = []
+    client = iPay.get_client()
+    for name in ("page_pay_url", "wap_pay_url"):
+        original = getattr(client, name)
+        monkeypatch.setattr(
+            client, name, lambda *a, _o=original, _n=name, **kw: signed.append(_n) or _o(*a, **kw)
+        )
+    monkeypatch.setattr(iPay, "get_client", lambda: client)
+
+    placed = services.place_order(
+        buyer=user, course_ids=[course.pk], total_amount=Decimal("99.90"), pay_channel=channel
+    )
+
+    assert signed == [f"{channel}_pay_url"]
+    assert signed_params(placed.pay_url)["method"] == method

@@ -12,6 +12,7 @@ from .locks import lock_for_grant
 from .notify_log import PruneResult, prune_notifications
 from .placement import (
     EXPIRY_GRACE,
+    PayChannel,
     PlacedOrder,
     cancel_order,
     end_unpaid_order,
@@ -19,6 +20,7 @@ from .placement import (
     new_out_trade_no,
     place_order,
     place_sale_order,
+    take_free_courses,
 )
 from .refunds import (
     AlipayRefundOutcome,
@@ -46,6 +48,7 @@ __all__ = [
     "Actor",
     "AlipayRefundOutcome",
     "IllegalTransition",
+    "PayChannel",
     "PlacedOrder",
     "PruneResult",
     "SettledPayment",
@@ -76,4 +79,5 @@ __all__ = [
     "revoke_courses",
     "settle_payment",
     "settle_under_lock",
+    "take_free_courses",
 ]

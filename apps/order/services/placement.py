@@ -1,16 +1,20 @@
-"""Placing an order (at most one open order per set of courses and buyer), cancelling, expiring."""
+"""Placing an order (at most one open order per set of courses and buyer), taking free courses
+without one, cancelling, expiring."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 
 from apps.coupon import services as coupons
@@ -24,8 +28,8 @@ from utils.logging import get_logger
 
 from ..models import Order, OrderDetail
 from . import grants
-from .locks import lock_buyer, lock_courses
-from .settlement import mark_paid_and_grant, refresh_from_alipay, settle_if_alipay_paid
+from .locks import lock_buyer
+from .settlement import refresh_from_alipay, settle_if_alipay_paid
 from .transitions import Actor, change_status
 
 logger = get_logger("order")
@@ -42,10 +46,17 @@ SUBJECT_MAX = 150
 PLACE_ROUNDS = 3
 
 
+class PayChannel(models.TextChoices):
+    """Which Alipay cashier the pay URL opens: the desktop page, or the phone (wap) page."""
+
+    PAGE = "page", gettext_lazy("电脑网站支付")
+    WAP = "wap", gettext_lazy("手机网站支付")
+
+
 @dataclass(frozen=True)
 class PlacedOrder:
-    order: Order
-    pay_url: str | None  # None when nothing is left to pay (free courses)
+    order: Order | None  # None: free courses, given without an order (nothing was sold)
+    pay_url: str | None  # None with no order
     created: bool = True  # False: the buyer's open order for the same courses, handed out again
 
 
@@ -80,13 +91,14 @@ def _buyable_courses(course_ids: list[int], found: dict[int, PricedCourse]) -> l
 @dataclass(frozen=True)
 class _Priced:
     """The order as the server prices it: its courses, the total to pay, the subject, and the
-    buyer's coupon with each line's share of its discount."""
+    buyer's coupon with each line's share of its discount; and the cashier it is paid at."""
 
     courses: list[PricedCourse]
     total: Decimal
     subject: str
     pay_minutes: int | None = None  # None: settings.ORDER_PAY_TIMEOUT_MINUTES
     coupon: AppliedCoupon | None = None
+    channel: PayChannel = PayChannel.PAGE
 
     def paid_prices(self) -> list[Decimal]:
         """What each line costs after the coupon's share (the lines add up to `total`)."""
@@ -129,13 +141,21 @@ def _priced(
     return _Priced(courses=courses, total=server_total, subject=subject, coupon=applied)
 
 
-def _pay_url(client: iPay.AlipayClient, order: Order) -> str:
-    return client.page_pay_url(
-        out_trade_no=order.out_trade_no,
-        total_amount=order.total_amount,
-        subject=order.subject,
-        expires_at=order.expires_at,
-    )
+def _pay_url(client: iPay.AlipayClient, order: Order, priced: _Priced) -> str:
+    """Where the buyer pays the order: Alipay's desktop page, or for `wap` its phone cashier,
+    which a buyer who leaves returns from to the first course's page with the order number
+    (that page offers to pay or cancel). One signature, for the channel asked."""
+    trade = {
+        "out_trade_no": order.out_trade_no,
+        "total_amount": order.total_amount,
+        "subject": order.subject,
+        "expires_at": order.expires_at,
+    }
+    if priced.channel != PayChannel.WAP:
+        return client.page_pay_url(**trade)
+    query = urlencode({"unpaid": order.out_trade_no})
+    quit_url = f"{settings.FRONTEND_URL}/course/{priced.courses[0].pk}?{query}"
+    return client.wap_pay_url(**trade, quit_url=quit_url)
 
 
 def place_order(
@@ -145,14 +165,19 @@ def place_order(
     total_amount: Decimal,
     pay_type: int = Order.PayType.ALIPAY,
     user_coupon_id: int | None = None,
+    pay_channel: PayChannel = PayChannel.PAGE,
 ) -> PlacedOrder:
-    """Price the courses, store the order unpaid and return where to pay it.
+    """Price the courses, store the order unpaid and return where to pay it (`pay_channel`:
+    Alipay's desktop or phone cashier).
 
     The client's total must equal the server's sum of current prices to the cent; otherwise the
     buyer saw another price than the one we would charge. A buyer has at most one open order
     containing a course: the same courses again return the open order (created=False); other
     open orders sharing a course are closed at Alipay and cancelled first (409 if one turns out
     paid), so one course cannot be paid twice through two orders.
+
+    Courses that all cost nothing now make no order: the buyer simply takes them
+    (`take_free_courses`). (A coupon never takes a whole price: apps/coupon/discounts.py.)
     """
     if pay_type != Order.PayType.ALIPAY:
         raise exceptions.ValidationError({"pay_type": [_("暂只支持支付宝支付")]})
@@ -160,7 +185,32 @@ def place_order(
     now = timezone.now()
     found = pricing.priced_on_sale(course_ids, now=now)
     priced = _priced(course_ids, found, total_amount, buyer=buyer, user_coupon_id=user_coupon_id)
-    return _place(buyer, priced)
+    if priced.total == 0:
+        return take_free_courses(buyer, priced.courses)
+    return _place(buyer, dataclasses.replace(priced, channel=PayChannel(pay_channel)))
+
+
+def take_free_courses(buyer: User, courses: list[PricedCourse]) -> PlacedOrder:
+    """Give the buyer courses that cost nothing now, without an order: nothing is sold, so
+    nothing shows in 我的订单 and nothing can be refunded (409 for one owned already).
+
+    Granted under the buyer's and the courses' row locks (grants.grant_courses), racing a
+    payment or a staff grant of the same course as any grant does. Open orders the buyer
+    placed for these courses while they cost money are cancelled afterwards, outside the
+    transaction (closing asks Alipay); one paid meanwhile is settled and refunded as a payment
+    for a course already owned (settlement).
+    """
+    ids = [c.pk for c in courses]
+    with transaction.atomic():
+        owned = grants.grant_courses(buyer.pk, ids, order=None)
+        _refuse_owned(courses, set(owned))  # rolls back what was just granted
+    logger.info("Free courses %s taken by user %s", ids, buyer.pk)
+    stale = Order.objects.filter(
+        user=buyer, order_status=Order.Status.UNPAID, lines__course_id__in=ids
+    ).distinct()
+    for order in stale:
+        end_unpaid_order(order, to=Order.Status.CANCELLED, by=Actor.BUYER)
+    return PlacedOrder(order=None, pay_url=None)
 
 
 def place_sale_order(
@@ -181,7 +231,7 @@ def place_sale_order(
 def _place(buyer: User, priced: _Priced) -> PlacedOrder:
     """Place `priced` for the buyer: rounds under the buyer's lock, closing the buyer's other
     open orders for these courses between them (outside any transaction)."""
-    client = _alipay_client(priced)
+    client = _alipay_client()
     for _round in range(PLACE_ROUNDS):
         placed, rivals = _place_under_buyer_lock(buyer, priced, client)
         if placed is not None:
@@ -191,11 +241,9 @@ def _place(buyer: User, priced: _Priced) -> PlacedOrder:
     raise Conflict(_("您有正在处理的订单,请稍后重试"))
 
 
-def _alipay_client(priced: _Priced) -> iPay.AlipayClient | None:
-    """The client that signs the pay URL; None when nothing is left to pay, or when Alipay is
-    not configured (then the placement answers 503, after the 409 for a course owned)."""
-    if priced.total == 0:
-        return None
+def _alipay_client() -> iPay.AlipayClient | None:
+    """The client that signs the pay URL; None when Alipay is not configured (then the
+    placement answers 503, after the 409 for a course owned)."""
     try:
         return iPay.get_client()
     except iPay.PaymentNotConfigured:
@@ -220,7 +268,7 @@ def _place_under_buyer_lock(
         # Whether the buyer owns a course is asked under the lock: a notify may have just
         # granted one. Owning a course is the answer that matters (409), even without Alipay.
         _refuse_owned(priced.courses, grants.owned_course_ids(buyer.pk, ids))
-        if priced.total > 0 and client is None:
+        if client is None:
             raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单"))
         open_orders = list(
             Order.objects.filter(
@@ -232,8 +280,8 @@ def _place_under_buyer_lock(
         )
         reused = _reusable(open_orders, priced, now)
         if reused is not None:
-            pay_url = _pay_url(client, reused) if client is not None else None
             logger.info("Order %s handed out again to user %s", reused.out_trade_no, buyer.pk)
+            pay_url = _pay_url(client, reused, priced)
             return PlacedOrder(order=reused, pay_url=pay_url, created=False), []
         if open_orders:
             return None, open_orders
@@ -252,13 +300,9 @@ def _reusable(open_orders: list[Order], priced: _Priced, now: datetime) -> Order
 
 
 def _create_order(
-    buyer: User, priced: _Priced, client: iPay.AlipayClient | None, now: datetime
+    buyer: User, priced: _Priced, client: iPay.AlipayClient, now: datetime
 ) -> PlacedOrder:
-    """Store the order and its lines; a free one is paid and its courses granted at once."""
-    if client is None:
-        # Granted below: the courses are locked (after the buyer, in id order: lock_for_grant's
-        # order) before any insert refers to them.
-        lock_courses(c.pk for c in priced.courses)
+    """Store the order, unpaid, and its lines; return it with its pay URL."""
     order = Order.objects.create(
         user=buyer,
         subject=priced.subject,
@@ -275,12 +319,8 @@ def _create_order(
     if priced.coupon is not None:  # 409 (all rolled back) when another open order holds it
         applied = priced.coupon
         coupons.hold_coupon(applied.user_coupon.pk, order_id=order.pk, discount=applied.discount)
-    if client is None:  # all free: nothing to pay, the courses are the buyer's now
-        mark_paid_and_grant(order, trade_no="", paid_at=now, by=Actor.FREE_ORDER)
-        logger.info("Free order %s fulfilled for user %s", order.out_trade_no, buyer.pk)
-        return PlacedOrder(order=order, pay_url=None)
     logger.info("Order %s placed: %s yuan, user %s", order.out_trade_no, priced.total, buyer.pk)
-    return PlacedOrder(order=order, pay_url=_pay_url(client, order))
+    return PlacedOrder(order=order, pay_url=_pay_url(client, order, priced))
 
 
 def _close_rival(order: Order) -> None:

@@ -20,7 +20,6 @@ class Actor(StrEnum):
     """Who changes an order's status (a service, or the case of one)."""
 
     PAYMENT = "payment"  # settlement: Alipay took the money (notify, return page, reconcile)
-    FREE_ORDER = "free_order"  # placement: nothing to pay, the courses are given at once
     BUYER = "buyer"  # the buyer cancels, or places another order for the same courses
     STAFF = "staff"  # staff cancel an unpaid order in the admin
     ALIPAY_CLOSE = "alipay_close"  # Alipay reports the trade closed
@@ -29,7 +28,7 @@ class Actor(StrEnum):
 
 
 TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
-    (Status.UNPAID, Status.PAID): frozenset({Actor.PAYMENT, Actor.FREE_ORDER}),
+    (Status.UNPAID, Status.PAID): frozenset({Actor.PAYMENT}),
     # A payment that arrives late still buys the courses: the order is reopened as paid.
     (Status.CANCELLED, Status.PAID): frozenset({Actor.PAYMENT}),
     (Status.TIMED_OUT, Status.PAID): frozenset({Actor.PAYMENT}),
