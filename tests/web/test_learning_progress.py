@@ -1,13 +1,15 @@
 """Learning progress in Chromium (issue 26): a lesson watched resumes at its second after a
-reload, a finished lesson is marked and moves the course's percentage, closing or hiding the
-page still records (a beacon), and a trial of a course not owned records nothing. Each waits on
-the server's row, not on a clock.
+reload, a finished lesson is marked and moves the course's percentage, 我的课程's 继续学习
+opens the lesson to resume at its second, closing or hiding the page still records (a beacon),
+and a trial of a course not owned records nothing. Each waits on the server's row, not on a
+clock.
 
 The demo lesson video is one real 6-second MP4, so "watching a while" here is ~4 s of it.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -16,6 +18,7 @@ from django.db import transaction
 from playwright.sync_api import Page, expect
 
 from apps.course.models import Course, CourseSection, LessonProgress
+from apps.course.services import record_progress
 from apps.order.services import grant_courses
 from tests.factories import UserFactory
 from tests.web.conftest import log_in
@@ -125,6 +128,63 @@ def test_a_finished_lesson_is_marked_and_moves_the_course_percentage(page: Page,
         f"已学完 1 / {len(lessons)} 课时"
     )
     page.shots.take("completed")
+
+
+def test_my_courses_continue_opens_the_lesson_to_resume_at_its_second(
+    screen: Page, learner, lessons
+):
+    record_progress(learner, lessons[0].pk, position=6, watched=6, ended=True)
+    record_progress(learner, lessons[1].pk, position=3, watched=3)
+    log_in(screen, learner)
+    screen.goto("/my/courses")
+    tile = screen.locator("[data-test=course-tile]", has_text=COURSE)
+    expect(tile.get_by_role("progressbar")).to_have_attribute(
+        "aria-valuenow", str(100 // len(lessons))
+    )
+    screen.shots.take("my-courses")
+    tile.get_by_role("button", name="继续学习").click()
+
+    expect(screen).to_have_url(
+        re.compile(f"/learn/{lessons[1].chapter.course_id}\\?section={lessons[1].pk}$")
+    )
+    expect(screen.locator(".now-playing")).to_contain_text(lessons[1].name)
+    screen.wait_for_function(f"() => ({CURRENT_TIME})() >= 3")
+    assert screen.evaluate(CURRENT_TIME) < 4
+    expect(section_row(screen, lessons[0]).locator("[data-test=lesson-done]")).to_be_visible()
+
+
+def test_the_home_page_shows_courses_in_progress_to_their_learner_only(
+    page: Page, learner, lessons
+):
+    asked = []
+    page.on("request", lambda r: "/user/courses/" in r.url and asked.append(r.url))
+    page.goto("/")
+    expect(page.locator("[data-test=row-free] [data-test=course-tile]").first).to_be_visible()
+    expect(page.locator("[data-test=row-learning]")).to_have_count(0)
+    assert asked == []  # the anonymous home page asks nothing more
+
+    record_progress(learner, lessons[1].pk, position=3, watched=3)
+    log_in(page, learner)
+    page.goto("/")
+    row = page.locator("[data-test=row-learning]")
+    expect(row.locator("[data-test=course-tile]")).to_have_count(1)
+    expect(row).to_contain_text(COURSE)
+    row.locator("[data-test=course-tile]").click()
+    expect(page).to_have_url(
+        re.compile(f"/learn/{lessons[1].chapter.course_id}\\?section={lessons[1].pk}$")
+    )
+
+
+def test_an_owner_plays_a_lesson_from_the_course_page_on_the_study_page(
+    page: Page, learner, lessons
+):
+    log_in(page, learner)
+    page.goto(f"/course/{lessons[2].chapter.course_id}")
+    expect(page.get_by_role("button", name="继续学习")).to_be_visible()
+    page.get_by_role("tab", name="课程目录").click()
+    section_row(page, lessons[2]).get_by_role("button", name="播放").click()
+    expect(page.locator(".now-playing")).to_contain_text(lessons[2].name)
+    expect(page.locator(VIDEO)).to_have_attribute("data-section", str(lessons[2].pk))
 
 
 def test_closing_the_page_while_a_lesson_plays_still_records_it(page: Page, learner, lessons):
