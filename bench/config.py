@@ -48,6 +48,7 @@ class Size:
     courses: int
     orders: int
     users: int  # shoppers with an order history (orders are spread over them)
+    progress: int = 0  # learning-progress rows (lessons of courses the history users own)
 
     @property
     def database(self) -> str:
@@ -59,8 +60,8 @@ class Size:
 
 
 ALL_SIZES = (
-    Size("small", courses=1_000, orders=10_000, users=1_000),
-    Size("large", courses=20_000, orders=1_000_000, users=50_000),
+    Size("small", courses=1_000, orders=10_000, users=1_000, progress=10_000),
+    Size("large", courses=20_000, orders=1_000_000, users=50_000, progress=200_000),
 )
 # The third size: search over 1,000,000 courses, seeded and loaded by bench/search_scale.py
 # (`run(server_url) -> dict`) when that module exists; "not run" in the report otherwise.
@@ -94,6 +95,10 @@ PLACEMENT_USERS = 2_000
 NOTIFY_USERS = 500  # buyers of the unpaid orders that notifies settle
 NOTIFY_ORDERS = 3_000  # unpaid orders waiting for their notify (each is sent twice)
 LOGIN_USERS = 64  # history users the login endpoint cycles through
+# Progress reports (PUT course/progress/<lesson>/): one line per owned lesson of this many
+# history entitlements, about half of them lessons that already have a row (an UPDATE), the
+# others a lesson's first report (an INSERT).
+PROGRESS_LINES = 4_000
 PASSWORD = "luffy-bench-2026"  # noqa: S105 - every seeded user (Argon2id, as production)
 SEARCH_WORD = "Django"  # one of the course topics: matches about 1 course in 20
 
@@ -152,10 +157,29 @@ ENDPOINTS = (
     ),
     Endpoint("pay", "order placement (POST order/pay)", "/api/v1/order/pay/", "post.lua"),
     Endpoint("notify", "Alipay notify (50% duplicates)", "/api/v1/order/success/", "post.lua"),
+    # The shop's most frequent write (issue 26): a player's report, an owner's lesson each time.
+    Endpoint(
+        "progress",
+        "progress report (PUT course/progress/<lesson>)",
+        "/api/v1/course/progress/",
+        "put.lua",
+    ),
     # Last: a password hash keeps workers busy after wrk stops, which must not spill into
     # another run.
     Endpoint("login", "login (POST mul_login)", "/api/v1/user/user/mul_login/", "post.lua"),
 )
+
+
+def selected_endpoints() -> tuple[Endpoint, ...]:
+    """BENCH_ENDPOINTS=progress (comma-separated names) loads only those with wrk, after the
+    ceiling (every ratio needs it); default: all. The mixed scenario runs whole either way."""
+    wanted = {s.strip() for s in os.environ.get("BENCH_ENDPOINTS", "").split(",") if s.strip()}
+    if not wanted:
+        return ENDPOINTS
+    unknown = wanted - {ep.name for ep in ENDPOINTS}
+    if unknown:
+        raise SystemExit(f"BENCH_ENDPOINTS: unknown endpoint(s) {', '.join(sorted(unknown))}")
+    return tuple(ep for ep in ENDPOINTS if ep is CEILING or ep.name in wanted)
 
 
 # --- The tutorial's throughput, as a share of the ceiling (issue 12) ------------------------------

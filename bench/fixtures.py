@@ -5,6 +5,8 @@ Written by bench/seed.py right after seeding (it knows the rows), into WORKDIR:
   login.txt        JSON login bodies of history users
   pay.txt          `jwt <token>` TAB JSON body: 1-2 buyable courses with their exact total
   notify.txt       signed form bodies, per wrk thread: each order's notify, then again later
+  progress.txt     `jwt <token>` TAB path TAB JSON body: a learner's report of a lesson they own,
+                   half of them lessons with a row already (UPDATE), half a first report (INSERT)
 Returns the manifest (file names, counts, the probe's requests) for bench/run.py.
 """
 
@@ -43,6 +45,45 @@ def _interleave_duplicates(bodies: list[str], threads: int) -> list[str]:
         sequence.append(mine[-1])
         shares.append(sequence)
     return [shares[line % threads][line // threads] for line in range(len(shares[0]) * threads)]
+
+
+# Lessons the learners own: with a progress row already (the most recent rows), and without
+# one (the lessons of the last entitlements whose course has no row of that learner).
+_STARTED_LESSONS = "SELECT user_id, section_id FROM luffy_lesson_progress ORDER BY id DESC LIMIT %s"
+_NEW_LESSONS = (
+    "SELECT uc.user_id, MIN(s.id) FROM luffy_user_course uc"
+    " JOIN luffy_course_chapter ch"
+    "  ON ch.course_id = uc.course_id AND ch.is_show = 1 AND ch.is_delete = 0"
+    " JOIN luffy_course_section s ON s.chapter_id = ch.id AND s.is_show = 1 AND s.is_delete = 0"
+    " WHERE NOT EXISTS (SELECT 1 FROM luffy_lesson_progress p"
+    "  WHERE p.course_id = uc.course_id AND p.user_id = uc.user_id)"
+    " GROUP BY uc.id ORDER BY uc.id DESC LIMIT %s"
+)
+
+
+def _progress_lines(rng: random.Random) -> list[str]:
+    """Reports of owned lessons, started and new ones alternating. Positions stay under 5
+    minutes: every seeded lesson is at least that long."""
+    from django.db import connection
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from apps.user.models import User
+
+    half = config.PROGRESS_LINES // 2
+    with connection.cursor() as cursor:
+        cursor.execute(_STARTED_LESSONS, [half])
+        started = cursor.fetchall()
+        cursor.execute(_NEW_LESSONS, [half])
+        new = cursor.fetchall()
+    users = User.objects.in_bulk({user for user, _ in started + new})
+    tokens = {pk: f"jwt {AccessToken.for_user(user)}" for pk, user in users.items()}
+    lines = []
+    for pair in zip(started, new, strict=False):
+        for user, section in pair:
+            position = rng.randint(10, 290)
+            body = json.dumps({"position": position, "watched": position - rng.randint(0, 10)})
+            lines.append(f"{tokens[user]}\t/api/v1/course/progress/{section}/\t{body}")
+    return lines
 
 
 def write(workdir: Path, seeded: Seeded, alipay_private_key: Path) -> dict[str, Any]:
@@ -87,12 +128,16 @@ def write(workdir: Path, seeded: Seeded, alipay_private_key: Path) -> dict[str, 
     notify_lines = _interleave_duplicates(load_bodies, config.WRK_THREADS)
     (workdir / "notify.txt").write_text("".join(f"{line}\n" for line in notify_lines))
 
+    progress_lines = _progress_lines(rng)
+    (workdir / "progress.txt").write_text("".join(f"{line}\n" for line in progress_lines))
+
     return {
         "files": {
             "course_ids": "course_ids.txt",
             "login": "login.txt",
             "pay": "pay.txt",
             "notify": "notify.txt",
+            "progress": "progress.txt",
         },
         "visible_courses": len(visible),
         "notify_unique": len(load_bodies),
@@ -103,5 +148,6 @@ def write(workdir: Path, seeded: Seeded, alipay_private_key: Path) -> dict[str, 
             "pay_authorization": pay_lines[0].split("\t")[0],
             "pay_body": pay_lines[0].split("\t")[1],
             "notify_body": probe_notify,
+            "progress_line": progress_lines[0],
         },
     }

@@ -21,7 +21,8 @@ The requests (bench/fixtures.py's files, written by the seed):
             run starts at the front; one buyer per line, see config.PLACEMENT_USERS)
   notify    notify.txt bodies from the end of the file backwards (the wrk notify run starts at
             the front): first deliveries and redeliveries, the answer must be `success`
-Each thread takes its own share of the login, pay and notify lines (line g, g + N, ...).
+  progress  progress.txt lines (JWT, a learner's own lesson, {position, watched}) as PUTs
+Each thread takes its own share of the login, pay, notify and progress lines (line g, g + N, ...).
 """
 
 from __future__ import annotations
@@ -43,12 +44,14 @@ from . import config, zipf
 
 # Shop-like proportions of requests, in percent: people browse and search far more than they
 # buy; logins come once per visit; an Alipay notify follows most placements (some are paid
-# twice: a redelivery). Written down in docs/benchmark.md.
+# twice: a redelivery); a learner's player reports every ~15 s while a lesson plays, the most
+# frequent write (issue 26). Written down in docs/benchmark.md.
 MIX_WEIGHTS = {
-    "list": 40,
-    "search": 15,
-    "detail": 25,
-    "chapters": 10,
+    "list": 35,
+    "search": 13,
+    "detail": 22,
+    "chapters": 8,
+    "progress": 12,
     "login": 3,
     "pay": 4,
     "notify": 3,
@@ -151,6 +154,7 @@ class Workload:
         pays = pays[: len(pays) - PROBED_PAY_LINES] or pays  # the probe placed the last ones
         self.pays = self._share(pays[::-1], share, shares)
         self.notifies = self._share(_lines(workdir / "notify.txt")[::-1], share, shares)
+        self.reports = self._share(_lines(workdir / "progress.txt"), share, shares)
 
     @staticmethod
     def _share(lines: list[str], share: int, shares: int) -> Iterator[str]:
@@ -200,6 +204,11 @@ class Workload:
             (("Content-Type", "application/x-www-form-urlencoded"),),
             expect_body=b"success",
         )
+
+    def _progress(self) -> Request:
+        authorization, path, body = next(self.reports).split("\t", 2)
+        headers = (("Content-Type", "application/json"), ("Authorization", authorization))
+        return Request("progress", "PUT", path, body.encode(), headers)
 
 
 def _lines(path: Path) -> list[str]:

@@ -107,6 +107,13 @@ def calls(probe: dict[str, Any]) -> dict[str, Call]:
         "login": Call(
             "POST", "/api/v1/user/user/mul_login/", probe["login_body"], "application/json"
         ),
+        "progress": Call(
+            "PUT",
+            probe["progress_line"].split("\t")[1],
+            probe["progress_line"].split("\t")[2],
+            "application/json",
+            {"Authorization": probe["progress_line"].split("\t")[0]},
+        ),
         # Not loaded by wrk: a buyer's order list, the other read of the order tables.
         "orders": Call(
             "GET", "/api/v1/order/", headers={"Authorization": probe["pay_authorization"]}

@@ -10,6 +10,7 @@ from typing import Any
 from . import config, mix, zipf
 
 CATALOG_MIN_CEILING_RATIO = 0.5
+PROGRESS_MIN_CEILING_RATIO = 0.5  # issue 26: progress reports, the shop's most frequent write
 GROWTH_MAX_RATIO = 1.5
 SEARCH_1M_MAX_P50_MS = 20.0
 RSA_OPS = {"pay": ("sign_ms", "one RSA2 signature"), "notify": ("verify_ms", "one RSA2 verify")}
@@ -65,6 +66,23 @@ def catalog_targets(size: str, rows: dict[str, Any]) -> list[Target]:
         )
         for ep in config.ENDPOINTS
         if ep.catalog and ep.name in rows
+    ]
+
+
+def progress_target(size: str, rows: dict[str, Any]) -> list[Target]:
+    """Progress reports per second against the ceiling (issue 26: at 20k courses with 200,000
+    progress rows, the large size)."""
+    if "progress" not in rows:
+        return []
+    return [
+        check(
+            f"progress reports req/s / ceiling >= {PROGRESS_MIN_CEILING_RATIO}",
+            "progress",
+            size,
+            rows["progress"]["ceiling_ratio"],
+            PROGRESS_MIN_CEILING_RATIO,
+            at_most=False,
+        )
     ]
 
 
@@ -177,6 +195,7 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
     for size, data in results["sizes"].items():
         rows = data["endpoints"]
         targets += catalog_targets(size, rows)
+        targets += progress_target(size, rows)
         targets += tutorial_targets(size, rows)
         targets += error_targets(size, data)
     targets += growth_targets(results)

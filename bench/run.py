@@ -380,6 +380,7 @@ def wrk_args(endpoint: config.Endpoint, workdir: Path) -> list[str]:
             threads,
         ],
         "login": [str(workdir / "login.txt"), "application/json", "", threads],
+        "progress": [str(workdir / "progress.txt"), threads],
     }[endpoint.name]
 
 
@@ -422,7 +423,7 @@ def run_size(
 
     rsa = probe["rsa"]
     endpoints: dict[str, Any] = {}
-    for ep in config.ENDPOINTS:
+    for ep in config.selected_endpoints():
         wait_idle(server.url)
         watch = CpuWatch(ours)
         result = load.run_wrk(
@@ -444,7 +445,7 @@ def run_size(
             f"p99 {result.p99_ms:>8.2f} ms  errors {result.errors}  "
             f"SQL {p['queries_first']}/{p['queries_repeat']}  other CPU {row['other_cpu_pct']:.0f}%"
         )
-    if endpoints["notify"]["wraps"]:
+    if endpoints.get("notify", {}).get("wraps"):
         log("  note: wrk ran out of notify bodies and resent some (more duplicates than 50%)")
     wait_idle(server.url)
     log(

@@ -377,6 +377,32 @@ def _history_part(first: int, last: int) -> dict[str, int]:
     return counts
 
 
+# --- Learning progress ---------------------------------------------------------------------------
+
+PROGRESS_SQL = (
+    "INSERT INTO luffy_lesson_progress"
+    " (user_id, section_id, course_id, position, watched, completed_at, started_at, updated_at)"
+    " SELECT uc.user_id, s.id, uc.course_id, 120, 120, IF(s.id %% 2 = 0, %s, NULL), %s, %s"
+    " FROM luffy_user_course uc"
+    " JOIN luffy_course_chapter ch"
+    "  ON ch.course_id = uc.course_id AND ch.is_show = 1 AND ch.is_delete = 0"
+    " JOIN luffy_course_section s"
+    "  ON s.chapter_id = ch.id AND s.is_show = 1 AND s.is_delete = 0"
+    " ORDER BY uc.id, s.id LIMIT %s"
+)
+
+
+def seed_progress(cursor: Any, rows: int, now: datetime) -> int:
+    """`rows` learning-progress rows: every shown lesson of the history's first entitlements
+    (lessons their learners own, as a report requires), every other one completed. One
+    INSERT ... SELECT: the rows never pass through Python."""
+    if not rows:
+        return 0
+    at = _ts(now - timedelta(days=1))
+    cursor.execute(PROGRESS_SQL, [at, at, at, rows])
+    return cursor.rowcount
+
+
 # --- The bench's own rows -------------------------------------------------------------------------
 
 
@@ -451,6 +477,7 @@ def seed(size: config.Size) -> Seeded:
     for statement in restore_indexes:  # foreign_key_checks is still 0: no re-validation
         cursor.execute(statement)
     cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+    counts["luffy_lesson_progress"] = seed_progress(cursor, size.progress, now)
     tables = ", ".join(sorted(counts))
     cursor.execute(f"ANALYZE TABLE {tables}")  # fresh statistics, as a live database has
     cursor.fetchall()

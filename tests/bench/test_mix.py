@@ -62,6 +62,9 @@ def _workdir(tmp_path, courses=300):
         "".join(f'jwt t{i}\t{{"n": {i}}}\n' for i in range(pay_lines))
     )
     (tmp_path / "notify.txt").write_text("".join(f"out_trade_no={i}\n" for i in range(40)))
+    (tmp_path / "progress.txt").write_text(
+        "".join(f'jwt p{i}\t/api/v1/course/progress/{i}/\t{{"position": {i}}}\n' for i in range(16))
+    )
     return tmp_path
 
 
@@ -107,3 +110,15 @@ def test_list_pages_stay_within_the_catalog_and_search_words_are_url_encoded(tmp
     paths = {workload._search().path for _ in range(500)}
     assert all(" " not in p and p.isascii() for p in paths)
     assert len(paths) > 40  # varied, so the page cache does not answer them all
+
+
+def test_progress_reports_are_puts_of_each_threads_own_lines(tmp_path):
+    workdir = _workdir(tmp_path)
+    first = mix.Workload(workdir, 300, share=0, shares=8, seed=1)
+    second = mix.Workload(workdir, 300, share=1, shares=8, seed=2)
+    request = first._progress()
+    assert (request.method, request.path) == ("PUT", "/api/v1/course/progress/0/")
+    assert dict(request.headers)["Authorization"] == "jwt p0"
+    assert request.body == b'{"position": 0}'
+    assert first._progress().path == "/api/v1/course/progress/8/"
+    assert second._progress().path == "/api/v1/course/progress/1/"

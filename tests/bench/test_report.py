@@ -30,6 +30,7 @@ def _size(**overrides):
         "pay": _row(500.0),
         "notify": _row(500.0),
         "login": _row(40.0),
+        "progress": _row(2_200.0),
     }
     data = {
         "endpoints": endpoints,
@@ -70,6 +71,17 @@ def test_detail_and_chapters_pass_at_half_the_ceiling_uniform_and_zipf():
     chapters = _find(targets, "chapters", "small", "catalog")
     assert (chapters.measured, chapters.limit, chapters.status) == (0.25, 0.5, "FAIL")
     assert _find(targets, "chapters_zipf", "small", "catalog").status == "PASS"  # 0.525
+
+
+def test_progress_reports_pass_at_half_the_ceiling():
+    data = _size()
+    targets = report.evaluate({"sizes": {"large": data}})
+    assert _find(targets, "progress", "large", "progress reports").status == "PASS"  # 0.55
+    data["endpoints"]["progress"] = _row(1_600.0)
+    slow = _find(report.evaluate({"sizes": {"large": data}}), "progress", "large", "progress")
+    assert (slow.measured, slow.limit, slow.status) == (0.4, 0.5, "FAIL")
+    del data["endpoints"]["progress"]  # a result from before the scenario: no target
+    assert not [t for t in report.evaluate({"sizes": {"large": data}}) if t.endpoint == "progress"]
 
 
 def test_notify_placement_and_login_are_compared_with_the_tutorials_share():
@@ -176,3 +188,13 @@ def test_the_sizes_to_run_include_the_million_course_search_by_default(monkeypat
     monkeypatch.setenv("BENCH_SIZES", "huge")
     with pytest.raises(SystemExit, match="huge"):
         config.selected_names()
+
+
+def test_bench_endpoints_selects_endpoints_after_the_ceiling(monkeypatch):
+    monkeypatch.setenv("BENCH_ENDPOINTS", "progress")
+    assert [ep.name for ep in config.selected_endpoints()] == ["ceiling", "progress"]
+    monkeypatch.setenv("BENCH_ENDPOINTS", "")
+    assert config.selected_endpoints() == config.ENDPOINTS
+    monkeypatch.setenv("BENCH_ENDPOINTS", "nope")
+    with pytest.raises(SystemExit, match="nope"):
+        config.selected_endpoints()

@@ -95,3 +95,36 @@ def test_a_user_without_progress_shows_a_dash(staff_client):
 
     assert page.status_code == 200
     assert "各课程进度" in page.content.decode()
+
+
+def test_the_shop_wide_figures_count_learners_once_and_average_every_course(learners):
+    _course, _done, halfway = learners
+    other = ChapterFactory(course=CourseFactory(name="Go 入门"))
+    second = [SectionFactory(chapter=other, orders=i) for i in range(2)]
+    progress(halfway, second[0], watched=600, completed=True)
+
+    figures = selectors.learning_completion()
+
+    assert (figures.lessons, figures.started, figures.completed) == (2, 2, 1)
+    assert figures.average_percent == 67  # (100 + 50 + 50) / 3
+
+
+def test_the_shop_wide_figures_are_zero_without_learners():
+    figures = selectors.learning_completion()
+
+    assert (figures.started, figures.completed, figures.average_percent) == (0, 0, 0)
+
+
+def test_the_admin_front_page_shows_the_learning_figures(staff_client, learners):
+    page = staff_client.get("/admin/").content.decode()
+
+    block = page.split('id="learning-dashboard"')[1].split("</section>")[0]
+    assert "学习情况" in block
+    assert "已开始 2 人,已学完 1 人,平均进度 75%" in block
+
+
+def test_staff_who_may_not_view_courses_see_no_learning_figures(learners):
+    client = Client()
+    client.force_login(UserFactory(is_staff=True))
+
+    assert 'id="learning-dashboard"' not in client.get("/admin/").content.decode()

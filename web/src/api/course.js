@@ -14,3 +14,20 @@ export const chapters = (course) => http.get('course/chapter/', { params: { cour
 export const search = (params = {}) => http.get('course/search/', { params })
 // A teacher and the courses on sale they teach.
 export const teacher = (id) => http.get(`course/teacher/${id}/`)
+
+// Learning progress (owners only): every lesson's state, the course's percentage, where to resume.
+export const courseProgress = (course) =>
+  http.get('course/progress/', { params: { course } }).then((body) => body.result)
+// The player's report of one lesson: {position, watched, ended} in seconds.
+export const reportProgress = (section, report) =>
+  http.put(`course/progress/${section}/`, report).then((body) => body.result)
+/**
+ * The same report from a page being hidden or closed. A beacon carries no header of ours, so the
+ * access token travels in the body (utils/beacon.py); a string body goes as text/plain, the one
+ * type a beacon sends without a CORS preflight. False when the browser refused to queue it.
+ */
+export function beaconProgress(section, report, token) {
+  const url = `${http.defaults.baseURL}course/progress/${section}/`
+  if (!token || typeof navigator === 'undefined' || !navigator.sendBeacon) return false
+  return navigator.sendBeacon(url, JSON.stringify({ ...report, token }))
+}
