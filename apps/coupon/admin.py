@@ -75,7 +75,8 @@ class CouponAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("已优惠金额"), ordering="discount_given")
     def discount_given(self, coupon: Coupon) -> Decimal:
-        return getattr(coupon, "discount_given", None) or Decimal("0.00")
+        # Two places whatever the backend returns (SQLite's SUM can drop trailing zeros).
+        return (getattr(coupon, "discount_given", None) or Decimal("0")).quantize(Decimal("0.01"))
 
     @admin.display(description=_("兑换码批次"))
     def code_batches(self, coupon: Coupon) -> str:
