@@ -66,11 +66,13 @@ ALL_SIZES = (
 # The third size: search over 1,000,000 courses, seeded and loaded by bench/search_scale.py
 # (`run(server_url) -> dict`) when that module exists; "not run" in the report otherwise.
 SEARCH_1M = "search1m"
-SIZE_NAMES = (*(s.name for s in ALL_SIZES), SEARCH_1M)
+# The flash-sale burst (bench/flash.py): its own small database, one node.
+FLASH = "flash"
+SIZE_NAMES = (*(s.name for s in ALL_SIZES), SEARCH_1M, FLASH)
 
 
 def selected_names() -> tuple[str, ...]:
-    """BENCH_SIZES=small,search1m (comma-separated names) runs a subset; default: all three."""
+    """BENCH_SIZES=small,flash (comma-separated names) runs a subset; default: all of them."""
     wanted = [s.strip() for s in os.environ.get("BENCH_SIZES", "").split(",") if s.strip()]
     if not wanted:
         return SIZE_NAMES
@@ -81,7 +83,7 @@ def selected_names() -> tuple[str, ...]:
 
 
 def selected_sizes() -> tuple[Size, ...]:
-    """The seeded sizes among BENCH_SIZES (search1m is not one: it seeds its own catalog)."""
+    """The seeded sizes among BENCH_SIZES (search1m and flash are not: they seed their own)."""
     names = selected_names()
     return tuple(s for s in ALL_SIZES if s.name in names)
 

@@ -200,7 +200,37 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
         targets += error_targets(size, data)
     targets += growth_targets(results)
     targets += search_1m_target(results)
+    targets += flash_targets(results.get("flash"))
     return targets
+
+
+def flash_targets(run: dict[str, Any] | None) -> list[Target]:
+    """The flash-sale burst: exactly `seats` orders, no 5xx, every try answered in the limit."""
+    if run is None:
+        return []
+    orders, seats = run["orders"], run["seats"]
+    return [
+        check(
+            "orders − seats, either way = 0",
+            "flash buy",
+            config.FLASH,
+            abs(orders - seats),
+            0,
+            at_most=True,
+            note=f"{orders} orders for {seats} seats",
+        ),
+        check(
+            "5xx or no answer = 0", "flash buy", config.FLASH, run["server_errors"], 0, at_most=True
+        ),
+        check(
+            f"burst wall s <= {run['limit_s']:g}",
+            "flash buy",
+            config.FLASH,
+            run["wall_s"],
+            run["limit_s"],
+            at_most=True,
+        ),
+    ]
 
 
 def _fmt(value: float | None) -> str:
@@ -274,6 +304,7 @@ def markdown(results: dict[str, Any], targets: list[Target]) -> str:
     ]
     out += mix_markdown(results)
     out += search_1m_markdown(results.get("search1m"))
+    out += flash_markdown(results.get("flash"))
     out += ["## Targets", "", *targets_markdown(targets)]
     sizes = results["sizes"]
     if "small" in sizes and "large" in sizes:
@@ -404,6 +435,50 @@ def search_1m_markdown(run: dict[str, Any] | None) -> list[str]:
     return out
 
 
+def flash_markdown(run: dict[str, Any] | None) -> list[str]:
+    if run is None:
+        return []
+    statuses = ", ".join(f"{k}: {v:,}" for k, v in run["statuses"].items())
+    return [
+        FLASH_HEADING,
+        "",
+        f"{run.get('measured_at', '')} {run['buyers']:,} buyers × {run['attempts']} tries for "
+        f"{run['seats']} seats against one node (the gunicorn above, no Redis: the database "
+        f"decides): {run['sent']:,} tries in {_fmt(run['wall_s'])} s, answers {statuses}; "
+        f"p50 {_fmt(run['p50_ms'])} ms, p99 {_fmt(run['p99_ms'])} ms. Orders placed "
+        f"{run['orders']}, seats held {run['seats_held']} (with their order "
+        f"{run['seats_with_order']}), seats left {run['seats_left']}; 5xx or no answer "
+        f"{run['server_errors']}. Other CPU (processes outside the bench) "
+        f"{_fmt(run.get('other_cpu_pct'))}%.".strip(),
+        "",
+    ]
+
+
+FLASH_HEADING = "## Flash-sale burst (bench/flash.py)"
+
+
+def splice_flash(run: dict[str, Any], directory: Path) -> list[Target]:
+    """A run of the flash burst alone (BENCH_SIZES=flash): its section and targets replace
+    those of the last results, whose other figures stay as they were measured (re-rendering
+    them with today's code could drop or change what that run reported)."""
+    targets = flash_targets(run)
+    data = json.loads((directory / "results.json").read_text())
+    data["flash"] = run
+    kept = [t for t in data.get("targets", []) if t.get("size") != config.FLASH]
+    data["targets"] = [*kept, *(asdict(t) for t in targets)]
+    (directory / "results.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    text = (directory / "results.md").read_text()
+    if FLASH_HEADING in text:  # drop the last flash section, up to the next heading
+        before, rest = text.split(FLASH_HEADING, 1)
+        after = rest.split("\n## ", 1)
+        text = before + ("## " + after[1] if len(after) > 1 else "")
+    section = "\n".join([*flash_markdown(run), *targets_markdown(targets), "", ""])
+    head, sep, tail = text.partition("## Targets")
+    text = head + section + sep + tail if sep else text + "\n" + section
+    (directory / "results.md").write_text(text)
+    return targets
+
+
 def targets_markdown(targets: list[Target]) -> list[str]:
     out = [
         "| target | endpoint | size | measured | limit | result |",
@@ -471,6 +546,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 
 def write(results: dict[str, Any], directory: Path) -> list[Target]:
+    flash_only = not results["sizes"] and not results.get("search1m") and results.get("flash")
+    if flash_only and (directory / "results.json").exists():
+        return splice_flash(results["flash"], directory)
     targets = evaluate(results)
     results = {**results, "targets": [asdict(t) for t in targets]}
     directory.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from utils.gunicorn_process import GunicornFailed, GunicornProcess
 
-from . import config, load, mix, report, zipf
+from . import config, flash, load, mix, report, zipf
 from .alipay import KeyFiles, generate_keys
 
 MARIADB_SH = config.ROOT / "scripts" / "mariadb.sh"
@@ -518,6 +518,66 @@ def run_search_1m(server_url: str) -> dict[str, Any]:
     return result
 
 
+# --- The flash-sale burst (issue 27) -------------------------------------------------------------
+
+
+def run_flash(server_url: str, keys: KeyFiles, secret_key: str, stack: ExitStack) -> dict[str, Any]:
+    """bench/flash.py against one node: its own database, the same gunicorn as the sizes (no
+    Redis: the database alone decides the seats), then the orders and seats counted in SQL."""
+    log(
+        f"==> flash: {flash.BUYERS} buyers x {flash.ATTEMPTS} tries for {flash.SEATS} seats "
+        f"(bench/flash.py)"
+    )
+    started = time.monotonic()
+    workdir = config.WORK_DIR / "flash"
+    workdir.mkdir(parents=True)
+    database = "bench_flash"
+    create_database(server_url, database)
+    env = django_env(_with_database(server_url, database), keys, secret_key)
+    run_python("bench.flash", [str(workdir)], env, LOG_DIR / "seed-flash.log")
+    manifest = json.loads((workdir / "flash.json").read_text())
+    server = start_gunicorn(env, LOG_DIR / "gunicorn-flash.log", stack)
+    wait_idle(server.url)
+    mariadb = _mariadb_pid()
+    watch = CpuWatch([server.proc.pid, *server.worker_pids(), *([mariadb] if mariadb else [])])
+    result = flash.burst(server.url, manifest["tokens"], manifest["sale_id"])
+    other_cpu = round(watch.other_pct(), 1)
+    server.stop(timeout=15)
+    conn = _connect(server_url, database)
+    try:
+        cursor = conn.cursor()
+        cursor.execute("SELECT COUNT(*) FROM luffy_order")
+        orders = int(cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT COUNT(*), SUM(order_id IS NOT NULL) FROM luffy_flash_seat WHERE holding = 1"
+        )
+        held, with_order = cursor.fetchone()
+        cursor.execute("SELECT seats_left FROM luffy_flash_sale")
+        seats_left = int(cursor.fetchone()[0])
+    finally:
+        conn.close()
+    out = {
+        **result.as_dict(),
+        "buyers": flash.BUYERS,
+        "attempts": flash.ATTEMPTS,
+        "seats": flash.SEATS,
+        "limit_s": flash.BURST_LIMIT_S,
+        "orders": orders,
+        "seats_held": int(held),
+        "seats_with_order": int(with_order or 0),
+        "seats_left": seats_left,
+        "other_cpu_pct": other_cpu,
+        "wall_total_s": round(time.monotonic() - started, 1),
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC:"),
+    }
+    log(
+        f"  flash {out['sent']} tries in {out['wall_s']} s: {out['statuses']}; orders "
+        f"{orders}, seats held {held}, left {seats_left}; p50 {out['p50_ms']} ms "
+        f"p99 {out['p99_ms']} ms; 5xx/no answer {out['server_errors']}; other CPU {other_cpu}%"
+    )
+    return out
+
+
 # --- Main -----------------------------------------------------------------------------------------
 
 
@@ -569,6 +629,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     sizes = config.selected_sizes()
     with_search_1m = config.SEARCH_1M in config.selected_names()
+    with_flash = config.FLASH in config.selected_names()
     shutil.rmtree(LOG_DIR, ignore_errors=True)
     LOG_DIR.mkdir(parents=True)
     shutil.rmtree(config.WORK_DIR, ignore_errors=True)
@@ -592,6 +653,7 @@ def main() -> int:
                 size.name: run_size(size, server_url, keys, secret_key, stack) for size in sizes
             }
             search_1m = run_search_1m(server_url) if with_search_1m else None
+            flash_burst = run_flash(server_url, keys, secret_key, stack) if with_flash else None
             results = {
                 "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "wall_s": 0.0,
@@ -607,6 +669,7 @@ def main() -> int:
                 },
                 "sizes": sizes_out,
                 "search1m": search_1m,
+                "flash": flash_burst,
             }
         results["wall_s"] = round(time.monotonic() - started, 1)
         targets = report.write(results, config.RESULTS_DIR)

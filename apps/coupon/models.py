@@ -36,6 +36,7 @@ class Coupon(models.Model):
         CLAIM = "claim", _("用户领取")
         CODE = "code", _("兑换码")
         STAFF = "staff", _("后台发放")
+        BATCH = "batch", _("一次性兑换码")  # codes made in batches (CodeBatch), each used once
 
     name = models.CharField(_("名称"), max_length=64)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
@@ -170,3 +171,58 @@ class UserCoupon(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.coupon_id} {self.status}"
+
+
+class CodeBatch(models.Model):
+    """Single-use redeem codes staff made at once for a BATCH coupon, handed out as a CSV."""
+
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="code_batches", verbose_name=_("优惠券")
+    )
+    size = models.PositiveIntegerField(_("数量"))
+    note = models.CharField(_("备注"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        db_table = "luffy_coupon_code_batch"
+        verbose_name = _("兑换码批次")
+        verbose_name_plural = verbose_name
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.coupon} #{self.pk}"
+
+
+class CouponCode(models.Model):
+    """One code of a batch: redeemed once (`redeemed_at` set by one conditional update)."""
+
+    batch = models.ForeignKey(
+        CodeBatch, on_delete=models.PROTECT, related_name="codes", verbose_name=_("批次")
+    )
+    code = models.CharField(_("兑换码"), max_length=32, unique=True)
+    redeemed_at = models.DateTimeField(_("兑换时间"), null=True, blank=True)
+    user_coupon = models.OneToOneField(
+        UserCoupon,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="redeemed_code",
+        verbose_name=_("兑换所得"),
+    )
+
+    class Meta:
+        db_table = "luffy_coupon_code"
+        verbose_name = _("兑换码")
+        verbose_name_plural = verbose_name
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.code

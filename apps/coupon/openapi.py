@@ -52,9 +52,10 @@ CLAIMED = OpenApiExample(
     status_codes=["201"],
 )
 
-REDEEM_DESCRIPTION = """Redeem a coupon code (case and spaces ignored): **201** with the
-shopper's coupon, **400** a code unknown or out of its window (one answer for both), **409** the
-per-user limit reached or the stock gone. 10 tries a minute per shopper."""
+REDEEM_DESCRIPTION = """Redeem a coupon code (case and spaces ignored), a coupon's shared code
+or a single-use code of a batch staff made: **201** with the shopper's coupon, **400** a code
+unknown or out of its window (one answer for both), **409** a single-use code already redeemed,
+the per-user limit reached or the stock gone. 10 tries a minute per shopper."""
 REDEEM_REQUEST = OpenApiExample("A code", value={"code": "LUFFY2026"}, request_only=True)
 
 WALLET_DESCRIPTION = """The logged-in shopper's coupons, 10 a page. `status`: `usable` (default;

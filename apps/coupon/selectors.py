@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -220,4 +220,59 @@ def preview_order(
         coupon=user_coupon_id,
         discount=discount,
         total_amount=subtotal - discount,
+    )
+
+
+# --- Staff figures (the coupon admin and the dashboard) ---------------------------------------
+
+_USED = Q(holdings__status=UserCoupon.Status.USED)
+
+
+def with_usage(coupons: QuerySet) -> QuerySet:
+    """Each coupon with `used` (holdings a paid order used) and `discount_given` (what those
+    took off, Decimal; None when none): claimed is the coupon's own `issued`."""
+    return coupons.annotate(
+        used=Count("holdings", filter=_USED),
+        discount_given=Sum("holdings__discount", filter=_USED),
+    )
+
+
+@dataclass(frozen=True)
+class CouponUsage:
+    coupon_id: int
+    name: str
+    claimed: int
+    used: int
+    discount_given: Decimal
+
+
+@dataclass(frozen=True)
+class CouponUsageSummary:
+    coupons: list[CouponUsage]  # active coupons, most discount given first
+    claimed: int  # every coupon together
+    used: int
+    discount_given: Decimal
+
+
+def _fen(value: Decimal | None) -> Decimal:
+    """Two places whatever the backend returns (SQLite's SUM can drop trailing zeros)."""
+    return (value or ZERO).quantize(ZERO)
+
+
+def coupon_usage(*, limit: int = 10) -> CouponUsageSummary:
+    """The dashboard's coupon figures: the `limit` active coupons that gave the most, and the
+    totals of all coupons. Two queries."""
+    top = with_usage(Coupon.objects.filter(is_active=True)).order_by(
+        F("discount_given").desc(nulls_last=True), "-id"
+    )[:limit]
+    totals = UserCoupon.objects.aggregate(
+        claimed=Count("id"),
+        used=Count("id", filter=Q(status=UserCoupon.Status.USED)),
+        discount=Sum("discount", filter=Q(status=UserCoupon.Status.USED)),
+    )
+    return CouponUsageSummary(
+        coupons=[CouponUsage(c.pk, c.name, c.issued, c.used, _fen(c.discount_given)) for c in top],
+        claimed=totals["claimed"],
+        used=totals["used"],
+        discount_given=_fen(totals["discount"]),
     )

@@ -1,16 +1,18 @@
-"""Coupon rules that write: claiming, redeeming a code, staff issuing, and the life of a coupon
-an order uses (held by the unpaid order, released by its expiry or cancel, used by its payment).
+"""Coupon rules that write: claiming, redeeming a code, batches of single-use codes, staff
+issuing, and the life of a coupon an order uses (held by the unpaid order, released by its
+expiry or cancel, used by its payment).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -22,7 +24,7 @@ from utils.exceptions import Conflict
 from utils.logging import get_logger
 
 from . import selectors
-from .models import Coupon, UserCoupon
+from .models import CodeBatch, Coupon, CouponCode, UserCoupon
 
 logger = get_logger("coupon")
 
@@ -73,20 +75,94 @@ def claim_coupon(user: User, *, coupon_id: int, now: datetime | None = None) -> 
 
 
 def redeem_code(user: User, *, code: str, now: datetime | None = None) -> UserCoupon:
-    """Redeem a coupon code: 400 for a code that is unknown or outside its window (one answer
-    for both, so codes cannot be probed by status), 409 limit reached or stock gone."""
+    """Redeem a coupon code, a batch's single-use one or a coupon's shared one: 400 for a code
+    that is unknown or outside its window (one answer for both, so codes cannot be probed by
+    status), 409 a single-use code already redeemed, limit reached or stock gone."""
     now = now or timezone.now()
+    code = code.strip().upper()
     with transaction.atomic():
-        coupon = (
-            Coupon.objects.select_for_update()
-            .filter(code=code.strip().upper(), obtain=Coupon.Obtain.CODE, is_active=True)
-            .first()
-        )
-        if coupon is None or not coupon.claim_starts_at <= now < coupon.claim_ends_at:
-            raise exceptions.ValidationError({"code": [_("兑换码无效或已过期")]})
-        redeemed = _issue_locked(coupon, user, now)
-    logger.info("User %s redeemed coupon %s by code", user.pk, coupon.pk)
+        single = CouponCode.objects.select_related("batch").filter(code=code).first()
+        if single is not None:
+            redeemed = _redeem_single_use(user, single, now)
+        else:
+            coupon = _locked_code_coupon(Q(code=code, obtain=Coupon.Obtain.CODE), now)
+            redeemed = _issue_locked(coupon, user, now)
+    logger.info("User %s redeemed coupon %s by code", user.pk, redeemed.coupon_id)
     return redeemed
+
+
+def _locked_code_coupon(which: Q, now: datetime) -> Coupon:
+    coupon = Coupon.objects.select_for_update().filter(which, is_active=True).first()
+    if coupon is None or not coupon.claim_starts_at <= now < coupon.claim_ends_at:
+        raise exceptions.ValidationError({"code": [_("兑换码无效或已过期")]})
+    return coupon
+
+
+def _redeem_single_use(user: User, single: CouponCode, now: datetime) -> UserCoupon:
+    """Under the coupon's row lock (the stock) the code is marked redeemed by a conditional
+    update, so of two shoppers typing it at once exactly one gets the coupon."""
+    coupon = _locked_code_coupon(Q(pk=single.batch.coupon_id, obtain=Coupon.Obtain.BATCH), now)
+    taken = CouponCode.objects.filter(pk=single.pk, redeemed_at=None).update(redeemed_at=now)
+    if not taken:
+        raise Conflict(_("兑换码已被使用"))
+    held = _issue_locked(coupon, user, now)  # 409 rolls the code back to unredeemed
+    CouponCode.objects.filter(pk=single.pk).update(user_coupon=held)
+    return held
+
+
+# --- Code batches -----------------------------------------------------------------------------
+
+# 32 letters and digits without 0/O and 1/I (read aloud or typed from paper); 16 of them are
+# 80 random bits, so guessing one code in the redeem throttle's 10 a minute is hopeless.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 16
+MAX_BATCH_SIZE = 10_000
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _position in range(CODE_LENGTH))
+
+
+def _unique_codes(size: int) -> list[str]:
+    """`size` fresh codes, none already a batch code or a coupon's shared code."""
+    codes: set[str] = set()
+    while len(codes) < size:
+        drawn = {new_code() for _missing in range(size - len(codes))} - codes
+        drawn -= set(CouponCode.objects.filter(code__in=drawn).values_list("code", flat=True))
+        drawn -= set(Coupon.objects.filter(code__in=drawn).values_list("code", flat=True))
+        codes |= drawn
+    return sorted(codes)
+
+
+def create_code_batch(
+    coupon_id: int, *, size: int, note: str = "", staff: User | None = None
+) -> CodeBatch:
+    """Make `size` single-use codes for a BATCH coupon. Each code reserves one of the coupon's
+    stock: 400 when the stock left, less the codes not yet redeemed, is smaller than `size`
+    (so every code handed out can be redeemed). Races with claims and other batches of the
+    coupon (its row lock)."""
+    if not 1 <= size <= MAX_BATCH_SIZE:
+        raise exceptions.ValidationError(
+            {"size": [_("数量须在 1 到 %(max)s 之间") % {"max": MAX_BATCH_SIZE}]}
+        )
+    with transaction.atomic():
+        coupon = Coupon.objects.select_for_update().filter(pk=coupon_id).first()
+        if coupon is None:
+            raise exceptions.NotFound(_("优惠券不存在"))
+        if coupon.obtain != Coupon.Obtain.BATCH:
+            raise exceptions.ValidationError({"coupon": [_("只有一次性兑换码券可以生成兑换码")]})
+        open_codes = CouponCode.objects.filter(batch__coupon=coupon, redeemed_at=None).count()
+        room = coupon.stock_left - open_codes
+        if size > room:
+            raise exceptions.ValidationError(
+                {"size": [_("库存不足:最多还能生成 %(room)s 个兑换码") % {"room": max(room, 0)}]}
+            )
+        batch = CodeBatch.objects.create(coupon=coupon, size=size, note=note, created_by=staff)
+        CouponCode.objects.bulk_create(
+            [CouponCode(batch=batch, code=code) for code in _unique_codes(size)], batch_size=1000
+        )
+    logger.info("Coupon %s: batch %s of %s codes made", coupon_id, batch.pk, size)
+    return batch
 
 
 @dataclass(frozen=True)

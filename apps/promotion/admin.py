@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.order.models import PAID_STATES, Order
+from apps.order.models import Order
 
+from . import selectors
 from .models import FlashSale, FlashSeat
-
-_HELD = Q(taken_seats__holding=True)
 
 
 @admin.register(FlashSale)
@@ -33,19 +32,7 @@ class FlashSaleAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FlashSale]:
-        paid = Q(taken_seats__order__order_status__in=PAID_STATES)
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                n_unpaid=Count(
-                    "taken_seats",
-                    filter=_HELD & ~paid,
-                ),
-                n_paid=Count("taken_seats", filter=_HELD & paid),
-                n_released=Count("taken_seats", filter=Q(taken_seats__holding__isnull=True)),
-            )
-        )
+        return selectors.with_results(super().get_queryset(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj: FlashSale | None = None):
         # Seats are counted down as they sell: the number is fixed once the sale exists.

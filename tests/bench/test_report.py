@@ -3,6 +3,8 @@ missing (bench/report.py, bench/config.py)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bench import config, report
@@ -181,7 +183,7 @@ def test_search_at_a_million_courses_is_absent_when_the_size_was_not_selected():
 
 def test_the_sizes_to_run_include_the_million_course_search_by_default(monkeypatch):
     monkeypatch.delenv("BENCH_SIZES", raising=False)
-    assert config.selected_names() == ("small", "large", "search1m")
+    assert config.selected_names() == ("small", "large", "search1m", "flash")
     monkeypatch.setenv("BENCH_SIZES", "search1m, small")
     assert config.selected_names() == ("small", "search1m")
     assert [s.name for s in config.selected_sizes()] == ["small"]
@@ -198,3 +200,61 @@ def test_bench_endpoints_selects_endpoints_after_the_ceiling(monkeypatch):
     monkeypatch.setenv("BENCH_ENDPOINTS", "nope")
     with pytest.raises(SystemExit, match="nope"):
         config.selected_endpoints()
+
+
+def _flash(**overrides):
+    run = {
+        "buyers": 1000,
+        "attempts": 5,
+        "seats": 100,
+        "limit_s": 10.0,
+        "sent": 5000,
+        "statuses": {"201": 100, "409": 4900},
+        "server_errors": 0,
+        "wall_s": 6.5,
+        "p50_ms": 20.0,
+        "p99_ms": 80.0,
+        "orders": 100,
+        "seats_held": 100,
+        "seats_with_order": 100,
+        "seats_left": 0,
+    }
+    return {**run, **overrides}
+
+
+def test_the_flash_burst_passes_with_exactly_the_seats_sold_no_5xx_in_the_limit():
+    targets = report.flash_targets(_flash())
+    assert [t.passed for t in targets] == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "failing"),
+    [
+        ({"orders": 101}, "orders − seats, either way = 0"),
+        ({"orders": 99}, "orders − seats, either way = 0"),
+        ({"server_errors": 1}, "5xx or no answer = 0"),
+        ({"wall_s": 10.5}, "burst wall s <= 10"),
+    ],
+)
+def test_the_flash_burst_fails_on_one_order_too_many_or_few_a_5xx_or_a_slow_burst(
+    overrides, failing
+):
+    targets = report.flash_targets(_flash(**overrides))
+    assert [t.target for t in targets if t.passed is False] == [failing]
+
+
+def test_a_flash_only_run_replaces_its_own_section_and_keeps_the_rest(tmp_path):
+    last = {"sizes": {"small": {"x": 1}}, "targets": [{"size": "small"}, {"size": "flash"}]}
+    (tmp_path / "results.json").write_text(json.dumps(last))
+    (tmp_path / "results.md").write_text("# r\n\n## Mixed\n\nmix\n\n## Targets\n\n| t |\n")
+
+    report.write({"sizes": {}, "search1m": None, "flash": _flash(wall_s=6.5)}, tmp_path)
+    report.write({"sizes": {}, "search1m": None, "flash": _flash(wall_s=7.5)}, tmp_path)
+
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["sizes"] == {"small": {"x": 1}} and data["flash"]["wall_s"] == 7.5
+    assert [t["size"] for t in data["targets"]] == ["small", "flash", "flash", "flash"]
+    text = (tmp_path / "results.md").read_text()
+    assert text.count("## Flash-sale burst") == 1 and "7.50 s" in text and "6.50 s" not in text
+    assert text.index("## Mixed") < text.index("## Flash-sale") < text.index("## Targets")
+    assert "| t |" in text and "5,000 tries" in text

@@ -58,3 +58,34 @@ def test_a_code_is_stored_in_capitals():
     coupon = CouponFactory.build(obtain=Coupon.Obtain.CODE, code=" vip8 ")
     coupon.full_clean()
     assert coupon.code == "VIP8"
+
+
+def test_the_coupon_list_reads_the_same_queries_for_3_or_13_coupons(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/admin/coupon/coupon/").status_code == 200
+        return len(captured.captured_queries)
+
+    for coupon in CouponFactory.create_batch(3):
+        services.claim_coupon(UserFactory(), coupon_id=coupon.pk)
+    few = queries()
+    for coupon in CouponFactory.create_batch(10):
+        services.claim_coupon(UserFactory(), coupon_id=coupon.pk)
+    assert queries() == few
+
+
+def test_the_coupon_page_shows_its_usage(admin_client):
+    coupon = CouponFactory()
+    held = services.claim_coupon(UserFactory(), coupon_id=coupon.pk)
+    UserCoupon.objects.filter(pk=held.pk).update(
+        status=UserCoupon.Status.USED, discount=Decimal("7.50")
+    )
+
+    page = admin_client.get(f"/admin/coupon/coupon/{coupon.pk}/change/")
+
+    text = page.content.decode()
+    assert "已优惠金额" in text and "7.50" in text
+    assert admin_client.get("/admin/coupon/coupon/add/").status_code == 200

@@ -4,8 +4,10 @@ processes and so its own per-worker page caches; nginx runs deploy/nginx/luffy.c
 
 What must hold: a catalog edit saved on node A shows on node B within the version-check
 interval; the login throttle counts requests on both nodes together; one Alipay notify sent to
-both nodes at once settles once; and node A dying mid-traffic loses nothing (nginx sends the
-rest to B; notifies nobody answered are redelivered by "Alipay" and settle once).
+both nodes at once settles once; node A dying mid-traffic loses nothing (nginx sends the
+rest to B; notifies nobody answered are redelivered by "Alipay" and settle once); and a
+flash-sale burst (bench/flash.py's 1,000 buyers × 5 tries for 100 seats) sells exactly 100
+seats across both nodes, the seats of orders that time out sell again, and paying all grants 100.
 
 Run alone, with its figures: scripts/two_nodes.sh. `make test` runs it in the MariaDB pass.
 """
@@ -437,3 +439,122 @@ def test_node_a_killed_during_traffic_loses_nothing(cluster, alipay_keys):  # no
     report("orders paid / settled exactly once", (len(paid), len(outcomes)))
     unseen = Order.objects.exclude(out_trade_no__in=list(seen)).count()
     report("orders placed on A whose answer died with it (unpaid, they expire)", unseen)
+
+
+# --- The flash-sale burst through nginx (issue 27) ----------------------------------------------
+
+
+def _pay_through_nginx(base: str, keys, numbers: list[str], amount: Decimal) -> list[bytes]:
+    def pay(no: str) -> bytes:
+        return fetch("POST", base + NOTIFY_URL, urlencode(alipay_notify(keys, no, amount)), FORM)[2]
+
+    with ThreadPoolExecutor(max_workers=CLIENT_THREADS) as pool:
+        return list(pool.map(pay, numbers))
+
+
+def _run_job(cluster, *command: str) -> str:
+    """A cron job on node A's machine: manage.py with the node's settings (its Redis)."""
+    done = subprocess.run(  # noqa: S603 - the project's own manage.py
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=cluster.a.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_a_flash_sale_burst_through_nginx_sells_exactly_its_seats_on_two_nodes(
+    cluster,
+    alipay_keys,  # noqa: F811
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.promotion.models import FlashSale, FlashSeat
+    from bench import flash
+
+    course = CourseFactory(price=Decimal("199.00"))
+    now = timezone.now()
+    sale = FlashSale.objects.create(
+        course=course,
+        sale_price=Decimal(flash.SALE_PRICE),
+        seats=flash.SEATS,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=1),
+    )
+    tokens = [access_token(user) for user in UserFactory.create_batch(flash.BUYERS)]
+
+    burst = flash.burst(cluster.nginx.url, tokens, sale.pk)
+
+    figures = burst.as_dict()
+    report(
+        f"flash burst through nginx ({flash.BUYERS} buyers x {flash.ATTEMPTS} tries, "
+        f"{flash.SEATS} seats): tries, seconds, answers, p50/p99 ms",
+        (
+            figures["sent"],
+            figures["wall_s"],
+            figures["statuses"],
+            figures["p50_ms"],
+            figures["p99_ms"],
+        ),
+    )
+    report(
+        "flash burst answered by node A / node B",
+        tuple(n.served("/flash/") for n in (cluster.a, cluster.b)),
+    )
+    assert burst.server_errors == 0, figures
+    assert burst.statuses[201] == flash.SEATS, figures
+    assert set(burst.statuses) == {201, 409}, figures
+    orders = list(Order.objects.filter(lines__course=course).values_list("out_trade_no", flat=True))
+    assert len(orders) == flash.SEATS
+    assert FlashSeat.objects.filter(sale=sale, holding=True).count() == flash.SEATS
+
+    # 70 are paid; the other 30 let their pay window pass (their clock moved past it) and the
+    # cron job on a node times them out: their seats go back to the sale and to Redis.
+    paid, lapsing = orders[:70], orders[70:]
+    assert _pay_through_nginx(cluster.nginx.url, alipay_keys, paid, sale.sale_price) == [
+        b"success"
+    ] * len(paid)
+    Order.objects.filter(out_trade_no__in=lapsing).update(expires_at=now - timedelta(hours=1))
+    assert "30 order(s) timed out" in _run_job(cluster, "expire_orders")
+    sale.refresh_from_db()
+    report("flash seats back on sale after 30 orders expired", sale.seats_left)
+    assert sale.seats_left == 30
+
+    again = flash.burst(cluster.nginx.url, tokens, sale.pk, attempts=1)
+    report("second burst (the same buyers, 1 try each): answers", again.as_dict()["statuses"])
+    assert again.server_errors == 0 and again.statuses[201] == 30
+    new = list(
+        Order.objects.filter(lines__course=course, order_status=Order.Status.UNPAID).values_list(
+            "out_trade_no", flat=True
+        )
+    )
+    assert len(new) == 30
+    assert _pay_through_nginx(cluster.nginx.url, alipay_keys, new, sale.sale_price) == [
+        b"success"
+    ] * len(new)
+
+    granted = CourseEntitlement.objects.filter(course=course).count()
+    report(
+        "flash orders paid / courses granted",
+        (
+            Order.objects.filter(lines__course=course, order_status=Order.Status.PAID).count(),
+            granted,
+        ),
+    )
+    assert granted == flash.SEATS
+    sale.refresh_from_db()
+    assert sale.seats_left == 0
+    assert FlashSeat.objects.filter(sale=sale, holding=True).count() == flash.SEATS
+    course.refresh_from_db()
+    assert course.students == flash.SEATS
+    # Every paid flash order is whole (trade number, pay time); the 30 others timed out.
+    statuses = Counter(
+        Order.objects.filter(lines__course=course).values_list("order_status", flat=True)
+    )
+    assert statuses == {Order.Status.PAID: flash.SEATS, Order.Status.TIMED_OUT: 30}
+    assert not Order.objects.filter(order_status=Order.Status.PAID, pay_time=None).exists()

@@ -63,3 +63,20 @@ def test_a_sale_is_added_in_the_admin_with_all_its_seats_left(admin_client):
 
     sale = FlashSale.objects.get()
     assert (sale.seats, sale.seats_left, sale.sale_price) == (50, 50, Decimal("19.90"))
+
+
+def test_the_sale_list_reads_the_same_queries_for_2_or_12_sales(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/admin/promotion/flashsale/").status_code == 200
+        return len(captured.captured_queries)
+
+    for _sale in range(2):
+        make_sale()
+    few = queries()
+    for _sale in range(10):
+        make_sale()
+    assert queries() == few

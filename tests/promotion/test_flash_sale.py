@@ -9,6 +9,8 @@ from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.order import services as order_services
@@ -88,6 +90,21 @@ def test_sold_out_is_409_and_places_no_order(alipay, db):
     assert answers == [201, 201, 409]
     assert _seats_left(sale) == 0
     assert not Order.objects.filter(user=buyers[2]).exists()
+
+
+def test_after_the_sell_out_a_try_is_answered_without_a_write(alipay, db):
+    sale = make_sale(seats=1)
+    holder, late = (client_for(u) for u in UserFactory.create_batch(2))
+    assert holder.post(buy_url(sale)).status_code == 201
+
+    with CaptureQueriesContext(connection) as queries:
+        again = holder.post(buy_url(sale))
+        sold_out = late.post(buy_url(sale))
+
+    assert (again.status_code, again.json()["msg"]) == (409, "您已抢到名额,请在订单页完成支付")
+    assert (sold_out.status_code, sold_out.json()["msg"]) == (409, "已抢光")
+    written = [q["sql"] for q in queries if not q["sql"].startswith("SELECT")]
+    assert written == []  # no UPDATE, no transaction: the burst after a sell-out reads only
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
-"""Load a demo catalog, a demo user (who owns a course and is partway through it) and a staff
-user. Safe to run again: it updates the catalog in place, creates the users only when missing and
-leaves the demo learner's progress alone. Refuses to run with DEBUG off unless forced."""
+"""Load a demo catalog (with a claimable coupon and a flash sale running now), a demo user (who
+owns a course and is partway through it) and a staff user. Safe to run again: it updates the
+catalog in place, creates the users only when missing and leaves the demo learner's progress
+alone. Refuses to run with DEBUG off unless forced."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.coupon.demo import ensure_demo_coupon
 from apps.course import ownership
 from apps.course.demo_media import DEMO_VIDEO_KEY, attach_demo_media
 from apps.course.models import (
@@ -55,6 +57,8 @@ DEMO_LEARNING = "Django框架实战"  # the course the demo learner owns and is 
 
 # The paid course the demo's 限时秒杀 sells (apps/promotion/demo.py).
 FLASH_SALE_COURSE = "DRF与前后端分离项目"
+# The coupon shoppers can claim, on every paid course (apps/coupon/demo.py).
+DEMO_COUPON = "新人满减券"
 CHAPTERS_PER_COURSE = 3
 SECTIONS_PER_CHAPTER = 3
 
@@ -99,6 +103,7 @@ class Command(BaseCommand):
         demo_courses = Course.objects.filter(name__in=[c[0] for c in COURSES]).order_by("orders")
         attach_demo_media(list(demo_courses), list(teachers.values()))
         ensure_demo_flash_sale(Course.objects.get(name=FLASH_SALE_COURSE), now=now)
+        ensure_demo_coupon(DEMO_COUPON, demo_courses.filter(price__gt=0), now=now)
         self._user(DEMO_USER, staff=False)
         self._user(STAFF_USER, staff=True)
         self._learning(now)
