@@ -41,6 +41,9 @@ def storefront_routes() -> list[str]:
         "/orders",
         "/my/courses",
         f"/learn/{course.pk}",
+        f"/checkout?courses={course.pk}",
+        "/coupons",
+        "/my/coupons",
         "/no/such/page",
     ]
 
