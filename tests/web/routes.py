@@ -76,6 +76,7 @@ def routes(shopper: Shopper, *, logged_in: bool) -> dict[str, str]:
         "course": f"/course/{course}",
         "pay-success": f"/pay/success?out_trade_no={shopper.paid.out_trade_no}",
         "coupons": "/coupons",
+        "flash": "/flash",
         "not-found": "/no/such/page",
     }
     if logged_in:

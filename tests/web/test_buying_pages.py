@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from apps.course.models import Course, CourseSection
 from apps.order.models import Order
 from tests.factories import UserFactory
-from tests.web.conftest import log_in
+from tests.web.conftest import TIMEOUT_MS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,8 @@ def buyer(shop):
 
 def submit_checkout(page: Page, *, total: str | None = None) -> None:
     """On 确认订单 (after 立即购买): check the amount to pay when given, then 提交订单."""
-    expect(page).to_have_url(re.compile(r"/checkout\?courses="))
+    # After a login the checkout opens behind the dialog's own request: give it the page's time.
+    expect(page).to_have_url(re.compile(r"/checkout\?courses="), timeout=TIMEOUT_MS)
     if total is not None:
         expect(page.locator("[data-test=checkout-total]")).to_have_text(total)
     page.get_by_role("button", name="提交订单").click()

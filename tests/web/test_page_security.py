@@ -44,6 +44,7 @@ def storefront_routes() -> list[str]:
         f"/checkout?courses={course.pk}",
         "/coupons",
         "/my/coupons",
+        "/flash",
         "/no/such/page",
     ]
 

@@ -72,6 +72,12 @@ const routes = [
     meta: { auth: true, title: '我的优惠券' },
   },
   {
+    path: '/flash',
+    name: 'flash',
+    component: () => import('../views/FlashSale.vue'),
+    meta: { title: '限时秒杀' },
+  },
+  {
     path: '/learn/:id(\\d+)',
     name: 'learn',
     component: () => import('../views/CourseStudy.vue'),
