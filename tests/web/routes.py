@@ -12,9 +12,11 @@ from decimal import Decimal
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from apps.coupon import services as coupon_services
 from apps.course.models import Course
 from apps.order import services
 from apps.order.models import Order
+from tests.coupon.factories import CouponFactory
 from tests.factories import UserFactory
 from tests.support.alipay import random_trade_no
 from tests.web.conftest import TIMEOUT_MS, log_in
@@ -30,12 +32,14 @@ PHONE_MAX_WIDTH = 430
 
 @dataclass(frozen=True)
 class Shopper:
-    """A shopper who owns a course (paid) and has an unpaid order for another."""
+    """A shopper who owns a course (paid), has an unpaid order for another, a coupon, and a
+    third course to check out with it."""
 
     user: object
     owned: Course
     unpaid: Order
     paid: Order
+    checkout: Course
 
 
 def make_shopper() -> Shopper:
@@ -53,7 +57,10 @@ def make_shopper() -> Shopper:
     )
     paid.refresh_from_db()
     assert paid.total_amount > Decimal("0")
-    return Shopper(user=user, owned=owned, unpaid=unpaid, paid=paid)
+    coupon = CouponFactory(name="全场立减10元")
+    coupon_services.claim_coupon(user, coupon_id=coupon.pk)
+    checkout = Course.objects.get(name="Vue3企业级项目实战")
+    return Shopper(user=user, owned=owned, unpaid=unpaid, paid=paid, checkout=checkout)
 
 
 def routes(shopper: Shopper, *, logged_in: bool) -> dict[str, str]:
@@ -68,10 +75,18 @@ def routes(shopper: Shopper, *, logged_in: bool) -> dict[str, str]:
         "search-none": "/search?word=nothing-matches-this",
         "course": f"/course/{course}",
         "pay-success": f"/pay/success?out_trade_no={shopper.paid.out_trade_no}",
+        "coupons": "/coupons",
+        "flash": "/flash",
         "not-found": "/no/such/page",
     }
     if logged_in:
-        pages |= {"orders": "/orders", "my-courses": "/my/courses", "learn": f"/learn/{course}"}
+        pages |= {
+            "orders": "/orders",
+            "my-courses": "/my/courses",
+            "learn": f"/learn/{course}",
+            "my-coupons": "/my/coupons",
+            "checkout": f"/checkout?courses={shopper.checkout.pk}",
+        }
     else:
         # Opens the login dialog over the home page.
         pages |= {"orders-logged-out": "/orders"}

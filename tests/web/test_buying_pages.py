@@ -1,5 +1,5 @@
-"""A shopper buys in Chromium: a paid course through the local Alipay cashier, a free course, a
-price that changed under the page, and an unpaid order cancelled from 我的订单."""
+"""A shopper buys in Chromium: a paid course through 确认订单 and the local Alipay cashier, a
+free course, a price that changed under the page, and an unpaid order cancelled from 我的订单."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from apps.course.models import Course, CourseSection
 from apps.order.models import Order
 from tests.factories import UserFactory
-from tests.web.conftest import log_in
+from tests.web.conftest import TIMEOUT_MS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,15 @@ def buyer(shop):
     return UserFactory()
 
 
+def submit_checkout(page: Page, *, total: str | None = None) -> None:
+    """On 确认订单 (after 立即购买): check the amount to pay when given, then 提交订单."""
+    # After a login the checkout opens behind the dialog's own request: give it the page's time.
+    expect(page).to_have_url(re.compile(r"/checkout\?courses="), timeout=TIMEOUT_MS)
+    if total is not None:
+        expect(page.locator("[data-test=checkout-total]")).to_have_text(total)
+    page.get_by_role("button", name="提交订单").click()
+
+
 def test_buying_a_paid_course_through_the_cashier_ends_on_success_and_every_section_plays(
     page: Page, buyer
 ):
@@ -35,6 +44,7 @@ def test_buying_a_paid_course_through_the_cashier_ends_on_success_and_every_sect
     log_in(page, buyer)
     page.goto(f"/course/{course.pk}")
     page.get_by_role("button", name="立即购买").click()
+    submit_checkout(page)
 
     # The local cashier (apps/cashier) stands where Alipay's page would.
     expect(page).to_have_url(re.compile("/cashier/gateway.do"))
@@ -77,18 +87,24 @@ def test_a_free_course_opens_at_once_and_goes_to_the_study_page(page: Page, buye
     assert buyer.entitlements.filter(course=course).exists()
 
 
-def test_a_changed_price_is_shown_and_the_buyer_confirms_the_new_one(page: Page, buyer):
+def test_a_price_changed_after_the_checkout_opened_is_said_and_the_new_amount_shown(
+    page: Page, buyer
+):
     course = Course.objects.get(name="DRF与前后端分离项目")
     log_in(page, buyer)
     page.goto(f"/course/{course.pk}")
     expect(page.locator(".price-box")).to_contain_text("399.00")
+    page.get_by_role("button", name="立即购买").click()
+    expect(page.locator("[data-test=checkout-total]")).to_have_text("¥399.00")
     Course.objects.filter(pk=course.pk).update(price=Decimal("429.00"))
 
-    page.get_by_role("button", name="立即购买").click()
-    box = page.get_by_role("dialog", name="价格已变动")
-    expect(box).to_contain_text("¥429.00")
+    page.get_by_role("button", name="提交订单").click()
+    notice = page.locator("[data-test=checkout-notice]")
+    expect(notice).to_contain_text("价格已变动")
+    expect(page.locator("[data-test=checkout-total]")).to_have_text("¥429.00")
+    assert not Order.objects.filter(user=buyer).exists()
     page.shots.take("changed")
-    box.get_by_role("button", name="按 ¥429.00 购买").click()
+    submit_checkout(page, total="¥429.00")
     expect(page).to_have_url(re.compile("/cashier/gateway.do"))
     assert Order.objects.get(user=buyer).total_amount == Decimal("429.00")
 
@@ -98,6 +114,7 @@ def test_an_unpaid_order_is_cancelled_from_my_orders(page: Page, buyer):
     log_in(page, buyer)
     page.goto(f"/course/{course.pk}")
     page.get_by_role("button", name="立即购买").click()
+    submit_checkout(page)
     expect(page).to_have_url(re.compile("/cashier/gateway.do"))
 
     page.goto("/orders")
@@ -118,6 +135,7 @@ def test_an_unpaid_order_is_paid_from_my_orders_through_its_own_trade(page: Page
     log_in(page, buyer)
     page.goto(f"/course/{course.pk}")
     page.get_by_role("button", name="立即购买").click()
+    submit_checkout(page)
     expect(page).to_have_url(re.compile("/cashier/gateway.do"))
     first = Order.objects.get(user=buyer)
 
@@ -142,6 +160,7 @@ def test_the_return_page_keeps_asking_until_the_payment_is_confirmed(page: Page,
     log_in(page, buyer)
     page.goto(f"/course/{course.pk}")
     page.get_by_role("button", name="立即购买").click()
+    submit_checkout(page)
     expect(page).to_have_url(re.compile("/cashier/gateway.do"))
     confirm = page.locator("form[action$='/confirm/']")
     confirm_url = urljoin(page.url, confirm.get_attribute("action"))

@@ -47,7 +47,8 @@ OUTSIDE = """() => {
   return found.slice(0, 15)
 }"""
 # Buttons, links and inputs a finger must hit: at least 44 x 44 CSS px (WCAG 2.5.5's size),
-# counting the padding a wrapper adds around a control that is itself smaller.
+# counting the padding a wrapper adds around a control that is itself smaller (a radio's
+# whole label takes the tap).
 SMALL_TARGETS = """() => {
   const found = []
   const targets = document.querySelectorAll(
@@ -58,7 +59,8 @@ SMALL_TARGETS = """() => {
     if (r.width < 1 || r.height < 1 || getComputedStyle(el).visibility === 'hidden') continue
     let box = r
     const hit = el.closest(
-      '.el-input__wrapper, .el-radio-button, .el-select__wrapper, .el-carousel__indicator')
+      '.el-input__wrapper, .el-radio-button, .el-radio, .el-select__wrapper, '
+      + '.el-carousel__indicator')
     if (hit) box = hit.getBoundingClientRect()
     // Links inside running text are exempt (WCAG 2.5.5 "inline").
     if (el.tagName === 'A' && getComputedStyle(el).display === 'inline') continue

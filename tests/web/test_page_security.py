@@ -41,6 +41,10 @@ def storefront_routes() -> list[str]:
         "/orders",
         "/my/courses",
         f"/learn/{course.pk}",
+        f"/checkout?courses={course.pk}",
+        "/coupons",
+        "/my/coupons",
+        "/flash",
         "/no/such/page",
     ]
 

@@ -15,7 +15,7 @@ from apps.course.models import Course, CourseSection
 from apps.order.models import Order
 from tests.factories import UserFactory
 from tests.web.conftest import log_in
-from tests.web.test_buying_pages import PLAYING
+from tests.web.test_buying_pages import PLAYING, submit_checkout
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def test_a_phone_purchase_goes_through_the_phone_cashier_ends_paid_and_the_lesso
     log_in(phone, buyer)
     phone.goto(f"/course/{course.pk}")
     phone.get_by_role("button", name="立即购买").click()
+    submit_checkout(phone)
 
     expect(phone).to_have_url(re.compile("/cashier/gateway.do"))
     query = parse_qs(urlsplit(phone.url).query)
@@ -66,6 +67,7 @@ def test_leaving_the_phone_cashier_returns_to_the_course_which_offers_to_pay_or_
     log_in(phone, buyer)
     phone.goto(f"/course/{course.pk}")
     phone.get_by_role("button", name="立即购买").click()
+    submit_checkout(phone)
     expect(phone).to_have_url(re.compile("/cashier/gateway.do"))
     phone.get_by_role("button", name="取消").tap()
 

@@ -17,7 +17,7 @@ from apps.course.models import Course, CourseSection
 from apps.order.models import CourseEntitlement, Order
 from tests.factories import UserFactory
 from tests.web.conftest import choose_from_account_menu, log_in
-from tests.web.test_buying_pages import PLAYING
+from tests.web.test_buying_pages import PLAYING, submit_checkout
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +105,7 @@ def test_cancelling_at_the_cashier_returns_saying_so_and_offers_to_pay_or_cancel
     log_in(page, buyer)
     page.goto(f"/course/{course.pk}")
     page.get_by_role("button", name="立即购买").click()
+    submit_checkout(page)
     expect(page).to_have_url(re.compile("/cashier/gateway.do"))
     page.get_by_role("button", name="取消").click()
 
@@ -181,6 +182,7 @@ def test_buying_while_logged_out_continues_the_purchase_after_login(page: Page):
     dialog.get_by_placeholder("密码").fill(DEMO_USER["password"])
     dialog.get_by_role("button", name="登录", exact=True).click()
 
+    submit_checkout(page, total="¥9.90")
     expect(page).to_have_url(re.compile("/cashier/gateway.do"))
     expect(page.locator("#amount")).to_have_text("¥9.90")
 

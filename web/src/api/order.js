@@ -2,8 +2,15 @@
 import { http } from './http'
 
 // payChannel: 'page' (Alipay's desktop cashier, the server's default) or 'wap' (its phone one).
-export const pay = ({ courses, totalAmount, subject = '', payChannel = 'page' }) =>
-  http.post('order/pay/', { courses, total_amount: totalAmount, subject, pay_channel: payChannel })
+// coupon: one of the buyer's coupons (order/preview/); totalAmount is then the discounted amount.
+export const pay = ({ courses, totalAmount, subject = '', payChannel = 'page', coupon = null }) =>
+  http.post('order/pay/', {
+    courses,
+    total_amount: totalAmount,
+    subject,
+    pay_channel: payChannel,
+    ...(coupon ? { coupon } : {}),
+  })
 // {code: 100} paid, {code: 101} not yet; 404 unknown order.
 export const paymentStatus = (outTradeNo) =>
   http.get('order/success/', { params: { out_trade_no: outTradeNo } })

@@ -54,6 +54,30 @@ const routes = [
     meta: { auth: true, title: '我的课程' },
   },
   {
+    path: '/checkout',
+    name: 'checkout',
+    component: () => import('../views/CheckoutPage.vue'),
+    meta: { auth: true, title: '确认订单' },
+  },
+  {
+    path: '/coupons',
+    name: 'coupons',
+    component: () => import('../views/CouponCenter.vue'),
+    meta: { title: '领券中心' },
+  },
+  {
+    path: '/my/coupons',
+    name: 'my-coupons',
+    component: () => import('../views/MyCoupons.vue'),
+    meta: { auth: true, title: '我的优惠券' },
+  },
+  {
+    path: '/flash',
+    name: 'flash',
+    component: () => import('../views/FlashSale.vue'),
+    meta: { title: '限时秒杀' },
+  },
+  {
     path: '/learn/:id(\\d+)',
     name: 'learn',
     component: () => import('../views/CourseStudy.vue'),

@@ -6,7 +6,12 @@ export function isFree(price) {
 /** One price format everywhere: ¥199.00 (the server's two decimals), or 免费 for 0. */
 export function yuan(price) {
   if (isFree(price)) return '免费'
-  const text = String(price)
+  return money(price)
+}
+
+/** An amount that is not a price (a discount, an amount off): ¥0.00 stays ¥0.00. */
+export function money(amount) {
+  const text = String(amount)
   return `¥${/^\d+\.\d{2}$/.test(text) ? text : Number(text).toFixed(2)}`
 }
 
