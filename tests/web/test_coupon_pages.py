@@ -73,6 +73,9 @@ def test_a_claimed_coupon_is_chosen_at_checkout_and_the_order_is_paid_at_the_dis
 
     page.goto(f"/course/{course.pk}")
     expect(page.locator("[data-test=usable-coupons]")).to_contain_text("最多可减 ¥30.00")
+    # The course page knows it is claimed (the per-user limit is 1).
+    offered = page.locator("[data-test=course-coupon]", has_text=coupon.name)
+    expect(offered.get_by_role("button", name="已领取")).to_be_disabled()
     page.get_by_role("button", name="立即购买").click()
     expect(page).to_have_url(re.compile(rf"/checkout\?courses={course.pk}$"))
     expect(page).to_have_title("确认订单 - 路飞学城")

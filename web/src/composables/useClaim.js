@@ -1,7 +1,7 @@
 // 领取 a coupon (领券中心, the course page): logged out, it goes on once logged in; afterwards
 // the button says 已领取 once the per-user limit is reached, or why the server refused.
 import { reactive } from 'vue'
-import { claim } from '../api/coupon'
+import { claim, myCoupons } from '../api/coupon'
 import { useUserStore } from '../stores/user'
 
 export function useClaim() {
@@ -35,6 +35,26 @@ export function useClaim() {
     }
   }
 
+  // What the shopper already holds (usable or used) counts toward each coupon's limit.
+  async function loadHeld() {
+    if (!user.isLoggedIn) return
+    try {
+      const pages = await Promise.all(
+        ['usable', 'used'].map((status) => myCoupons({ status, size: 50 })),
+      )
+      const counts = {}
+      for (const held of pages.flatMap((page) => page.results)) {
+        counts[held.coupon.id] = (counts[held.coupon.id] || 0) + 1
+      }
+      for (const [id, count] of Object.entries(counts)) {
+        const state = entry({ id })
+        state.count = Math.max(state.count, count)
+      }
+    } catch {
+      // Unknown: every coupon offers 领取 and the server says when the limit is reached.
+    }
+  }
+
   /** open | claimed (limit reached here) | refused (the server said why). */
   function claimState(coupon) {
     const state = claims[coupon.id]
@@ -43,5 +63,5 @@ export function useClaim() {
     return state.count >= coupon.per_user_limit ? 'claimed' : 'open'
   }
 
-  return { claims, claimCoupon, claimState, entry }
+  return { claims, claimCoupon, claimState, loadHeld }
 }
