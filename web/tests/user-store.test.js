@@ -11,7 +11,7 @@ vi.mock('../src/api/user', () => ({
 }))
 
 const userApi = await import('../src/api/user')
-const { installAuth, useUserStore, MIN_REFRESH_SECONDS, REFRESH_MARGIN_SECONDS } = await import(
+const { ADOPT_WAIT_MS, installAuth, useUserStore, MIN_REFRESH_SECONDS, REFRESH_MARGIN_SECONDS } = await import(
   '../src/stores/user'
 )
 
@@ -155,6 +155,66 @@ describe('user store', () => {
     expect(store.refresh).toBe('')
     window.dispatchEvent(new StorageEvent('storage', { key: 'something.else', newValue: 'x' }))
     expect(store.isLoggedIn).toBe(false)
+  })
+})
+
+describe('tabs taking turns to refresh (Web Locks)', () => {
+  let otherTabHoldsTheLock
+  beforeEach(() => {
+    otherTabHoldsTheLock = true
+    // Web Locks as Chromium runs them, with another tab holding the lock until asked again.
+    Object.defineProperty(navigator, 'locks', {
+      configurable: true,
+      value: {
+        request: async (name, options, callback) => {
+          if (typeof options === 'function') return options({ name })
+          return callback(options.ifAvailable && otherTabHoldsTheLock ? null : { name })
+        },
+      },
+    })
+  })
+  afterEach(() => {
+    delete navigator.locks
+  })
+
+  function loggedIn() {
+    const store = useUserStore()
+    store.applyLogin({ token: jwt(9e9), refresh: 'r1', username: 'demo' })
+    installAuth(store)
+    return store
+  }
+
+  it('waits for the tokens of the tab that held the lock instead of sending its own', async () => {
+    const store = loggedIn()
+    const refreshed = store.refreshToken()
+    // The other tab's write reaches this tab a moment after it released the lock.
+    await vi.advanceTimersByTimeAsync(20)
+    const saved = { token: jwt(9e9 + 5), refresh: 'r2', username: 'demo', icon: '' }
+    localStorage.setItem('luffy.auth', JSON.stringify(saved))
+    window.dispatchEvent(new StorageEvent('storage', { key: 'luffy.auth', newValue: JSON.stringify(saved) }))
+    expect(await refreshed).toBe(true)
+    expect(userApi.refreshToken).not.toHaveBeenCalled()
+    expect(store.refresh).toBe('r2')
+  })
+
+  it('sends its own token when nothing arrives from the other tab in time', async () => {
+    const store = loggedIn()
+    userApi.refreshToken.mockResolvedValue({ token: jwt(9e9 + 5), refresh: 'r3' })
+    const refreshed = store.refreshToken()
+    await vi.advanceTimersByTimeAsync(ADOPT_WAIT_MS - 50)
+    expect(userApi.refreshToken).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(50)
+    expect(await refreshed).toBe(true)
+    expect(userApi.refreshToken).toHaveBeenCalledWith('r1')
+    expect(store.refresh).toBe('r3')
+  })
+
+  it('does not wait when no other tab was refreshing', async () => {
+    otherTabHoldsTheLock = false
+    const store = loggedIn()
+    userApi.refreshToken.mockResolvedValue({ token: jwt(9e9 + 5), refresh: 'r3' })
+    expect(await store.refreshToken()).toBe(true)
+    expect(userApi.refreshToken).toHaveBeenCalledWith('r1')
   })
 })
 

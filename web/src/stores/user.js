@@ -17,15 +17,45 @@ function load() {
   }
 }
 
+const REFRESH_LOCK = 'luffy.auth.refresh'
+// How long a tab that waited for another tab's refresh waits for its tokens to arrive.
+export const ADOPT_WAIT_MS = 1000
+
 /**
  * Run `fn` while no other tab of this shop refreshes. Every tab shares one refresh token in
  * localStorage and the server rotates it (the old one is blacklisted), so two tabs swapping the
- * same token at once would see one of them refused and logged out. Browsers without Web Locks
+ * same token at once would see one of them refused. `fn` learns whether another tab held the
+ * lock first (`waited`): that tab has most likely rotated the token. Browsers without Web Locks
  * run `fn` at once; refreshOnce then re-reads storage when refused.
  */
-function withRefreshLock(fn) {
+async function withRefreshLock(fn) {
   const locks = globalThis.navigator && globalThis.navigator.locks
-  return locks ? locks.request('luffy.auth.refresh', fn) : fn()
+  if (!locks) return fn({ waited: false })
+  const free = await locks.request(REFRESH_LOCK, { ifAvailable: true }, async (lock) =>
+    lock ? { value: await fn({ waited: false }) } : null,
+  )
+  if (free) return free.value
+  return locks.request(REFRESH_LOCK, () => fn({ waited: true }))
+}
+
+/**
+ * Resolves when another tab changes the stored session, or after `ms`. Chromium hands a
+ * localStorage write to the other tabs a moment after it is made, so a tab can take the lock
+ * another tab has just released and still read that tab's old token.
+ */
+function storedSessionChange(ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      globalThis.removeEventListener?.('storage', onStorage)
+      clearTimeout(timer)
+      resolve()
+    }
+    const onStorage = (event) => {
+      if (event.key === STORAGE_KEY || event.key === null) done()
+    }
+    const timer = setTimeout(done, ms)
+    globalThis.addEventListener?.('storage', onStorage)
+  })
 }
 
 let refreshTimer = null
@@ -133,15 +163,22 @@ export const useUserStore = defineStore('user', {
     refreshToken() {
       if (!this.refresh) return Promise.resolve(false)
       // Requests that fail together share one refresh; tabs take turns (withRefreshLock).
-      refreshing ||= withRefreshLock(() => this.refreshOnce()).finally(() => {
+      refreshing ||= withRefreshLock((turn) => this.refreshOnce(turn)).finally(() => {
         refreshing = null
       })
       return refreshing
     },
-    async refreshOnce() {
+    async refreshOnce({ waited = false } = {}) {
       // While this tab waited for the lock another may have refreshed: its tokens are the
-      // live ones, and ours is already blacklisted.
-      const saved = load()
+      // live ones, and ours is already blacklisted. They may not have reached this tab yet.
+      const mine = this.refresh
+      let saved = load()
+      if (waited && saved.refresh === mine) {
+        await storedSessionChange(ADOPT_WAIT_MS)
+        saved = load()
+      }
+      // The storage listener (installAuth) may have taken them, or ended the session, meanwhile.
+      if (this.refresh !== mine) return Boolean(this.refresh)
       if (saved.refresh && saved.refresh !== this.refresh) {
         this.adopt(saved)
         return true
