@@ -73,6 +73,8 @@ PAY_FREE = pay_answer("Free courses (201)", 201, "课程已开通", None, None)
 PAY_REUSED = pay_answer(
     "Open order handed out again (200)", 200, "您已有这些课程的待支付订单,请继续支付", PAY_URL
 )
+PAY_AGAIN_REQUEST = OpenApiExample("On a phone", value={"pay_channel": "wap"}, request_only=True)
+PAY_AGAIN = pay_answer("Where to pay the open order", 200, "请继续支付", PAY_URL)
 PAID = OpenApiExample("Paid (100)", value={"code": 100, "msg": "支付成功"}, response_only=True)
 NOT_PAID_YET = OpenApiExample(
     "Not paid yet (101)",

@@ -64,6 +64,18 @@ class PayRequestSerializer(serializers.Serializer):
         return attrs
 
 
+class PayChannelSerializer(serializers.Serializer):
+    """Which Alipay cashier to open, for an order already placed (order/<no>/pay/) or placed by
+    a promotion (a flash-sale seat)."""
+
+    pay_channel = serializers.ChoiceField(
+        choices=PayChannel.choices,
+        required=False,
+        default=PayChannel.PAGE,
+        help_text="page (default): Alipay's desktop cashier; wap: its phone cashier",
+    )
+
+
 class PayStatusQuerySerializer(serializers.Serializer):
     out_trade_no = serializers.CharField(
         max_length=64,

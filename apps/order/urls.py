@@ -15,4 +15,5 @@ urlpatterns = [
     path("", views.OrderListView.as_view(), name="order-list"),
     path("<trade_no:out_trade_no>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("<trade_no:out_trade_no>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path("<trade_no:out_trade_no>/pay/", views.OrderPayAgainView.as_view(), name="order-pay-again"),
 ]

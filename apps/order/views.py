@@ -35,6 +35,7 @@ from .models import Order
 from .notify import handle_notify, log_refused
 from .serializers import (
     OrderSerializer,
+    PayChannelSerializer,
     PayRequestSerializer,
     PayResponseSerializer,
     PayStatusQuerySerializer,
@@ -268,6 +269,31 @@ class OrderCancelView(APIView):
     def post(self, request: Request, out_trade_no: str) -> APIResponse:
         services.cancel_order(request.user, out_trade_no)
         return APIResponse(msg=_("订单已取消"))
+
+
+class OrderPayAgainView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Get where to pay one of my unpaid orders",
+        description="The pay URL for the same Alipay trade at the order's own amount (whatever "
+        "coupon or flash-sale price made it), for the cashier asked. Nothing changes: a paid, "
+        "cancelled or timed-out order, or one past its pay window, is a 409.",
+        examples=[openapi.PAY_AGAIN_REQUEST, openapi.PAY_AGAIN],
+        request=PayChannelSerializer,
+        responses={
+            200: PayResponseSerializer,
+            404: error_response("Not one of the buyer's orders"),
+            409: error_response("The order is paid, cancelled, timed out or past its pay window"),
+            503: error_response("Alipay is not configured"),
+        },
+    )
+    def post(self, request: Request, out_trade_no: str) -> APIResponse:
+        data = validated(PayChannelSerializer, request.data)
+        placed = services.pay_open_order(request.user, out_trade_no, **data)
+        return APIResponse(
+            msg=_("请继续支付"), pay_url=placed.pay_url, out_trade_no=placed.order.out_trade_no
+        )
 
 
 @documented_get(

@@ -50,10 +50,16 @@ def _check_window(sale: FlashSale, now: datetime) -> None:
         raise exceptions.ValidationError({"sale": [_("秒杀已结束")]})
 
 
-def buy_flash_sale(sale_id: int, *, buyer: User) -> order_services.PlacedOrder:
+def buy_flash_sale(
+    sale_id: int,
+    *,
+    buyer: User,
+    pay_channel: order_services.PayChannel = order_services.PayChannel.PAGE,
+) -> order_services.PlacedOrder:
     """Take a seat of the sale and place its order at the sale price, payable for
-    FLASH_SALE_PAY_MINUTES: 404 unknown sale, 400 outside its window, 409 sold out or
-    already holding a seat (or owning the course). A placement that fails gives the seat back.
+    FLASH_SALE_PAY_MINUTES, with the pay URL of the cashier asked (`pay_channel`): 404 unknown
+    sale, 400 outside its window, 409 sold out or already holding a seat (or owning the
+    course). A placement that fails gives the seat back.
 
     Races with every other buyer of the sale: Redis (when the shared cache is Redis) admits at
     most the seats left, then the database takes the seat with one conditional UPDATE, which
@@ -90,6 +96,7 @@ def buy_flash_sale(sale_id: int, *, buyer: User) -> order_services.PlacedOrder:
             course_id=sale.course_id,
             sale_price=sale.sale_price,
             pay_minutes=settings.FLASH_SALE_PAY_MINUTES,
+            pay_channel=pay_channel,
         )
     except Exception:
         _give_back(seat)

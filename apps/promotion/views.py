@@ -10,8 +10,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from apps.order.serializers import PayChannelSerializer
 from utils.response import APIResponse
 from utils.schema import error_response
+from utils.serializers import validated
 
 from . import openapi, selectors, services
 from .serializers import FlashBuySerializer, FlashSaleListSerializer, FlashSaleSerializer
@@ -40,7 +42,7 @@ class FlashBuyView(APIView):
         summary="Buy a flash-sale seat: an order at the sale price",
         description=openapi.BUY_DESCRIPTION,
         examples=[openapi.BOUGHT],
-        request=None,
+        request=PayChannelSerializer,
         responses={
             201: FlashBuySerializer,
             400: error_response("The sale has not started or is over"),
@@ -50,7 +52,8 @@ class FlashBuyView(APIView):
         },
     )
     def post(self, request: Request, sale_id: int) -> APIResponse:
-        placed = services.buy_flash_sale(sale_id, buyer=request.user)
+        data = validated(PayChannelSerializer, request.data)
+        placed = services.buy_flash_sale(sale_id, buyer=request.user, **data)
         order = placed.order
         return APIResponse(
             msg=_("抢购成功,请尽快完成支付"),

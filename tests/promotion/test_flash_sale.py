@@ -70,6 +70,34 @@ def test_buying_places_an_order_at_the_sale_price_with_a_short_signed_pay_window
     assert _seats_left(sale) == 9
 
 
+def test_on_a_phone_the_seat_comes_with_the_phone_cashier_and_is_paid_again_at_the_sale_price(
+    alipay, user, sale
+):
+    client = client_for(user)
+    response = client.post(buy_url(sale), {"pay_channel": "wap"}, format="json")
+
+    assert response.status_code == 201, response.json()
+    no = response.json()["out_trade_no"]
+    query = parse_qs(urlsplit(response.json()["pay_url"]).query)
+    assert query["method"] == ["alipay.trade.wap.pay"]
+    # 去支付 later, from 我的订单: the same trade at the seat's price, not the course's.
+    again = client.post(f"/api/v1/order/{no}/pay/", {"pay_channel": "page"}, format="json")
+    assert again.status_code == 200, again.json()
+    query = parse_qs(urlsplit(again.json()["pay_url"]).query)
+    assert query["method"] == ["alipay.trade.page.pay"]
+    assert f'"out_trade_no":"{no}"' in query["biz_content"][0]
+    assert '"total_amount":"9.90"' in query["biz_content"][0]
+    assert Order.objects.count() == 1 and _seats_left(sale) == 9
+
+
+@pytest.mark.parametrize("channel", ["app", "", None, ["wap"]])
+def test_an_unknown_pay_channel_is_a_400_that_takes_no_seat(alipay, user, sale, channel):
+    response = client_for(user).post(buy_url(sale), {"pay_channel": channel}, format="json")
+
+    assert response.status_code == 400 and "pay_channel" in response.json()["errors"]
+    assert not Order.objects.exists() and _seats_left(sale) == 10
+
+
 def test_a_second_buy_by_the_same_buyer_is_409_and_takes_no_seat(alipay, user, sale):
     client = client_for(user)
     assert client.post(buy_url(sale)).status_code == 201

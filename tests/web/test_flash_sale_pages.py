@@ -102,10 +102,31 @@ def test_a_phone_buys_a_seat_from_the_header_link_and_pays_at_the_sale_price(
     phone.shots.take("bought")
     phone.get_by_role("dialog", name="抢购成功").get_by_role("button", name="去支付").tap()
     expect(phone.locator("#amount")).to_have_text("¥99.00")
+    assert "alipay.trade.wap.pay" in phone.url  # Alipay's phone cashier, as for order/pay/
     phone.get_by_role("button", name="确认付款").tap()
     expect(phone.get_by_text("支付成功")).to_be_visible()
     order = Order.objects.get(user=buyer)
     assert (order.order_status, order.total_amount) == (Order.Status.PAID, Decimal("99.00"))
+
+
+def test_a_seat_left_unpaid_is_paid_later_from_my_orders_at_the_sale_price(
+    page: Page, buyer, demo_sale
+):
+    log_in(page, buyer)
+    page.goto("/flash")
+    sale_card(page, demo_sale).get_by_role("button", name="立即抢购").click()
+    expect(page.get_by_role("dialog", name="抢购成功")).to_be_visible()
+    page.goto("/orders")  # the buyer wanders off, then comes back to pay
+    order = page.locator("[data-test=order]")
+    expect(order).to_contain_text("¥99.00")
+    order.get_by_role("button", name="去支付").click()
+
+    expect(page).to_have_url(re.compile("/cashier/gateway.do"))
+    expect(page.locator("#amount")).to_have_text("¥99.00")
+    page.get_by_role("button", name="确认付款").click()
+    expect(page.get_by_text("支付成功")).to_be_visible()
+    [paid] = Order.objects.filter(user=buyer)
+    assert (paid.order_status, paid.total_amount) == (Order.Status.PAID, Decimal("99.00"))
 
 
 def test_a_sold_out_sale_says_so_and_cannot_be_bought(page: Page, buyer):

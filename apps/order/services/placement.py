@@ -141,20 +141,20 @@ def _priced(
     return _Priced(courses=courses, total=server_total, subject=subject, coupon=applied)
 
 
-def _pay_url(client: iPay.AlipayClient, order: Order, priced: _Priced) -> str:
+def _pay_url(client: iPay.AlipayClient, order: Order, channel: PayChannel, course_id: int) -> str:
     """Where the buyer pays the order: Alipay's desktop page, or for `wap` its phone cashier,
-    which a buyer who leaves returns from to the first course's page with the order number
-    (that page offers to pay or cancel). One signature, for the channel asked."""
+    which a buyer who leaves returns from to the course's page with the order number (that
+    page offers to pay or cancel). One signature, for the channel asked."""
     trade = {
         "out_trade_no": order.out_trade_no,
         "total_amount": order.total_amount,
         "subject": order.subject,
         "expires_at": order.expires_at,
     }
-    if priced.channel != PayChannel.WAP:
+    if channel != PayChannel.WAP:
         return client.page_pay_url(**trade)
     query = urlencode({"unpaid": order.out_trade_no})
-    quit_url = f"{settings.FRONTEND_URL}/course/{priced.courses[0].pk}?{query}"
+    quit_url = f"{settings.FRONTEND_URL}/course/{course_id}?{query}"
     return client.wap_pay_url(**trade, quit_url=quit_url)
 
 
@@ -213,8 +213,35 @@ def take_free_courses(buyer: User, courses: list[PricedCourse]) -> PlacedOrder:
     return PlacedOrder(order=None, pay_url=None)
 
 
+def pay_open_order(
+    buyer: User, out_trade_no: str, *, pay_channel: PayChannel = PayChannel.PAGE
+) -> PlacedOrder:
+    """Where to pay one of the buyer's open orders again (去支付 in 我的订单, or back from a
+    cashier left early): the same trade at its own amount, whatever coupon or flash-sale price
+    made it. Nothing is written. 404 for an order that is not the buyer's, 409 for one no longer
+    payable (paid, cancelled, or its pay window over), 503 without Alipay."""
+    order = Order.objects.filter(user=buyer, out_trade_no=out_trade_no).first()
+    if order is None:
+        raise exceptions.NotFound(_("订单不存在"))
+    if order.order_status != Order.Status.UNPAID:
+        raise Conflict(_("订单%(status)s,无法支付") % {"status": order.get_order_status_display()})
+    if order.expires_at <= timezone.now():
+        raise Conflict(_("订单已超过支付时间,请重新下单"))
+    client = _alipay_client()
+    if client is None:
+        raise ServiceUnavailable(_("支付宝支付未配置,暂时无法下单"))
+    first_line = order.lines.order_by("id").first()
+    pay_url = _pay_url(client, order, PayChannel(pay_channel), first_line.course_id)
+    return PlacedOrder(order=order, pay_url=pay_url, created=False)
+
+
 def place_sale_order(
-    *, buyer: User, course_id: int, sale_price: Decimal, pay_minutes: int
+    *,
+    buyer: User,
+    course_id: int,
+    sale_price: Decimal,
+    pay_minutes: int,
+    pay_channel: PayChannel = PayChannel.PAGE,
 ) -> PlacedOrder:
     """Place an order for one course at a price a promotion decided on the server (a flash
     sale's seat), payable for `pay_minutes`; otherwise the rules of `place_order` (400 for a
@@ -223,7 +250,11 @@ def place_sale_order(
     (course,) = _buyable_courses([course_id], found)
     sale = PricedCourse(pk=course.pk, name=course.name, price=course.price, real_price=sale_price)
     priced = _Priced(
-        courses=[sale], total=sale_price, subject=sale.name[:SUBJECT_MAX], pay_minutes=pay_minutes
+        courses=[sale],
+        total=sale_price,
+        subject=sale.name[:SUBJECT_MAX],
+        pay_minutes=pay_minutes,
+        channel=PayChannel(pay_channel),
     )
     return _place(buyer, priced)
 
@@ -281,7 +312,7 @@ def _place_under_buyer_lock(
         reused = _reusable(open_orders, priced, now)
         if reused is not None:
             logger.info("Order %s handed out again to user %s", reused.out_trade_no, buyer.pk)
-            pay_url = _pay_url(client, reused, priced)
+            pay_url = _pay_url(client, reused, priced.channel, priced.courses[0].pk)
             return PlacedOrder(order=reused, pay_url=pay_url, created=False), []
         if open_orders:
             return None, open_orders
@@ -320,7 +351,8 @@ def _create_order(
         applied = priced.coupon
         coupons.hold_coupon(applied.user_coupon.pk, order_id=order.pk, discount=applied.discount)
     logger.info("Order %s placed: %s yuan, user %s", order.out_trade_no, priced.total, buyer.pk)
-    return PlacedOrder(order=order, pay_url=_pay_url(client, order, priced))
+    pay_url = _pay_url(client, order, priced.channel, priced.courses[0].pk)
+    return PlacedOrder(order=order, pay_url=pay_url)
 
 
 def _close_rival(order: Order) -> None:

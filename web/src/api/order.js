@@ -16,4 +16,8 @@ export const paymentStatus = (outTradeNo) =>
   http.get('order/success/', { params: { out_trade_no: outTradeNo } })
 export const orders = (params = {}) => http.get('order/', { params })
 export const order = (outTradeNo) => http.get(`order/${encodeURIComponent(outTradeNo)}/`)
+// Where to pay one of my open orders again: the same trade at its own amount (coupon or flash
+// price included); 409 once it is paid, cancelled or past its pay window.
+export const payAgain = (outTradeNo, payChannel = 'page') =>
+  http.post(`order/${encodeURIComponent(outTradeNo)}/pay/`, { pay_channel: payChannel })
 export const cancel = (outTradeNo) => http.post(`order/${encodeURIComponent(outTradeNo)}/cancel/`)

@@ -4,8 +4,7 @@
 import { ref } from 'vue'
 import { useRouter } from 'vue-router'
 import { useUserStore } from '../stores/user'
-import { pay } from '../api/order'
-import { myCoupons } from '../api/coupon'
+import { pay, payAgain } from '../api/order'
 import { courseDetail } from '../api/course'
 import { payChannel } from '../utils/device'
 import { isFree, yuan } from '../utils/format'
@@ -91,30 +90,21 @@ export function useBuy() {
     router.push({ name: 'checkout', query: { courses: String(course.id) } })
   }
 
-  // 去支付 of an open order: placing the same course, amount and coupon again hands the order
-  // back with a pay URL for its trade. The coupon it holds is found in 我的优惠券 (held by it);
-  // without it the amount would not match and the buyer would be asked about a new price.
+  // 去支付 of an open order: a pay URL for the same trade at the order's own amount, whatever
+  // coupon or flash-sale price made it. An order no longer payable (paid, cancelled, past its
+  // pay window) is said; the caller reloads it.
   async function payOpenOrder(order) {
     if (buying.value) return
     buying.value = true
     try {
-      const line = order.order_courses[0]
-      const coupon = await couponHeldBy(order.out_trade_no)
-      await place({ id: line.course, name: line.course_name, real_price: order.total_amount }, order.total_amount, coupon)
+      const body = await payAgain(order.out_trade_no, payChannel())
+      window.location.assign(body.pay_url)
+    } catch (err) {
+      ElMessage.error(err.display)
     } finally {
       buying.value = false
     }
   }
 
   return { buy, buying, checkout, payOpenOrder }
-}
-
-async function couponHeldBy(outTradeNo) {
-  try {
-    const page = await myCoupons({ status: 'usable', size: 50 })
-    const held = page.results.find((c) => c.status === 'held' && c.out_trade_no === outTradeNo)
-    return held ? held.id : null
-  } catch {
-    return null
-  }
 }
