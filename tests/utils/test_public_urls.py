@@ -16,6 +16,8 @@ from tests.factories import (
     TEST_PASSWORD,
     ChapterFactory,
     CourseFactory,
+    OrderFactory,
+    OrderLineFactory,
     SectionFactory,
     TeacherFactory,
     UserFactory,
@@ -87,7 +89,7 @@ def test_media_links_use_media_base_url_when_it_is_set(catalog, page_cache, sett
     assert body["section_list"][0]["section_link"].startswith("http://testserver/media/signed/")
 
 
-def test_account_and_order_answers_ignore_the_host_header(auth_client):
+def test_account_and_order_answers_ignore_the_host_header(auth_client, user):
     me = auth_client.get(ME_URL, HTTP_HOST=FOREIGN_HOST).json()["result"]
     assert me["icon"] == "http://testserver/static/user/default-icon.png"
 
@@ -101,13 +103,10 @@ def test_account_and_order_answers_ignore_the_host_header(auth_client):
     assert login.status_code == 200
     assert login.json()["icon"] == "http://testserver/media/icon/a.png"
 
-    free = CourseFactory(price=Decimal("0"), course_img="courses/free.png")
-    placed = auth_client.post(
-        "/api/v1/order/pay/", {"courses": [free.pk], "total_amount": "0"}, format="json"
-    )
-    assert placed.status_code == 201
+    course = CourseFactory(price=Decimal("99.00"), course_img="courses/paid.png")
+    OrderLineFactory(order=OrderFactory(user=user, paid=True), course=course)
     [order] = auth_client.get("/api/v1/order/", HTTP_HOST=FOREIGN_HOST).json()["results"]
-    assert order["order_courses"][0]["course_img"] == "http://testserver/media/courses/free.png"
+    assert order["order_courses"][0]["course_img"] == "http://testserver/media/courses/paid.png"
 
 
 @pytest.mark.parametrize(

@@ -123,4 +123,18 @@ describe('http', () => {
     expect(seen).toHaveLength(2)
     expect(loginNeeded).toBe(1)
   })
+
+  it('leaves the login dialog shut for a background read the page does without', async () => {
+    let loginNeeded = 0
+    setAuthHooks({
+      token: () => 'old',
+      refresh: async () => false,
+      loginNeeded: () => (loginNeeded += 1),
+    })
+    answers.push({ status: 401, data: { code: 401, msg: '令牌无效' } })
+    answers.push({ status: 401, data: { code: 401, msg: '身份认证信息未提供。' } })
+    const err = await http.get('user/courses/', { loginPrompt: false }).catch((e) => e)
+    expect(err.status).toBe(401)
+    expect(loginNeeded).toBe(0)
+  })
 })

@@ -95,7 +95,9 @@ http.interceptors.response.use(
       config.anonymousRetry = true
       return http(config)
     }
-    if (refused) auth.loginNeeded()
+    // loginPrompt: false marks a request the page does without (the home page's 继续学习 row,
+    // the coupons a course page counts): a refusal there must not open the login dialog.
+    if (refused && config.loginPrompt !== false) auth.loginNeeded()
     throw toApiError(error)
   },
 )

@@ -16,4 +16,6 @@ export const refreshToken = (refresh) =>
 // skipAuth: the refresh token says whose session ends; a dead one must not open the login dialog.
 export const logout = (refresh) => http.post('user/user/logout/', { refresh }, { skipAuth: true })
 export const me = () => http.get('user/user/me/')
-export const ownedCourses = (params = {}) => http.get('user/courses/', { params })
+// loginPrompt: false for a background read a refusal should not turn into a login dialog.
+export const ownedCourses = (params = {}, { loginPrompt = true } = {}) =>
+  http.get('user/courses/', { params, loginPrompt })

@@ -40,7 +40,7 @@ export function useClaim() {
     if (!user.isLoggedIn) return
     try {
       const pages = await Promise.all(
-        ['usable', 'used'].map((status) => myCoupons({ status, size: 50 })),
+        ['usable', 'used'].map((status) => myCoupons({ status, size: 50 }, { loginPrompt: false })),
       )
       const counts = {}
       for (const held of pages.flatMap((page) => page.results)) {
