@@ -275,6 +275,7 @@ class OrderPayAgainView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="order_pay_again",  # order/pay/ is order_pay_create
         summary="Get where to pay one of my unpaid orders",
         description="The pay URL for the same Alipay trade at the order's own amount (whatever "
         "coupon or flash-sale price made it), for the cashier asked. Nothing changes: a paid, "
