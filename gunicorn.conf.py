@@ -43,9 +43,12 @@ timeout = _int("GUNICORN_TIMEOUT", 300)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # nginx keeps connections to us open (upstream keepalive); ours must outlive its idle timeout.
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
-# Recycle workers now and then (a leak cannot grow forever); jitter keeps them from all
-# restarting at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+# Workers are not recycled by default: a gthread worker that restarts after max_requests closes
+# the keep-alive connections nginx pools to it, and a POST nginx has just sent on one is reset
+# and answered 502 (nginx retries only idempotent requests). Seen in the two-node flash-sale
+# burst. GUNICORN_MAX_REQUESTS=N turns recycling on (a leak cannot grow forever); jitter keeps
+# workers from all restarting at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 # Workers import the app themselves: HUP then reloads the code too (no preload_app).
 preload_app = False
