@@ -133,6 +133,8 @@ def test_after_the_sell_out_a_try_is_answered_without_a_write(alipay, db):
     assert (sold_out.status_code, sold_out.json()["msg"]) == (409, "已抢光")
     written = [q["sql"] for q in queries if not q["sql"].startswith("SELECT")]
     assert written == []  # no UPDATE, no transaction: the burst after a sell-out reads only
+    # Two reads a try: the buyer (JWT), then the sale with whether this buyer holds a seat.
+    assert len(queries) == 2 * 2
 
 
 @pytest.mark.parametrize(
