@@ -40,6 +40,7 @@ class BurstResult:
     statuses: Counter = field(default_factory=Counter)  # HTTP status (0: no answer) -> count
     latencies_ms: list[float] = field(default_factory=list)
     wall_s: float = 0.0
+    client_cpu_s: float = 0.0  # CPU this client used (it shares the machine with the server)
 
     @property
     def sent(self) -> int:
@@ -61,6 +62,7 @@ class BurstResult:
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "server_errors": self.server_errors,
             "wall_s": round(self.wall_s, 2),
+            "client_cpu_s": round(self.client_cpu_s, 2),
             "p50_ms": self.percentile(0.50),
             "p99_ms": self.percentile(0.99),
         }
@@ -110,12 +112,13 @@ def burst(
         conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(connections)]
-    began = time.monotonic()
+    began, cpu_began = time.monotonic(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     result.wall_s = time.monotonic() - began
+    result.client_cpu_s = time.process_time() - cpu_began
     return result
 
 

@@ -448,7 +448,8 @@ def flash_markdown(run: dict[str, Any] | None) -> list[str]:
         f"p50 {_fmt(run['p50_ms'])} ms, p99 {_fmt(run['p99_ms'])} ms. Orders placed "
         f"{run['orders']}, seats held {run['seats_held']} (with their order "
         f"{run['seats_with_order']}), seats left {run['seats_left']}; 5xx or no answer "
-        f"{run['server_errors']}. Other CPU (processes outside the bench) "
+        f"{run['server_errors']}. The client (Python threads on the same cores) used "
+        f"{_fmt(run.get('client_cpu_s'))} s of CPU. Other CPU (processes outside the bench) "
         f"{_fmt(run.get('other_cpu_pct'))}%.".strip(),
         "",
     ]

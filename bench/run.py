@@ -573,7 +573,8 @@ def run_flash(server_url: str, keys: KeyFiles, secret_key: str, stack: ExitStack
     log(
         f"  flash {out['sent']} tries in {out['wall_s']} s: {out['statuses']}; orders "
         f"{orders}, seats held {held}, left {seats_left}; p50 {out['p50_ms']} ms "
-        f"p99 {out['p99_ms']} ms; 5xx/no answer {out['server_errors']}; other CPU {other_cpu}%"
+        f"p99 {out['p99_ms']} ms; 5xx/no answer {out['server_errors']}; client CPU "
+        f"{out['client_cpu_s']} s; other CPU {other_cpu}%"
     )
     return out
 
