@@ -2,6 +2,7 @@
 --  * setup() numbers the threads: thread_id (1..n) is set before each thread's init().
 --  * response() counts answers that are not what the endpoint must give: a non-2xx status, or
 --    a body other than expect_body when a script sets it (the notify must read "success").
+--  * next_prepared(), a request() for scripts that fill `prepared`: in order, wrapping around.
 --  * done() prints the run as one JSON line, "BENCH_JSON {...}", for bench/load.py.
 
 local threads = {}
@@ -23,6 +24,21 @@ function response(status, headers, body)
       bad_sample = status .. " " .. string.sub(body or "", 1, 160)
     end
   end
+end
+
+-- The prepared requests of this thread (filled by a script's init()). A script that sets
+-- `request = next_prepared` sends them in order: past the last one it starts again and counts a
+-- wrap (for the notifies: more redeliveries than planned).
+prepared = {}
+local position = 0
+
+function next_prepared()
+  position = position + 1
+  if position > #prepared then
+    position = 1
+    wraps = wraps + 1
+  end
+  return prepared[position]
 end
 
 function read_lines(path)

@@ -5,8 +5,7 @@
 -- again and counts a wrap (for the notifies: more redeliveries than planned).
 dofile("common.lua")
 
-local prepared = {}
-local position = 0
+request = next_prepared
 
 function init(args)
   local content_type = args[2]
@@ -26,13 +25,4 @@ function init(args)
       table.insert(prepared, wrk.format("POST", nil, headers, body))
     end
   end
-end
-
-function request()
-  position = position + 1
-  if position > #prepared then
-    position = 1
-    wraps = wraps + 1
-  end
-  return prepared[position]
 end

@@ -4,8 +4,7 @@
 -- (T threads); past its last line it starts again and counts a wrap.
 dofile("common.lua")
 
-local prepared = {}
-local position = 0
+request = next_prepared
 
 function init(args)
   local thread_count = tonumber(args[2]) or 1
@@ -17,13 +16,4 @@ function init(args)
       table.insert(prepared, wrk.format("PUT", path, headers, body))
     end
   end
-end
-
-function request()
-  position = position + 1
-  if position > #prepared then
-    position = 1
-    wraps = wraps + 1
-  end
-  return prepared[position]
 end
