@@ -47,11 +47,10 @@ class SettledPayment:
     refund: Refund | None  # to send to Alipay after the commit
 
 
-def mark_paid_and_grant(
-    order: Order, *, trade_no: str, paid_at: datetime, by: Actor = Actor.PAYMENT
-) -> list[int]:
-    """Mark a locked order paid and grant its courses; returns the courses already owned."""
-    change_status(order, Order.Status.PAID, by=by, trade_no=trade_no, pay_time=paid_at)
+def mark_paid_and_grant(order: Order, *, trade_no: str, paid_at: datetime) -> list[int]:
+    """Mark a locked order paid by Alipay's payment and grant its courses; returns the courses
+    already owned."""
+    change_status(order, Order.Status.PAID, by=Actor.PAYMENT, trade_no=trade_no, pay_time=paid_at)
     course_ids = order.lines.values_list("course_id", flat=True)
     return grants.grant_courses(order.user_id, course_ids, order=order)
 
