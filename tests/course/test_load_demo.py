@@ -142,6 +142,19 @@ def test_only_the_staff_user_gets_into_the_admin(spec, status):
     assert client.get("/admin/course/course/").status_code == status
 
 
+def test_every_demo_lesson_says_the_length_of_the_video_it_plays():
+    from apps.course.demo_media import DEMO_VIDEO_FILE
+    from apps.course.mp4 import mp4_duration
+
+    load()
+    with open(DEMO_VIDEO_FILE, "rb") as video:
+        seconds = round(mp4_duration(video).total_seconds())
+
+    durations = set(CourseSection.objects.values_list("duration", flat=True))
+    assert seconds > 0
+    assert durations == {f"00:{seconds:02d}"}
+
+
 def test_the_demo_learner_owns_a_course_and_is_partway_through_it(api_client):
     from apps.course.management.commands.load_demo import DEMO_LEARNING
 

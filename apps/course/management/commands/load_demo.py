@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.coupon.demo import ensure_demo_coupon
 from apps.course import ownership
-from apps.course.demo_media import DEMO_VIDEO_KEY, attach_demo_media
+from apps.course.demo_media import DEMO_VIDEO_FILE, DEMO_VIDEO_KEY, attach_demo_media
 from apps.course.models import (
     Course,
     CourseCategory,
@@ -25,7 +25,7 @@ from apps.course.models import (
     LessonProgress,
     Teacher,
 )
-from apps.course.mp4 import duration_seconds
+from apps.course.mp4 import duration_seconds, format_duration, mp4_duration
 from apps.promotion.demo import ensure_demo_flash_sale
 
 DEMO_USER = {"username": "demo", "mobile": "13800000001", "password": "luffy-demo-2026"}
@@ -142,6 +142,10 @@ class Command(BaseCommand):
         self._chapters(course)
 
     def _chapters(self, course: Course) -> None:
+        # Every lesson plays the one demo video, so each says that video's length: a lesson
+        # watched to the end then reads 100 %, as it would in the real shop.
+        with open(DEMO_VIDEO_FILE, "rb") as video:
+            length = format_duration(mp4_duration(video))
         for c in range(1, CHAPTERS_PER_COURSE + 1):
             chapter, _ = CourseChapter.objects.update_or_create(
                 course=course,
@@ -159,7 +163,7 @@ class Command(BaseCommand):
                         "orders": s,
                         "section_type": CourseSection.SectionType.VIDEO,
                         "section_link": DEMO_VIDEO_KEY,  # one short real MP4 for every lesson
-                        "duration": f"{5 + s}:{10 * s:02d}",
+                        "duration": length,
                         "free_trial": c == 1 and s == 1,
                     },
                 )
