@@ -109,7 +109,8 @@ class Shots:
         ARTIFACTS.mkdir(exist_ok=True)
         self.count += 1
         path = ARTIFACTS / f"{self.prefix}-{self.count:02d}-{label}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        # Transitions finished: a dialog mid fade-in would look see-through.
+        self.page.screenshot(path=str(path), full_page=True, animations="disabled")
         return path
 
 

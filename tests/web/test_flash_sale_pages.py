@@ -99,8 +99,10 @@ def test_a_phone_buys_a_seat_from_the_header_link_and_pays_at_the_sale_price(
     phone.locator("header").get_by_role("link", name="限时秒杀").tap()
     card = sale_card(phone, demo_sale)
     card.get_by_role("button", name="立即抢购").tap()
+    dialog = phone.get_by_role("dialog", name="抢购成功")
+    expect(dialog.locator("[data-test=pay-window]")).to_contain_text("前完成支付")
     phone.shots.take("bought")
-    phone.get_by_role("dialog", name="抢购成功").get_by_role("button", name="去支付").tap()
+    dialog.get_by_role("button", name="去支付").tap()
     expect(phone.locator("#amount")).to_have_text("¥99.00")
     assert "alipay.trade.wap.pay" in phone.url  # Alipay's phone cashier, as for order/pay/
     phone.get_by_role("button", name="确认付款").tap()
