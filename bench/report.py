@@ -448,8 +448,9 @@ def flash_markdown(run: dict[str, Any] | None) -> list[str]:
         f"p50 {_fmt(run['p50_ms'])} ms, p99 {_fmt(run['p99_ms'])} ms. Orders placed "
         f"{run['orders']}, seats held {run['seats_held']} (with their order "
         f"{run['seats_with_order']}), seats left {run['seats_left']}; 5xx or no answer "
-        f"{run['server_errors']}. The client (Python threads on the same cores) used "
-        f"{_fmt(run.get('client_cpu_s'))} s of CPU. Other CPU (processes outside the bench) "
+        f"{run['server_errors']}. CPU used meanwhile: the node {_fmt(run.get('node_cpu_s'))} s, "
+        f"MariaDB {_fmt(run.get('mariadb_cpu_s'))} s, the client (Python threads on the same "
+        f"cores) {_fmt(run.get('client_cpu_s'))} s. Other CPU (processes outside the bench) "
         f"{_fmt(run.get('other_cpu_pct'))}%.".strip(),
         "",
     ]

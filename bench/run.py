@@ -538,10 +538,15 @@ def run_flash(server_url: str, keys: KeyFiles, secret_key: str, stack: ExitStack
     manifest = json.loads((workdir / "flash.json").read_text())
     server = start_gunicorn(env, LOG_DIR / "gunicorn-flash.log", stack)
     wait_idle(server.url)
-    mariadb = _mariadb_pid()
-    watch = CpuWatch([server.proc.pid, *server.worker_pids(), *([mariadb] if mariadb else [])])
+    mariadb = [pid] if (pid := _mariadb_pid()) else []
+    node = [server.proc.pid, *server.worker_pids()]
+    watch = CpuWatch([*node, *mariadb])
+    node_ticks, mariadb_ticks = _process_ticks(node), _process_ticks(mariadb)
     result = flash.burst(server.url, manifest["tokens"], manifest["sale_id"])
     other_cpu = round(watch.other_pct(), 1)
+    # Where the two cores went during the burst (seconds of CPU).
+    node_cpu = (_process_ticks(node) - node_ticks) / CLK_TCK
+    mariadb_cpu = (_process_ticks(mariadb) - mariadb_ticks) / CLK_TCK
     server.stop(timeout=15)
     conn = _connect(server_url, database)
     try:
@@ -567,14 +572,17 @@ def run_flash(server_url: str, keys: KeyFiles, secret_key: str, stack: ExitStack
         "seats_with_order": int(with_order or 0),
         "seats_left": seats_left,
         "other_cpu_pct": other_cpu,
+        "node_cpu_s": round(node_cpu, 2),
+        "mariadb_cpu_s": round(mariadb_cpu, 2),
         "wall_total_s": round(time.monotonic() - started, 1),
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC:"),
     }
     log(
         f"  flash {out['sent']} tries in {out['wall_s']} s: {out['statuses']}; orders "
         f"{orders}, seats held {held}, left {seats_left}; p50 {out['p50_ms']} ms "
-        f"p99 {out['p99_ms']} ms; 5xx/no answer {out['server_errors']}; client CPU "
-        f"{out['client_cpu_s']} s; other CPU {other_cpu}%"
+        f"p99 {out['p99_ms']} ms; 5xx/no answer {out['server_errors']}; CPU s: node "
+        f"{out['node_cpu_s']}, MariaDB {out['mariadb_cpu_s']}, client {out['client_cpu_s']}; "
+        f"other CPU {other_cpu}%"
     )
     return out
 
