@@ -1,4 +1,5 @@
-"""How fast the admin's sales dashboard is on a large order table, and which indexes it uses.
+"""How fast the admin's dashboard is on large tables (its sales figures over a million orders, its
+learning block over 200,000 progress rows), and which indexes it uses.
 
     MARIADB_PORT=3318 scripts/mariadb.sh start
     DATABASE_URL=$(MARIADB_PORT=3318 scripts/mariadb.sh url) .venv/bin/python -m bench.dashboard
@@ -7,7 +8,9 @@
 Migrates the database named by DATABASE_URL (MariaDB only: the rows come from its SEQUENCE
 engine, INSERT … SELECT, so a million orders take seconds), fills it with ORDERS orders (one line
 each) spread over two years, 70 % paid, then runs `sales_summary()` RUNS times and prints the
-median and worst time, each query's time and its EXPLAIN. Wipes the order tables first.
+median and worst time, each query's time and its EXPLAIN; then PROGRESS learning-progress rows
+(40 lessons for each of 5,000 learners, 60 % completed) and `learning_completion()` the same way.
+Wipes the order and progress tables first.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ import time
 import django
 
 ORDERS = int(os.environ.get("BENCH_DASHBOARD_ORDERS", "1000000"))
+PROGRESS = int(os.environ.get("BENCH_DASHBOARD_PROGRESS", "200000"))
 COURSES = 200
 USERS = 5000
+LESSONS_PER_COURSE = 10
+LESSONS_PER_LEARNER = 40
 RUNS = 5
 
 
@@ -77,23 +83,69 @@ def seed(orders: int) -> float:
     return time.perf_counter() - started
 
 
-def measure() -> None:
+def seed_progress(rows: int) -> float:
+    """LESSONS_PER_COURSE lessons in each course, then `rows` progress rows: learner n studies
+    LESSONS_PER_LEARNER lessons from a place of their own, 60 % of them completed."""
+    from django.db import connection
+
+    from apps.course.models import Course, CourseChapter, CourseSection
+    from apps.user.models import User
+
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM luffy_lesson_progress")
+    courses = list(Course.objects.filter(name__startswith="基准课程").order_by("pk"))
+    for course in courses:
+        if not CourseChapter.objects.filter(course=course).exists():
+            chapter = CourseChapter.objects.create(course=course, chapter=1, name="第1章")
+            CourseSection.objects.bulk_create(
+                CourseSection(chapter=chapter, name=f"1.{n} 课时", orders=n, duration="10:00")
+                for n in range(1, LESSONS_PER_COURSE + 1)
+            )
+    sections = CourseSection.objects.filter(chapter__course__in=courses).order_by("pk")
+    first_section, last_section = sections.first().pk, sections.last().pk
+    count = sections.count()
+    assert last_section - first_section + 1 == count, "the lessons' ids are not contiguous"  # noqa: S101
+    first_user = User.objects.order_by("pk").values_list("pk", flat=True)[0]
+    # Lesson index of row `seq`: learner seq DIV 40 starts at their own place (n * 37) and takes
+    # 40 consecutive lessons, so (learner, lesson) never repeats.
+    lesson = f"(((seq DIV {LESSONS_PER_LEARNER}) * 37 + seq MOD {LESSONS_PER_LEARNER}) MOD {count})"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO luffy_lesson_progress (user_id, section_id, course_id, position,
+                watched, completed_at, started_at, updated_at)
+            SELECT {first_user} + (seq DIV {LESSONS_PER_LEARNER}) MOD {USERS},
+                {first_section} + {lesson}, {courses[0].pk} + {lesson} DIV {LESSONS_PER_COURSE},
+                600, IF(seq MOD 10 < 6, 600, 120),
+                IF(seq MOD 10 < 6, UTC_TIMESTAMP() - INTERVAL seq SECOND, NULL),
+                UTC_TIMESTAMP() - INTERVAL seq MINUTE, UTC_TIMESTAMP() - INTERVAL seq SECOND
+            FROM seq_0_to_{rows - 1}"""  # noqa: S608
+        )
+        cur.execute("ANALYZE TABLE luffy_lesson_progress")
+        cur.fetchall()
+    return time.perf_counter() - started
+
+
+def _timed(run, name: str) -> tuple[object, list[dict]]:
+    """Run `run()` RUNS times; print the median and worst; the last result and its queries."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from apps.dashboard.selectors import sales_summary
-
-    times, captured = [], None
+    times, captured, result = [], [], None
     for _ in range(RUNS):
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            summary = sales_summary()
+            result = run()
             times.append(time.perf_counter() - started)
         captured = queries.captured_queries
-    print(f"sales_summary() x{RUNS}: median {statistics.median(times) * 1000:.0f} ms, "
+    print(f"{name} x{RUNS}: median {statistics.median(times) * 1000:.0f} ms, "
           f"worst {max(times) * 1000:.0f} ms, {len(captured)} queries")  # fmt: skip
-    print(f"  30 days: ¥{summary.window.revenue} in {summary.window.orders:,} paid orders; "
-          f"today ¥{summary.today.revenue}; open unpaid {summary.open_unpaid}")  # fmt: skip
+    return result, captured
+
+
+def explain(captured: list[dict]) -> None:
+    from django.db import connection
+
     with connection.cursor() as cur:
         for query in captured:
             print(f"\n-- {float(query['time']) * 1000:.1f} ms: {query['sql'][:300]}")
@@ -103,6 +155,25 @@ def measure() -> None:
                 info = dict(zip(cols, row, strict=True))
                 print(f"   {info['table']}: type={info['type']} key={info['key']} "
                       f"rows={info['rows']} extra={info['Extra']}")  # fmt: skip
+
+
+def measure() -> None:
+    from apps.dashboard.selectors import sales_summary
+
+    summary, captured = _timed(sales_summary, "sales_summary()")
+    print(f"  30 days: ¥{summary.window.revenue} in {summary.window.orders:,} paid orders; "
+          f"today ¥{summary.today.revenue}; open unpaid {summary.open_unpaid}")  # fmt: skip
+    explain(captured)
+
+
+def measure_learning() -> None:
+    from apps.course.selectors import learning_completion
+
+    completion, captured = _timed(learning_completion, "\nlearning_completion()")
+    print(f"  {completion.started:,} learners started, {completion.completed:,} finished a "
+          f"course, average {completion.average_percent} %, "
+          f"{completion.lessons} courses studied")  # fmt: skip
+    explain(captured)
 
 
 def main() -> int:
@@ -120,6 +191,9 @@ def main() -> int:
     print(f"seeding {ORDERS:,} orders …", flush=True)
     print(f"  seeded in {seed(ORDERS):.1f} s")
     measure()
+    print(f"\nseeding {PROGRESS:,} learning-progress rows …", flush=True)
+    print(f"  seeded in {seed_progress(PROGRESS):.1f} s")
+    measure_learning()
     return 0
 
 
