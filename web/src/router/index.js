@@ -13,7 +13,7 @@ import {
   listPageParams,
 } from '../api/course'
 import { banners } from '../api/home'
-import { forgetPreloads, preload } from '../api/preload'
+import { forgetPreloads, preload, preloadImage } from '../api/preload'
 import { flashSales } from '../api/promotion'
 import { useUserStore } from '../stores/user'
 import { setTitle } from '../utils/title'
@@ -26,7 +26,7 @@ const routes = [
     meta: {
       title: '首页',
       preload: () => {
-        preload(banners)
+        preloadImage(preload(banners), (items) => items[0] && items[0].image)
         preload(flashSales)
         for (const courseType of Object.keys(COURSE_TYPES)) preload(homeRow, courseType)
       },
@@ -41,7 +41,8 @@ const routes = [
       title: COURSE_TYPES[courseType],
       preload: (to) => {
         preload(categories)
-        preload(courseList, listPageParams(courseType, to.query))
+        const list = preload(courseList, listPageParams(courseType, to.query))
+        preloadImage(list, (page) => page.results[0] && page.results[0].course_img)
       },
     },
   })),
@@ -59,7 +60,7 @@ const routes = [
     meta: {
       title: '课程详情',
       preload: (to) => {
-        preload(courseDetail, to.params.id)
+        preloadImage(preload(courseDetail, to.params.id), (course) => course.course_img)
         preload(chapters, to.params.id)
       },
     },
