@@ -47,13 +47,16 @@ function inEntry(id, getModuleInfo, seen = new Set()) {
   return info.isEntry || info.importers.some((importer) => inEntry(importer, getModuleInfo, seen))
 }
 
-/** The pages and parts loaded on demand (dynamic imports) whose static graph holds `id`. */
+/**
+ * The pages (src/views, loaded by the router) whose static graph holds `id`. What a page loads
+ * on demand (a dialog, the pager) does not count: it stays out of the chunks a page paints with.
+ */
 function usedBy(id, getModuleInfo, seen = new Set(), found = new Set()) {
   if (seen.has(id)) return found
   seen.add(id)
   const info = getModuleInfo(id)
   if (!info) return found
-  if (info.dynamicImporters.length) found.add(id)
+  if (info.dynamicImporters.length && id.includes('/src/views/')) found.add(id)
   for (const importer of info.importers) usedBy(importer, getModuleInfo, seen, found)
   return found
 }
