@@ -11,6 +11,7 @@ import { isFree, yuan } from '../utils/format'
 
 // Messages and the new-price question come after a click: their code loads then.
 const notices = () => import('../utils/notices')
+const toast = (type, message) => notices().then((loaded) => loaded.toast[type](message))
 
 export function useBuy() {
   const user = useUserStore()
@@ -30,11 +31,11 @@ export function useBuy() {
         window.location.assign(body.pay_url)
         return
       }
-      ;(await notices()).toast.success('已开通，马上开始学习吧')
+      toast('success', '已开通，马上开始学习吧')
       router.push(`/learn/${course.id}`)
     } catch (err) {
       if (err.status === 409) {
-        ;(await notices()).toast.info('您已拥有这门课程')
+        toast('info', '您已拥有这门课程')
         router.push(`/learn/${course.id}`)
         return
       }
@@ -42,7 +43,7 @@ export function useBuy() {
         await confirmNewPrice(course)
         return
       }
-      ;(await notices()).toast.error(err.display)
+      toast('error', err.display)
     }
   }
 
@@ -67,7 +68,7 @@ export function useBuy() {
 
   async function buy(course) {
     if (!user.isLoggedIn) {
-      notices().then(({ toast }) => toast.warning('请先登录'))
+      toast('warning', '请先登录')
       // Once logged in, the purchase goes on from where it was asked for.
       user.openLogin('password', null, () => buy(course))
       return
@@ -86,7 +87,7 @@ export function useBuy() {
   function checkout(course) {
     if (isFree(course.real_price)) return buy(course)
     if (!user.isLoggedIn) {
-      notices().then(({ toast }) => toast.warning('请先登录'))
+      toast('warning', '请先登录')
       user.openLogin('password', null, () => checkout(course))
       return
     }
@@ -103,7 +104,7 @@ export function useBuy() {
       const body = await payAgain(order.out_trade_no, payChannel())
       window.location.assign(body.pay_url)
     } catch (err) {
-      ;(await notices()).toast.error(err.display)
+      toast('error', err.display)
     } finally {
       buying.value = false
     }
