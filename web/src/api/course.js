@@ -1,5 +1,6 @@
 // Catalog: apps/course (categories, lists, detail, chapters, search, teachers).
 import { http } from './http'
+import { readPaging } from '../composables/useListQuery'
 
 export const COURSE_TYPES = {
   free: '免费课',
@@ -9,6 +10,19 @@ export const COURSE_TYPES = {
 
 export const categories = () => http.get('course/category/').then((body) => body.result)
 export const courseList = (params = {}) => http.get('course/list/', { params })
+// The home page's row of one course type.
+export const homeRow = (courseType) => courseList({ course_type: courseType, size: 4 })
+/**
+ * The courseList params of a list page (/free, /actual, /light) at an address: the page and the
+ * router, which starts that request while the page's code loads (api/preload.js), build them alike.
+ */
+export function listPageParams(courseType, query) {
+  const { page, size } = readPaging(query)
+  const params = { course_type: courseType, size, page }
+  if (query.category) params.course_category = String(query.category)
+  if (query.ordering) params.ordering = String(query.ordering)
+  return params
+}
 export const courseDetail = (id) => http.get(`course/list/${id}/`)
 export const chapters = (course) => http.get('course/chapter/', { params: { course } })
 export const search = (params = {}) => http.get('course/search/', { params })

@@ -9,6 +9,10 @@ import { courseDetail } from '../api/course'
 import { payChannel } from '../utils/device'
 import { isFree, yuan } from '../utils/format'
 
+// Messages and the new-price question come after a click: their code loads then.
+const notices = () => import('../utils/notices')
+const toast = (type, message) => notices().then((loaded) => loaded.toast[type](message))
+
 export function useBuy() {
   const user = useUserStore()
   const router = useRouter()
@@ -27,11 +31,11 @@ export function useBuy() {
         window.location.assign(body.pay_url)
         return
       }
-      ElMessage.success('已开通，马上开始学习吧')
+      toast('success', '已开通，马上开始学习吧')
       router.push(`/learn/${course.id}`)
     } catch (err) {
       if (err.status === 409) {
-        ElMessage.info('您已拥有这门课程')
+        toast('info', '您已拥有这门课程')
         router.push(`/learn/${course.id}`)
         return
       }
@@ -39,15 +43,15 @@ export function useBuy() {
         await confirmNewPrice(course)
         return
       }
-      ElMessage.error(err.display)
+      toast('error', err.display)
     }
   }
 
   // The price moved between the page and the order: show the new one and let the buyer decide.
   async function confirmNewPrice(course) {
-    const fresh = await courseDetail(course.id)
+    const [fresh, { messageBox }] = await Promise.all([courseDetail(course.id), notices()])
     try {
-      await ElMessageBox.confirm(
+      await messageBox.confirm(
         `「${fresh.name}」的价格已变动，当前价格 ${yuan(fresh.real_price)}（页面显示 ${yuan(course.real_price)}）。是否按新价格购买？`,
         '价格已变动',
         {
@@ -64,7 +68,7 @@ export function useBuy() {
 
   async function buy(course) {
     if (!user.isLoggedIn) {
-      ElMessage.warning('请先登录')
+      toast('warning', '请先登录')
       // Once logged in, the purchase goes on from where it was asked for.
       user.openLogin('password', null, () => buy(course))
       return
@@ -83,7 +87,7 @@ export function useBuy() {
   function checkout(course) {
     if (isFree(course.real_price)) return buy(course)
     if (!user.isLoggedIn) {
-      ElMessage.warning('请先登录')
+      toast('warning', '请先登录')
       user.openLogin('password', null, () => checkout(course))
       return
     }
@@ -100,7 +104,7 @@ export function useBuy() {
       const body = await payAgain(order.out_trade_no, payChannel())
       window.location.assign(body.pay_url)
     } catch (err) {
-      ElMessage.error(err.display)
+      toast('error', err.display)
     } finally {
       buying.value = false
     }

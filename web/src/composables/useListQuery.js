@@ -9,11 +9,16 @@ function positive(value, fallback) {
   return Number.isFinite(n) && n > 0 ? n : fallback
 }
 
+/** The page number and size an address asks for. */
+export function readPaging(query) {
+  return { page: positive(query.page, 1), size: positive(query.size, DEFAULT_PAGE_SIZE) }
+}
+
 export function useListQuery() {
   const route = useRoute()
   const router = useRouter()
-  const page = computed(() => positive(route.query.page, 1))
-  const size = computed(() => positive(route.query.size, DEFAULT_PAGE_SIZE))
+  const page = computed(() => readPaging(route.query).page)
+  const size = computed(() => readPaging(route.query).size)
 
   /**
    * Change some query values; anything but paging itself sends the buyer back to page 1.

@@ -1,19 +1,50 @@
 // Routes of the storefront (history mode: Django answers every non-API path with index.html).
 // Every page is its own chunk, loaded when first visited: the entry holds only the shell
-// (header, footer, router, store) and the home page's chunk loads beside it.
+// (header, footer, router, store). A page's first API requests (meta `preload`) start as the
+// navigation does, beside the page's code (api/preload.js).
 import { createRouter, createWebHistory } from 'vue-router'
-import { COURSE_TYPES } from '../api/course'
+import {
+  COURSE_TYPES,
+  categories,
+  chapters,
+  courseDetail,
+  courseList,
+  homeRow,
+  listPageParams,
+} from '../api/course'
+import { banners } from '../api/home'
+import { forgetPreloads, preload, preloadImage } from '../api/preload'
+import { flashSales } from '../api/promotion'
 import { useUserStore } from '../stores/user'
 import { setTitle } from '../utils/title'
 
 const routes = [
-  { path: '/', name: 'home', component: () => import('../views/HomePage.vue'), meta: { title: '首页' } },
+  {
+    path: '/',
+    name: 'home',
+    component: () => import('../views/HomePage.vue'),
+    meta: {
+      title: '首页',
+      preload: () => {
+        preloadImage(preload(banners), (items) => items[0] && items[0].image)
+        preload(flashSales)
+        for (const courseType of Object.keys(COURSE_TYPES)) preload(homeRow, courseType)
+      },
+    },
+  },
   ...['free', 'actual', 'light'].map((courseType) => ({
     path: `/${courseType}`,
     name: courseType,
     component: () => import('../views/CourseList.vue'),
     props: { courseType },
-    meta: { title: COURSE_TYPES[courseType] },
+    meta: {
+      title: COURSE_TYPES[courseType],
+      preload: (to) => {
+        preload(categories)
+        const list = preload(courseList, listPageParams(courseType, to.query))
+        preloadImage(list, (page) => page.results[0] && page.results[0].course_img)
+      },
+    },
   })),
   {
     path: '/search',
@@ -26,7 +57,13 @@ const routes = [
     name: 'course',
     component: () => import('../views/CourseDetail.vue'),
     props: true,
-    meta: { title: '课程详情' },
+    meta: {
+      title: '课程详情',
+      preload: (to) => {
+        preloadImage(preload(courseDetail, to.params.id), (course) => course.course_img)
+        preload(chapters, to.params.id)
+      },
+    },
   },
   {
     path: '/teacher/:id(\\d+)',
@@ -105,6 +142,11 @@ router.beforeEach((to, from) => {
   if (to.meta.auth && !user.isLoggedIn) {
     user.openLogin('password', to.fullPath)
     return from.matched.length ? false : { name: 'home' }
+  }
+  // (The same address again, e.g. the logo on the home page, reloads nothing.)
+  if (!from.matched.length || to.fullPath !== from.fullPath) {
+    forgetPreloads()
+    if (to.meta.preload) to.meta.preload(to)
   }
   return true
 })
