@@ -3,15 +3,20 @@
 The home page's JS + CSS must stay at most 150 KB as the server sends them, compressed (issue 25;
 asserted: it only depends on the build and on the server compressing).
 The course list's render time is measured and reported, not asserted: it depends on the machine.
+The requests a page opens with start beside its code (web/src/api/preload.js) and are still sent
+once each.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from apps.course.models import Course, CourseCategory
 from tests.web.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -82,3 +87,37 @@ def test_course_list_render_time_is_measured(page: Page):
     in_app = page.evaluate(TIME_CLICK_TO_CARDS, CARDS)
     record(list_cards_ms_from_page_load=round(cold), list_cards_ms_from_nav_click=round(in_app))
     assert page.locator(CARDS).count() == 4
+
+
+def _same_request(url: str) -> tuple:
+    """A URL with its query parameters in any order (the same request either way)."""
+    parts = urlsplit(url)
+    return parts.path, tuple(sorted(parse_qsl(parts.query)))
+
+
+def _opening_paths() -> list[str]:
+    course = Course.objects.get(name="Django框架实战")
+    category = CourseCategory.objects.get(name="Python")
+    return ["/", f"/actual?category={category.pk}&ordering=-price&page=1", f"/course/{course.pk}"]
+
+
+def test_each_answer_a_page_opens_with_is_asked_for_once(page: Page):
+    """The router starts home's, a list's and a course's first requests while the page's code
+    loads; the page must take those calls, not send them again (same API function, same
+    arguments). The picture preloaded for the largest paint is fetched once too."""
+    for path in _opening_paths():
+        asked: list = []
+
+        def note(request, asked=asked) -> None:
+            asked.append(request)
+
+        page.on("request", note)
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("h1")).to_be_visible()
+        page.remove_listener("request", note)
+        api = Counter(_same_request(r.url) for r in asked if "/api/" in r.url)
+        media = Counter(r.url for r in asked if "/media/" in r.url)
+        assert api, path
+        assert [url for url, n in api.items() if n > 1] == [], path
+        assert [url for url, n in media.items() if n > 1] == [], path

@@ -1,6 +1,6 @@
 // Catalog: apps/course (categories, lists, detail, chapters, search, teachers).
 import { http } from './http'
-import { readPaging } from '../composables/useListQuery'
+import { readPaging } from '../utils/paging'
 
 export const COURSE_TYPES = {
   free: '免费课',

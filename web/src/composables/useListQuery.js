@@ -1,18 +1,7 @@
 // Paging and filter state kept in the URL's query, so reload, back and shared links show the same page.
 import { computed } from 'vue'
 import { useRoute, useRouter } from 'vue-router'
-
-export const DEFAULT_PAGE_SIZE = 10
-
-function positive(value, fallback) {
-  const n = Number.parseInt(value, 10)
-  return Number.isFinite(n) && n > 0 ? n : fallback
-}
-
-/** The page number and size an address asks for. */
-export function readPaging(query) {
-  return { page: positive(query.page, 1), size: positive(query.size, DEFAULT_PAGE_SIZE) }
-}
+import { DEFAULT_PAGE_SIZE, readPaging } from '../utils/paging'
 
 export function useListQuery() {
   const route = useRoute()
